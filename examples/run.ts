@@ -1,0 +1,58 @@
+/**
+ * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore]`.
+ * Prints exactly one line, `listening <url> [<url>...]` (every bound address, port 0 resolved), on stdout once it accepts, and
+ * stops gracefully on SIGINT/SIGTERM.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServeOptions } from '../lib/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function usage(msg?: string): never {
+  if (msg) console.error(`error: ${msg}`);
+  const names = fs.readdirSync(here, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  console.error(`usage: npm run example -- <name> [--addr URL]... [--loops N] [--multicore]\nexamples: ${names.join(', ')}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const name = args.shift();
+  if (!name || name.startsWith('-')) usage('missing example name');
+  const addrs: string[] = [];
+  const opts: ServeOptions = {};
+  while (args.length > 0) {
+    const a = args.shift()!;
+    const value = (): string => {
+      const v = args.shift();
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--addr') addrs.push(value());
+    else if (a === '--loops') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) usage('--loops needs a positive integer');
+      opts.numEventLoop = n;
+    } else if (a === '--multicore') opts.multicore = true;
+    else usage(`unknown argument ${a}`);
+  }
+  const handler = path.join(here, name, 'handler.js');
+  if (!fs.existsSync(handler)) usage(`no example named "${name}"`);
+  if (addrs.length === 0) addrs.push('tcp://127.0.0.1:9000');
+  if (opts.numEventLoop === undefined && !opts.multicore) opts.multicore = true;
+  const engine = await serve(handler, addrs, opts);
+  console.log(`listening ${engine.addrs.join(' ')}`);
+  const stop = (): void => {
+    void engine.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await engine.done;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

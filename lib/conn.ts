@@ -1,0 +1,78 @@
+/**
+ * The connection as a handler sees it.
+ *
+ * Unless a method says "thread-safe", it is loop-only: call it from the handler's events (or code
+ * running on the same reactor thread). Views returned by read methods point into the reactor's
+ * read arena and are valid only until the event returns; copy them (`Uint8Array.prototype.slice`)
+ * to keep bytes.
+ */
+
+/**
+ * Names one connection across threads. The generation is bumped whenever the slot is reused, so a
+ * stale ref (a late asyncWrite, close or wake) is detected and dropped instead of reaching a newer
+ * connection that got the same fd or slot.
+ */
+export interface ConnRef {
+  readonly loop: number;
+  readonly slot: number;
+  readonly generation: number;
+}
+
+/** Result of a thread-safe operation on a ConnRef. */
+export const Delivery = {
+  /** Queued in the owning reactor's inbox. */
+  Queued: 'queued',
+  /** The inbox was full: nothing was queued; retry later (or use the `*Wait` variant). */
+  Full: 'full',
+  /** The engine (or that reactor) is stopped: nothing was queued. */
+  Stopped: 'stopped',
+} as const;
+export type Delivery = (typeof Delivery)[keyof typeof Delivery];
+
+export interface Conn {
+  /** Cross-thread name of this connection (loop, slot, generation). */
+  readonly ref: ConnRef;
+  /** Any value the handler wants to attach to this connection. */
+  context: unknown;
+  /** Local address as `host:port` (or the socket path for Unix sockets). */
+  readonly localAddr: string;
+  /** Peer address as `host:port`. */
+  readonly remoteAddr: string;
+  /** Index of the listen address (in `serve`'s list) this connection was accepted on. */
+  readonly listener: number;
+  /** Whether the connection is still open (false after `onClosed` or once a close is requested). */
+  readonly open: boolean;
+
+  /** Bytes received and not yet consumed. */
+  readonly inboundBuffered: number;
+  /** Bytes written by the handler and not yet handed to the kernel (as of the last flush). */
+  readonly outboundBuffered: number;
+  /** The next `n` buffered bytes without consuming them (all when `n` is omitted); `null` if fewer are buffered. */
+  peek(n?: number): Uint8Array | null;
+  /** As `peek`, then consumes them. */
+  next(n?: number): Uint8Array | null;
+  /** Consumes up to `n` buffered bytes (all when omitted); returns how many were discarded. */
+  discard(n?: number): number;
+  /** All buffered bytes as one view, without consuming (the seed's ReadBytes). */
+  readBytes(): Uint8Array;
+  /** All buffered bytes as head and tail views (tail is always empty here: the view is contiguous). */
+  readPair(): [Uint8Array, Uint8Array];
+  /** Discards everything buffered (the seed's ResetBuffer). */
+  resetBuffer(): void;
+
+  /** Queues bytes for this connection; they are sent when the current event returns. Returns the byte count. */
+  write(data: Uint8Array | string): number;
+  /** Queues several chunks in order (sent with one writev where possible). */
+  writev(chunks: readonly (Uint8Array | string)[]): number;
+  /** Sends what has been queued now, instead of when the event returns. */
+  flush(): void;
+  /** Closes the connection after pending output is flushed. `onClosed` follows. */
+  close(): void;
+  /**
+   * Thread-safe: queues bytes through the owning reactor's inbox (copied now). Safe to call from
+   * any thread with the ref; see `Engine.asyncWrite`.
+   */
+  asyncWrite(data: Uint8Array | string): Delivery;
+  /** Thread-safe: asks the reactor to call `react` for this connection even with no new data. */
+  wake(): Delivery;
+}

@@ -1,0 +1,325 @@
+/**
+ * The engine: the acceptor on the calling thread and N reactors. `serve()` builds one.
+ *
+ * Accepted fds are handed round-robin to the reactors through their inboxes (the disruptor) with
+ * one coalesced wake-up per reactor per accept batch. From then on the reactor owns the fd.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { Disruptor } from './disruptor.js';
+import { native, type NativeAcceptor } from './native.js';
+import { parseAddress, resolveAddress, formatAddress, type ListenAddress } from './address.js';
+import { resolveOptions, type ServeOptions, type ResolvedOptions } from './options.js';
+import { resolveHandlerUrl, buildHandler } from './handler_loader.js';
+import { fromNative } from './errors.js';
+import { Remote, type EngineHandle } from './remote.js';
+import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reactor_host.js';
+import type { EventHandler } from './handler.js';
+import type { ConnRef, Delivery } from './conn.js';
+import * as L from './layout.js';
+
+/** Options of `engine.stop()`. */
+export interface StopOptions {
+  /** Ms to wait for pending output to flush before closing what is left (default: serve's stopTimeout). */
+  timeout?: number;
+}
+
+/**
+ * A running server. Methods are called on the thread that called `serve` unless marked
+ * thread-safe (those are also available anywhere through `engine.handle` and `connect`).
+ *
+ * Events: `message (msg, loop)` from `postToEngine` in handlers; `handlerError (err, event, loop)`
+ * when a handler throws (logged to stderr when nobody listens); `reactorError (err, loop)` when a
+ * reactor thread dies; `stopped` once stopped.
+ */
+export class Engine extends EventEmitter {
+  /** Bound listen addresses, port 0 resolved (e.g. `tcp://127.0.0.1:40123`). */
+  readonly addrs: readonly string[];
+  /** Number of reactors. */
+  readonly loops: number;
+  /** Resolves once the engine has stopped, whoever stopped it (stop(), Action.Shutdown). */
+  readonly done: Promise<void>;
+  /** Structured-cloneable handle for thread-safe operations from other threads (see `connect`). */
+  readonly handle: EngineHandle;
+
+  private readonly inboxes: Disruptor[];
+  private readonly wakeFds: number[];
+  private readonly hosts: ReactorHost[];
+  private readonly acceptor: NativeAcceptor;
+  private readonly acceptOut: Int32Array;
+  private readonly remote: Remote;
+  private readonly unixPaths: string[];
+  private readonly opts: ResolvedOptions;
+  private pending: [number, number][] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private next = 0;
+  private stopping: Promise<void> | undefined;
+  private resolveDone!: () => void;
+
+  /** @internal Use `serve`. */
+  constructor(parts: {
+    addrs: string[];
+    opts: ResolvedOptions;
+    inboxes: Disruptor[];
+    wakeFds: number[];
+    hosts: ReactorHost[];
+    acceptor: NativeAcceptor;
+    acceptOut: Int32Array;
+    unixPaths: string[];
+  }) {
+    super();
+    this.addrs = Object.freeze(parts.addrs);
+    this.opts = parts.opts;
+    this.loops = parts.opts.loops;
+    this.inboxes = parts.inboxes;
+    this.wakeFds = parts.wakeFds;
+    this.hosts = parts.hosts;
+    this.acceptor = parts.acceptor;
+    this.acceptOut = parts.acceptOut;
+    this.unixPaths = parts.unixPaths;
+    this.handle = Object.freeze({ inboxes: Object.freeze(this.inboxes.map((d) => d.sab)) });
+    this.remote = new Remote(this.handle);
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /** @internal Called by the acceptor with `n` (fd, listener) pairs: hand them out round-robin. */
+  onAccept = (n: number): void => {
+    const out = this.acceptOut;
+    const woke = new Set<number>();
+    for (let i = 0; i < n; i++) this.handOut(out[2 * i]!, out[2 * i + 1]!, woke);
+    for (const k of woke) this.inboxes[k]!.wakeIfParked();
+  };
+
+  private handOut(fd: number, listener: number, woke: Set<number>): void {
+    if (this.pending.length > 0) {
+      this.pending.push([fd, listener]);
+      return;
+    }
+    const k = this.next;
+    this.next = (k + 1) % this.loops;
+    if (this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) {
+      woke.add(k);
+      return;
+    }
+    // That reactor's inbox is full: stop accepting (the kernel backlog holds new clients) and
+    // retry shortly, keeping the fds already accepted. Never drop one.
+    this.pending.push([fd, listener]);
+    this.acceptor.pause();
+    this.retryTimer ??= setTimeout(this.retryPending, 1);
+  }
+
+  private retryPending = (): void => {
+    this.retryTimer = undefined;
+    if (this.stopping) return;
+    const woke = new Set<number>();
+    while (this.pending.length > 0) {
+      const [fd, listener] = this.pending[0]!;
+      const k = this.next;
+      if (!this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) break;
+      this.next = (k + 1) % this.loops;
+      woke.add(k);
+      this.pending.shift();
+    }
+    for (const k of woke) this.inboxes[k]!.wakeIfParked();
+    if (this.pending.length > 0) this.retryTimer = setTimeout(this.retryPending, 1);
+    else this.acceptor.resume();
+  };
+
+  /** Open connections over all reactors. Thread-safe counters, read without a round trip. */
+  countConnections(): number {
+    let n = 0;
+    for (const d of this.inboxes) n += d.connections;
+    return n;
+  }
+
+  /** Open connections per reactor. */
+  connectionsPerLoop(): number[] {
+    return this.inboxes.map((d) => d.connections);
+  }
+
+  /** Thread-safe. Queues bytes for a connection by reference (see `Remote.asyncWrite`). */
+  asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {
+    return this.remote.asyncWrite(ref, data);
+  }
+
+  /** Thread-safe. As `asyncWrite`, waiting while the reactor's inbox is full. */
+  asyncWriteWait(ref: ConnRef, data: Uint8Array | string, timeoutMs?: number): Promise<Delivery> {
+    return this.remote.asyncWriteWait(ref, data, timeoutMs);
+  }
+
+  /** Thread-safe. Makes the reactor call `react` for the connection. */
+  wake(ref: ConnRef): Delivery {
+    return this.remote.wake(ref);
+  }
+
+  /** Thread-safe. Closes the connection after flushing its output. */
+  close(ref: ConnRef): Delivery {
+    return this.remote.close(ref);
+  }
+
+  /**
+   * Stops gracefully: stops accepting, lets every reactor flush pending output and close its
+   * connections (each gets `onClosed`), then ends the reactor threads and releases every fd.
+   * Connections still flushing after `timeout` ms are closed with ECANCELED. Idempotent.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.doStop(options.timeout ?? this.opts.stopTimeout);
+    return this.stopping;
+  }
+
+  private async doStop(timeout: number): Promise<void> {
+    this.acceptor.close();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const [fd] of this.pending) native.closeFd(fd);
+    this.pending = [];
+    await Promise.all(
+      this.inboxes.map(async (d) => {
+        if (d.state === L.STATE_RUNNING) await d.publishWait(L.MSG_STOP, 0, 0, 0, undefined, timeout + 1000);
+      }),
+    );
+    const force = setTimeout(() => {
+      for (const h of this.hosts) h.forceClose();
+    }, timeout);
+    await Promise.all(this.hosts.map((h) => h.stopped));
+    clearTimeout(force);
+    await Promise.all(this.hosts.map((h) => h.terminate()));
+    releaseInboxes(this.inboxes, this.wakeFds);
+    for (const p of this.unixPaths) fs.rmSync(p, { force: true });
+    this.resolveDone();
+    this.emit('stopped');
+  }
+
+  /** @internal */
+  events(): HostEvents {
+    return {
+      message: (msg, loop) => this.emit('message', msg, loop),
+      shutdown: () => void this.stop(),
+      handlerError: (err, event, loop) => {
+        if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, event, loop);
+        else console.error(`ringloop: handler ${event} threw in reactor ${loop}:`, err);
+      },
+      died: (err, loop) => {
+        if (this.listenerCount('reactorError') > 0) this.emit('reactorError', err, loop);
+        else console.error(`ringloop: reactor ${loop} died:`, err);
+      },
+    };
+  }
+}
+
+/** Marks inboxes stopped, reclaims what was never consumed, and closes the wake fds. */
+function releaseInboxes(inboxes: Disruptor[], wakeFds: number[]): void {
+  for (const d of inboxes) {
+    d.setState(L.STATE_STOPPED);
+    native.inboxDiscard(d.i32);
+    const fd = d.detachWakeFd();
+    if (fd >= 0) native.closeFd(fd);
+  }
+  wakeFds.length = 0;
+}
+
+/**
+ * Starts a server.
+ *
+ * @param handler a module path or URL whose default export is the handler (or a factory), loaded by
+ *   every reactor; or, with a single loop, a handler object run on this thread.
+ * @param addr one listen address or several, e.g. `tcp://127.0.0.1:9000`, `unix:///tmp/s.sock`.
+ * @returns the running engine once every reactor is ready and every address is bound.
+ *
+ * @example
+ * ```ts
+ * const engine = await serve(new URL('./echo.js', import.meta.url), 'tcp://127.0.0.1:9000', { multicore: true });
+ * console.log('listening', engine.addrs[0]);
+ * await engine.stop();
+ * ```
+ */
+export async function serve(
+  handler: string | URL | EventHandler,
+  addr: string | readonly string[],
+  options: ServeOptions = {},
+): Promise<Engine> {
+  const opts = resolveOptions(options);
+  const list = typeof addr === 'string' ? [addr] : [...addr];
+  if (list.length === 0) throw new TypeError('serve needs at least one listen address');
+  const parsed: ListenAddress[] = [];
+  for (const a of list) parsed.push(await resolveAddress(parseAddress(a)));
+  const local = typeof handler === 'object' && handler !== null && !(handler instanceof URL);
+  if (local && opts.loops !== 1) {
+    throw new TypeError(
+      `a handler object runs on the calling thread and needs numEventLoop: 1 (got ${opts.loops}); pass a module path for several reactors`,
+    );
+  }
+  const handlerUrl = local ? '' : resolveHandlerUrl(handler as string | URL);
+
+  const inboxes: Disruptor[] = [];
+  const wakeFds: number[] = [];
+  const hosts: ReactorHost[] = [];
+  const unixPaths: string[] = [];
+  const acceptOut = new Int32Array(512);
+  let engine: Engine | undefined;
+  const acceptor = new native.Acceptor(acceptOut, { noDelay: opts.tcpNoDelay, keepAliveSec: opts.keepAliveSec }, (n) =>
+    engine?.onAccept(n),
+  );
+  const cleanup = async (): Promise<void> => {
+    acceptor.close();
+    await Promise.all(hosts.map((h) => h.terminate().catch(() => undefined)));
+    releaseInboxes(inboxes, wakeFds);
+    for (const p of unixPaths) fs.rmSync(p, { force: true });
+  };
+
+  try {
+    const bound: string[] = [];
+    parsed.forEach((a, i) => {
+      let r: { fd: number; port: number };
+      try {
+        r = acceptor.listen(a.family, a.host, a.port, opts.backlog, opts.reusePort, i);
+      } catch (e) {
+        throw fromNative(e, `cannot listen on ${a.input}`);
+      }
+      if (a.family === 0) unixPaths.push(a.host);
+      bound.push(formatAddress(a, r.port));
+    });
+    for (let i = 0; i < opts.loops; i++) {
+      const d = Disruptor.create({ slots: opts.inboxSlots });
+      inboxes.push(d);
+      const fd = native.createWakeFd();
+      wakeFds.push(fd);
+      Atomics.store(d.i32, L.WAKE_FD, fd);
+    }
+    const handle: EngineHandle = { inboxes: inboxes.map((d) => d.sab) };
+    const events: HostEvents = {
+      message: (m, l) => engine?.events().message(m, l),
+      shutdown: () => engine?.events().shutdown(),
+      handlerError: (e, ev, l) => engine?.events().handlerError(e, ev, l),
+      died: (e, l) => engine?.events().died(e, l),
+    };
+    for (let i = 0; i < opts.loops; i++) {
+      const config = {
+        index: i,
+        loops: opts.loops,
+        handle,
+        readBufferCap: opts.readBufferCap,
+        writeBufferCap: opts.writeBufferCap,
+        ticker: opts.ticker,
+      };
+      if (local) {
+        const h = await buildHandler(handler, 'the handler object', {
+          loop: 0,
+          loops: 1,
+          addrs: bound,
+          options: opts.handlerOptions,
+        });
+        hosts.push(new LocalHost(config, h, events, opts.handlerOptions));
+      } else {
+        hosts.push(new WorkerHost({ config, handlerUrl, handlerOptions: opts.handlerOptions }, events));
+      }
+    }
+    await Promise.all(hosts.map((h) => h.ready));
+    engine = new Engine({ addrs: bound, opts, inboxes, wakeFds, hosts, acceptor, acceptOut, unixPaths });
+    await Promise.all(hosts.map((h) => h.init(bound)));
+    acceptor.resume();
+    return engine;
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}

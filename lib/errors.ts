@@ -1,0 +1,44 @@
+/** Errors with a Node-style `code` built from an errno, so users can branch on `err.code`. */
+import os from 'node:os';
+
+const names = new Map<number, string>();
+for (const [name, value] of Object.entries(os.constants.errno)) names.set(value, name);
+
+/** An Error carrying `code` (e.g. 'ECONNRESET') and `errno`. */
+export interface ErrnoError extends Error {
+  code: string;
+  errno: number;
+}
+
+const reasons: Record<string, string> = {
+  ECONNRESET: 'connection reset by peer',
+  EPIPE: 'broken pipe',
+  ETIMEDOUT: 'timed out',
+  EMSGSIZE: 'read buffer cap exceeded: the handler left more unconsumed bytes than readBufferCap',
+  ENOBUFS: 'write buffer cap exceeded: more output pending than writeBufferCap',
+  ECANCELED: 'closed by engine stop (stop timeout passed with output still pending)',
+  ECONNABORTED: 'connection aborted',
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this host',
+};
+
+export function errnoName(errno: number): string {
+  return names.get(errno) ?? `E${errno}`;
+}
+
+export function errnoError(errno: number, context?: string): ErrnoError {
+  const code = errnoName(errno);
+  const reason = reasons[code] ?? code.toLowerCase();
+  const err = new Error(`${context ? `${context}: ` : ''}${reason} (${code})`) as ErrnoError;
+  err.code = code;
+  err.errno = errno;
+  return err;
+}
+
+/** Wraps a native error (which carries `errno`) with a Node-style code and the given context. */
+export function fromNative(e: unknown, context: string): Error {
+  const errno = typeof e === 'object' && e !== null && 'errno' in e ? Number((e as { errno: unknown }).errno) : NaN;
+  if (Number.isFinite(errno)) return errnoError(errno, context);
+  return new Error(`${context}: ${e instanceof Error ? e.message : String(e)}`);
+}

@@ -1,0 +1,90 @@
+/**
+ * The event handler contract: what a user's handler module exports and what each event may return.
+ *
+ * A handler runs inside a reactor (a worker thread, or the calling thread for a single in-thread
+ * reactor). Every method here is called on that reactor's loop only; none is called concurrently.
+ *
+ * @example
+ * ```ts
+ * // echo.ts — loaded by every reactor
+ * import { defineHandler } from 'ringloop';
+ * export default defineHandler({
+ *   react(c) { return c.next(); },       // write back everything that arrived
+ * });
+ * ```
+ */
+import type { Conn } from './conn.js';
+
+/** What the reactor does after an event. */
+export const Action = {
+  /** Keep going. */
+  None: 0,
+  /** Close this connection once its pending output has been flushed. */
+  Close: 1,
+  /** Stop the whole engine gracefully (as `engine.stop()`). */
+  Shutdown: 2,
+} as const;
+export type Action = (typeof Action)[keyof typeof Action];
+
+/** Bytes a handler may hand back: a view, a string (UTF-8), or several chunks written in order. */
+export type Output = Uint8Array | string | readonly (Uint8Array | string)[];
+
+/**
+ * What `onOpened` and `react` may return: nothing, an Action, bytes to write, or both.
+ * Returned bytes are written after anything written with `c.write` during the same call.
+ */
+export type ReactResult = void | undefined | null | Action | Output | { out?: Output; action?: Action };
+
+/** What `tick` returns: the delay in ms before the next tick, and an optional Action. */
+export type TickResult = void | undefined | number | { delay?: number; action?: Action };
+
+/** Given to `onInitComplete`. */
+export interface InitInfo {
+  /** Index of the reactor this handler instance runs in (0-based). */
+  readonly loop: number;
+  /** Number of reactors in the engine. */
+  readonly loops: number;
+  /** The bound listen addresses, with port 0 resolved, e.g. `tcp://127.0.0.1:40123`. */
+  readonly addrs: readonly string[];
+  /** `handlerOptions` from `serve()`, structured-cloned into each reactor. */
+  readonly options: unknown;
+}
+
+/**
+ * The events of a ringloop server. All are optional.
+ * Every event is loop-only: it runs on the reactor that owns the connection.
+ */
+export interface EventHandler {
+  /** Once per reactor, after the whole engine is bound and every reactor is ready. */
+  onInitComplete?(info: InitInfo): Action | void;
+  /** A connection opened. Returned bytes are sent first (a greeting); `Action.Close` refuses it. */
+  onOpened?(c: Conn): ReactResult;
+  /**
+   * The connection closed: exactly once per opened connection. `err` is set when the close was
+   * abnormal (reset by the peer, a socket error, a buffer cap exceeded, a handler that threw).
+   */
+  onClosed?(c: Conn, err?: Error): Action | void;
+  /**
+   * Data arrived (or the connection was woken with `wake`). Read it with `c.peek/next/discard`;
+   * bytes not consumed stay buffered for the next call. Views are valid only during this call.
+   */
+  react?(c: Conn): ReactResult;
+  /**
+   * Engine-wide timer (runs on reactor 0 when the `ticker` option is on): called once serving
+   * starts, then again after each returned delay (default 1000 ms).
+   */
+  tick?(): TickResult;
+  /** Called just before the reactor hands this connection's output of the current batch to the socket. */
+  preWrite?(c: Conn): void;
+}
+
+/**
+ * A handler module's default export: the handler itself, or a factory called once per reactor
+ * (useful for per-reactor state built from `handlerOptions`).
+ */
+export type HandlerExport = EventHandler | ((info: InitInfo) => EventHandler | Promise<EventHandler>);
+
+/** Identity helper that gives TypeScript users checked handler modules. */
+export function defineHandler<H extends HandlerExport>(handler: H): H {
+  return handler;
+}

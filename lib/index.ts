@@ -1,0 +1,19 @@
+/**
+ * ringloop: a multi-reactor event-loop networking runtime for Node.js.
+ *
+ * @example
+ * ```ts
+ * import { serve } from 'ringloop';
+ * const engine = await serve(new URL('./echo.js', import.meta.url), 'tcp://127.0.0.1:9000', { multicore: true });
+ * ```
+ */
+export { serve, Engine, type StopOptions } from './engine.js';
+export { Action, defineHandler } from './handler.js';
+export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
+export { Delivery, type Conn, type ConnRef } from './conn.js';
+export type { ServeOptions } from './options.js';
+export { Remote, connect, type EngineHandle } from './remote.js';
+export { Disruptor, type DisruptorOptions } from './disruptor.js';
+export { postToEngine } from './post.js';
+export { parseAddress, type ListenAddress } from './address.js';
+export type { ErrnoError } from './errors.js';

@@ -1,0 +1,79 @@
+/**
+ * Typed access to the C++ addon. Loaded once per thread that needs it (main, reactors, pool
+ * workers); `RINGLOOP_ADDON` points at another build (sanitizer or alternative backend).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** Options the native reactor reads once at construction. */
+export interface NativeLoopOptions {
+  readBufferCap: number;
+  writeBufferCap: number;
+  arenaBytes: number;
+}
+
+/** One reactor's native loop (native/reactor_binding.cc). Loop-only. */
+export interface NativeLoop {
+  start(): void;
+  commit(outRecords: number): void;
+  writeNow(slot: number, generation: number, data: Uint8Array): number;
+  address(slot: number, peer: boolean): string;
+  outboundBuffered(slot: number): number;
+  closeAll(errno: number): void;
+  destroy(): void;
+  setOutArena(arena: Uint8Array): void;
+}
+
+/** The main thread's acceptor (native/acceptor.cc). */
+export interface NativeAcceptor {
+  listen(family: 0 | 4 | 6, host: string, port: number, backlog: number, reusePort: boolean, index: number): {
+    fd: number;
+    port: number;
+  };
+  resume(): void;
+  pause(): void;
+  close(): void;
+}
+
+/** Ring buffer wrapper used by the tests to drive the connections' ring code. */
+export interface NativeTestRing {
+  write(data: Uint8Array): boolean;
+  read(n: number): Uint8Array;
+  pieces(): number;
+  release(): void;
+  readonly size: number;
+  readonly capacity: number;
+}
+
+export interface Addon {
+  Loop: new (
+    inbox: Int32Array,
+    events: Int32Array,
+    outRecords: Int32Array,
+    outArena: Uint8Array,
+    options: NativeLoopOptions,
+    onBatch: (events: number, arena: ArrayBuffer) => number,
+  ) => NativeLoop;
+  Acceptor: new (
+    out: Int32Array,
+    options: { noDelay: boolean; keepAliveSec: number },
+    onAccept: (count: number) => void,
+  ) => NativeAcceptor;
+  TestRing: new (cap: number) => NativeTestRing;
+  constants: Readonly<Record<string, number>>;
+  poller: string;
+  createWakeFd(): number;
+  wake(fd: number): number;
+  closeFd(fd: number): number;
+  stage(data: Uint8Array): number;
+  unstage(lo: number, hi: number): void;
+  inboxDiscard(inbox: Int32Array): number;
+  inboxDrainForTest(inbox: Int32Array, out: Int32Array): number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const addonPath = process.env.RINGLOOP_ADDON ?? path.resolve(here, '../../build/Release/ringloop.node');
+
+/** The addon, loaded on first import in this thread. */
+export const native: Addon = createRequire(import.meta.url)(addonPath) as Addon;

@@ -1,0 +1,87 @@
+/** serve() options: what users may set, their defaults, and validation that fails fast. */
+import os from 'node:os';
+
+export interface ServeOptions {
+  /** One reactor per available core (default false: one reactor). */
+  multicore?: boolean;
+  /** Exact number of reactors; wins over `multicore`. */
+  numEventLoop?: number;
+  /** Call the handler's `tick` (on reactor 0). Default false. */
+  ticker?: boolean;
+  /**
+   * Most bytes a connection may hold unconsumed (default 64 MiB). A handler that leaves more
+   * than this is closed with EMSGSIZE in `onClosed`.
+   */
+  readBufferCap?: number;
+  /**
+   * Most bytes of output a connection may have pending in user space (default 64 MiB). Writing
+   * past it closes the connection with ENOBUFS in `onClosed`: never a silent drop.
+   */
+  writeBufferCap?: number;
+  /** Set SO_REUSEPORT on the listeners so several processes can share a port. Default false. */
+  reusePort?: boolean;
+  /** TCP_NODELAY on accepted connections. Default true. */
+  tcpNoDelay?: boolean;
+  /** TCP keep-alive idle time in ms (rounded up to seconds), or false (default). */
+  tcpKeepAlive?: number | false;
+  /** listen() backlog (default: the system's SOMAXCONN). */
+  backlog?: number;
+  /** Slots in each reactor's inbox, a power of two (default 4096). */
+  inboxSlots?: number;
+  /** Given to the handler as `info.options` (structured-cloned into each reactor). */
+  handlerOptions?: unknown;
+  /** Default for `engine.stop()`'s timeout in ms (default 5000). */
+  stopTimeout?: number;
+}
+
+export interface ResolvedOptions {
+  loops: number;
+  ticker: boolean;
+  readBufferCap: number;
+  writeBufferCap: number;
+  reusePort: boolean;
+  tcpNoDelay: boolean;
+  keepAliveSec: number;
+  backlog: number;
+  inboxSlots: number;
+  handlerOptions: unknown;
+  stopTimeout: number;
+}
+
+const MiB = 1024 * 1024;
+
+function int(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`option ${name} must be an integer between ${min} and ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError('serve options must be an object');
+  const loops =
+    o.numEventLoop !== undefined
+      ? int('numEventLoop', o.numEventLoop, 1, 1024)
+      : o.multicore
+        ? os.availableParallelism()
+        : 1;
+  const ka = o.tcpKeepAlive;
+  let keepAliveSec = 0;
+  if (ka !== undefined && ka !== false) keepAliveSec = Math.ceil(int('tcpKeepAlive', ka, 1, 2 ** 31 - 1) / 1000);
+  const slots = o.inboxSlots ?? 4096;
+  int('inboxSlots', slots, 16, 1 << 24);
+  if ((slots & (slots - 1)) !== 0) throw new RangeError(`option inboxSlots must be a power of two, got ${slots}`);
+  return {
+    loops,
+    ticker: Boolean(o.ticker),
+    readBufferCap: int('readBufferCap', o.readBufferCap ?? 64 * MiB, 4096, 2 ** 31 - 1),
+    writeBufferCap: int('writeBufferCap', o.writeBufferCap ?? 64 * MiB, 4096, 2 ** 31 - 1),
+    reusePort: Boolean(o.reusePort),
+    tcpNoDelay: o.tcpNoDelay ?? true,
+    keepAliveSec,
+    backlog: o.backlog === undefined ? 0 : int('backlog', o.backlog, 1, 65535),
+    inboxSlots: slots,
+    handlerOptions: o.handlerOptions,
+    stopTimeout: int('stopTimeout', o.stopTimeout ?? 5000, 0, 2 ** 31 - 1),
+  };
+}

@@ -1,0 +1,488 @@
+/**
+ * The JS half of a reactor: receives each round's batch of events from the native loop in one
+ * call, runs the handler, and answers with out-records (writes, leftovers to keep, closes) that the
+ * native loop applies with writev once the call returns. Runs on a reactor thread (or, for a
+ * single in-thread reactor, the engine's thread). Everything here is loop-only.
+ */
+import { Action, type EventHandler, type InitInfo, type ReactResult, type Output } from './handler.js';
+import { Delivery, type Conn, type ConnRef } from './conn.js';
+import { Disruptor } from './disruptor.js';
+import { Remote, type EngineHandle } from './remote.js';
+import { errnoError } from './errors.js';
+import { native, type NativeLoop } from './native.js';
+import * as L from './layout.js';
+import os from 'node:os';
+
+export interface ReactorConfig {
+  index: number;
+  loops: number;
+  handle: EngineHandle;
+  readBufferCap: number;
+  writeBufferCap: number;
+  ticker: boolean;
+}
+
+/** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
+export interface ReactorHooks {
+  post(msg: unknown): void;
+  shutdown(): void;
+  stopped(): void;
+  handlerError(err: Error, event: string): void;
+}
+
+const EV_CAP = 8192;
+const OUT_CAP = 8192;
+const OUT_ARENA_BYTES = 1 << 20;
+const ARENA_BYTES = 1 << 20;
+const ECONNABORTED = os.constants.errno.ECONNABORTED;
+const ECANCELED = os.constants.errno.ECANCELED;
+
+class ConnImpl implements Conn {
+  context: unknown = undefined;
+  /** Read window in the arena during an event: [start, end). */
+  start = 0;
+  end = 0;
+  inView = false;
+  /** Bytes held natively between events. */
+  held = 0;
+  open = true;
+  error: Error | undefined = undefined;
+  dirty = false;
+  private refCache: ConnRef | undefined;
+  private local: string | undefined;
+  private remote: string | undefined;
+
+  constructor(
+    private readonly r: Reactor,
+    readonly slot: number,
+    readonly gen: number,
+    readonly listener: number,
+  ) {}
+
+  get ref(): ConnRef {
+    return (this.refCache ??= Object.freeze({ loop: this.r.index, slot: this.slot, generation: this.gen }));
+  }
+  get localAddr(): string {
+    return (this.local ??= this.r.address(this, false));
+  }
+  get remoteAddr(): string {
+    return (this.remote ??= this.r.address(this, true));
+  }
+  get inboundBuffered(): number {
+    return this.inView ? this.end - this.start : this.held;
+  }
+  get outboundBuffered(): number {
+    return this.r.outboundBuffered(this);
+  }
+
+  peek(n?: number): Uint8Array | null {
+    const avail = this.inView ? this.end - this.start : 0;
+    const k = n === undefined || n < 0 ? avail : n;
+    if (k > avail) return null;
+    return this.r.arena.subarray(this.start, this.start + k);
+  }
+  next(n?: number): Uint8Array | null {
+    const v = this.peek(n);
+    if (v) this.start += v.byteLength;
+    return v;
+  }
+  discard(n?: number): number {
+    const avail = this.inView ? this.end - this.start : 0;
+    const k = n === undefined || n < 0 ? avail : Math.min(n, avail);
+    this.start += k;
+    return k;
+  }
+  readBytes(): Uint8Array {
+    return this.peek()!;
+  }
+  readPair(): [Uint8Array, Uint8Array] {
+    return [this.peek()!, this.r.arena.subarray(0, 0)];
+  }
+  resetBuffer(): void {
+    this.start = this.end;
+  }
+
+  write(data: Uint8Array | string): number {
+    if (!this.open) throw new Error('ringloop: write on a closed connection');
+    return this.r.write(this, data);
+  }
+  writev(chunks: readonly (Uint8Array | string)[]): number {
+    let n = 0;
+    for (const c of chunks) n += this.write(c);
+    return n;
+  }
+  flush(): void {
+    this.r.flush();
+  }
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.r.closeConn(this, 0);
+  }
+  asyncWrite(data: Uint8Array | string): Delivery {
+    return this.r.remote.asyncWrite(this.ref, data);
+  }
+  wake(): Delivery {
+    return this.r.remote.wake(this.ref);
+  }
+}
+
+export class Reactor {
+  readonly index: number;
+  readonly remote: Remote;
+  arena: Uint8Array = new Uint8Array(0);
+  private arenaBuf: ArrayBuffer | undefined;
+  private readonly loop: NativeLoop;
+  private readonly events = new Int32Array(EV_CAP * L.EV_RECORD_INTS);
+  private readonly out = new Int32Array(OUT_CAP * L.OUT_RECORD_INTS);
+  private nOut = 0;
+  private readonly outArena: Uint8Array;
+  private readonly outBuf: Buffer;
+  private outPos = 0;
+  private readonly conns: (ConnImpl | undefined)[] = [];
+  private readonly touched: ConnImpl[] = [];
+  private readonly dirty: ConnImpl[] = [];
+  private inBatch = false;
+  private flushQueued = false;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private destroyed = false;
+
+  constructor(
+    private readonly cfg: ReactorConfig,
+    private readonly handler: EventHandler,
+    private readonly hooks: ReactorHooks,
+  ) {
+    this.index = cfg.index;
+    this.remote = new Remote(cfg.handle);
+    const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
+    const ab = new ArrayBuffer(OUT_ARENA_BYTES);
+    this.outArena = new Uint8Array(ab);
+    this.outBuf = Buffer.from(ab);
+    this.loop = new native.Loop(
+      own.i32,
+      this.events,
+      this.out,
+      this.outArena,
+      { readBufferCap: cfg.readBufferCap, writeBufferCap: cfg.writeBufferCap, arenaBytes: ARENA_BYTES },
+      this.onBatch,
+    );
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Runs onInitComplete and starts the ticker; returns an Action. */
+  init(info: InitInfo): void {
+    const h = this.handler;
+    if (h.onInitComplete) {
+      try {
+        const a = h.onInitComplete(info);
+        if (a === Action.Shutdown) this.hooks.shutdown();
+      } catch (e) {
+        this.hooks.handlerError(asError(e), 'onInitComplete');
+      }
+    }
+    if (this.cfg.ticker && this.index === 0 && h.tick) this.tickTimer = setTimeout(this.runTick, 0);
+  }
+
+  private runTick = (): void => {
+    this.tickTimer = undefined;
+    if (this.destroyed) return;
+    let delay = 1000;
+    try {
+      const r = this.handler.tick!();
+      if (typeof r === 'number') delay = r;
+      else if (r && typeof r === 'object') {
+        if (typeof r.delay === 'number') delay = r.delay;
+        if (r.action === Action.Shutdown) {
+          this.hooks.shutdown();
+          return;
+        }
+      }
+    } catch (e) {
+      this.hooks.handlerError(asError(e), 'tick');
+    }
+    if (!Number.isFinite(delay) || delay < 0) delay = 1000;
+    this.tickTimer = setTimeout(this.runTick, delay);
+  };
+
+  /** Called by the native loop once per round with `n` event records. Returns the out-record count. */
+  private onBatch = (n: number, arena: ArrayBuffer): number => {
+    if (arena !== this.arenaBuf) {
+      this.arenaBuf = arena;
+      this.arena = new Uint8Array(arena);
+    }
+    this.inBatch = true;
+    this.nOut = 0;
+    this.outPos = 0;
+    const ev = this.events;
+    for (let i = 0; i < n; i++) {
+      const o = i * L.EV_RECORD_INTS;
+      switch (ev[o]) {
+        case L.EV_DATA:
+          this.onData(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          break;
+        case L.EV_OPEN:
+          this.onOpen(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          break;
+        case L.EV_CLOSED:
+          this.onClosed(ev[o + 1]!, ev[o + 2]!);
+          break;
+        case L.EV_STOPPED:
+          this.onStopped();
+          break;
+      }
+    }
+    this.endBatch();
+    this.inBatch = false;
+    return this.nOut;
+  };
+
+  private onOpen(slot: number, gen: number, listener: number): void {
+    const c = new ConnImpl(this, slot, gen, listener);
+    this.conns[slot] = c;
+    if (!this.handler.onOpened) return;
+    let res: ReactResult;
+    try {
+      res = this.handler.onOpened(c);
+    } catch (e) {
+      this.fail(c, asError(e), 'onOpened');
+      return;
+    }
+    this.apply(c, res);
+  }
+
+  private onData(slot: number, off: number, len: number): void {
+    const c = this.conns[slot];
+    if (!c || !c.open) return;
+    c.start = off;
+    c.end = off + len;
+    c.inView = true;
+    this.touched.push(c);
+    const react = this.handler.react;
+    if (!react) {
+      c.start = c.end;
+      return;
+    }
+    let res: ReactResult;
+    try {
+      res = react.call(this.handler, c);
+    } catch (e) {
+      this.fail(c, asError(e), 'react');
+      return;
+    }
+    if (res !== undefined) this.apply(c, res);
+  }
+
+  private onClosed(slot: number, errno: number): void {
+    const c = this.conns[slot];
+    if (!c) return;
+    this.conns[slot] = undefined;
+    c.open = false;
+    c.inView = false;
+    const err = c.error ?? (errno !== 0 ? errnoError(errno) : undefined);
+    if (!this.handler.onClosed) return;
+    try {
+      const a = this.handler.onClosed(c, err);
+      if (a === Action.Shutdown) this.hooks.shutdown();
+    } catch (e) {
+      this.hooks.handlerError(asError(e), 'onClosed');
+    }
+  }
+
+  private onStopped(): void {
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
+    // After the batch returns: the native loop must not be destroyed under its own call.
+    setImmediate(() => this.hooks.stopped());
+  }
+
+  /** Applies what onOpened/react returned. */
+  private apply(c: ConnImpl, res: ReactResult): void {
+    if (res === undefined || res === null) return;
+    if (typeof res === 'number') {
+      this.action(c, res);
+      return;
+    }
+    if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) {
+      if (c.open) this.writeOutput(c, res as Output);
+      return;
+    }
+    const r = res as { out?: Output; action?: Action };
+    if (r.out !== undefined && c.open) this.writeOutput(c, r.out);
+    if (r.action !== undefined) this.action(c, r.action);
+  }
+
+  private writeOutput(c: ConnImpl, out: Output): void {
+    if (typeof out === 'string' || out instanceof Uint8Array) this.write(c, out);
+    else for (const chunk of out) this.write(c, chunk);
+  }
+
+  private action(c: ConnImpl, a: number): void {
+    if (a === Action.Close) c.close();
+    else if (a === Action.Shutdown) this.hooks.shutdown();
+  }
+
+  /** A handler threw for this connection: close it (only it) and report the error. */
+  private fail(c: ConnImpl, err: Error, event: string): void {
+    this.hooks.handlerError(err, event);
+    if (!c.open) return;
+    c.error = err;
+    c.open = false;
+    this.closeConn(c, ECONNABORTED);
+  }
+
+  write(c: ConnImpl, data: Uint8Array | string): number {
+    let bytes: Uint8Array;
+    if (typeof data === 'string') {
+      const len = Buffer.byteLength(data);
+      if (len === 0) return 0;
+      if (len <= this.outArena.byteLength - this.outPos && this.nOut < OUT_CAP) {
+        this.outBuf.write(data, this.outPos);
+        this.record(c, L.SRC_OUT_ARENA, this.outPos, len);
+        this.outPos += len;
+        return len;
+      }
+      bytes = Buffer.from(data);
+    } else {
+      bytes = data;
+    }
+    const len = bytes.byteLength;
+    if (len === 0) return 0;
+    if (this.nOut >= OUT_CAP) this.flush();
+    if (this.inBatch && bytes.buffer === this.arenaBuf) {
+      // Bytes still in the read arena (e.g. echo): no copy, the native side writes them from there.
+      this.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
+      return len;
+    }
+    if (len > this.outArena.byteLength - this.outPos) {
+      this.flush();
+      if (len > this.outArena.byteLength) {
+        this.preWrite(c);
+        this.loop.writeNow(c.slot, c.gen, bytes);
+        return len;
+      }
+    }
+    this.outArena.set(bytes, this.outPos);
+    this.record(c, L.SRC_OUT_ARENA, this.outPos, len);
+    this.outPos += len;
+    return len;
+  }
+
+  private record(c: ConnImpl, src: number, off: number, len: number): void {
+    const o = this.out;
+    if (this.nOut > 0) {
+      const p = (this.nOut - 1) * L.OUT_RECORD_INTS;
+      if (o[p] === L.OUT_WRITE && o[p + 1] === c.slot && o[p + 2] === c.gen && o[p + 5] === src && o[p + 3]! + o[p + 4]! === off) {
+        o[p + 4] = o[p + 4]! + len;
+        return;
+      }
+    }
+    this.push(L.OUT_WRITE, c, off, len, src);
+    if (!c.dirty) {
+      c.dirty = true;
+      this.dirty.push(c);
+    }
+    if (!this.inBatch) this.queueFlush();
+  }
+
+  private push(op: number, c: ConnImpl, off: number, len: number, x: number): void {
+    if (this.nOut >= OUT_CAP) this.flush();
+    const p = this.nOut++ * L.OUT_RECORD_INTS;
+    const o = this.out;
+    o[p] = op;
+    o[p + 1] = c.slot;
+    o[p + 2] = c.gen;
+    o[p + 3] = off;
+    o[p + 4] = len;
+    o[p + 5] = x;
+  }
+
+  closeConn(c: ConnImpl, errno: number): void {
+    this.push(L.OUT_CLOSE, c, 0, 0, errno);
+    if (!this.inBatch) this.queueFlush();
+  }
+
+  private preWrite(c: ConnImpl): void {
+    if (!this.handler.preWrite) return;
+    try {
+      this.handler.preWrite(c);
+    } catch (e) {
+      this.hooks.handlerError(asError(e), 'preWrite');
+    }
+  }
+
+  private runPreWrites(): void {
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) {
+      const c = d[i]!;
+      c.dirty = false;
+      this.preWrite(c);
+    }
+    d.length = 0;
+  }
+
+  /** Hands everything queued so far to the native loop now. */
+  flush(): void {
+    if (this.destroyed) return;
+    this.runPreWrites();
+    if (this.nOut > 0) this.loop.commit(this.nOut);
+    this.nOut = 0;
+    this.outPos = 0;
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      if (!this.inBatch) this.flush();
+    });
+  }
+
+  /** Ends a batch: pre-writes, then leftovers to keep (the native side applies them after writes). */
+  private endBatch(): void {
+    this.runPreWrites();
+    const t = this.touched;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i]!;
+      c.inView = false;
+      c.held = c.open ? c.end - c.start : 0;
+      if (c.held > 0) this.push(L.OUT_KEEP, c, c.start, c.held, 0);
+    }
+    t.length = 0;
+  }
+
+  address(c: ConnImpl, peer: boolean): string {
+    return c.open || this.conns[c.slot] === c ? this.loop.address(c.slot, peer) : '';
+  }
+
+  outboundBuffered(c: ConnImpl): number {
+    return this.conns[c.slot] === c ? this.loop.outboundBuffered(c.slot) : 0;
+  }
+
+  /** Stop timeout passed: close whatever is still flushing. */
+  forceClose(): void {
+    if (!this.destroyed) this.loop.closeAll(ECANCELED);
+  }
+
+  /** Releases the native loop and every descriptor it owns. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.loop.destroy();
+  }
+
+  /** Delivery for the inbox of this reactor, exposed for diagnostics. */
+  get connections(): number {
+    return this.conns.reduce((n, c) => (c ? n + 1 : n), 0);
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+export { Delivery };

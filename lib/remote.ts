@@ -1,0 +1,70 @@
+/**
+ * Thread-safe operations on connections by reference, from any thread: the engine's thread, pool
+ * workers, other reactors, or any worker of the application that received an `EngineHandle`.
+ * Bytes go through the owning reactor's inbox; the reactor writes them itself, with no JS round
+ * trip on its side. Payloads above the inline size (224 bytes by default) are copied once into
+ * native memory and passed by pointer.
+ */
+import { Disruptor } from './disruptor.js';
+import type { ConnRef } from './conn.js';
+import { Delivery } from './conn.js';
+import * as L from './layout.js';
+
+/** A structured-cloneable description of an engine's inboxes (send it to any thread). */
+export interface EngineHandle {
+  readonly inboxes: readonly SharedArrayBuffer[];
+}
+
+const encoder = new TextEncoder();
+
+export class Remote {
+  private readonly inboxes: Disruptor[];
+
+  constructor(handle: EngineHandle) {
+    this.inboxes = handle.inboxes.map((s) => new Disruptor(s));
+  }
+
+  private inbox(ref: ConnRef): Disruptor {
+    const d = this.inboxes[ref.loop];
+    if (!d) throw new RangeError(`ConnRef names loop ${ref.loop}, but the engine has ${this.inboxes.length}`);
+    return d;
+  }
+
+  private send(ref: ConnRef, type: number, payload?: Uint8Array): Delivery {
+    const d = this.inbox(ref);
+    if (d.state !== L.STATE_RUNNING) return Delivery.Stopped;
+    return d.publish(type, ref.slot, ref.generation, 0, payload) ? Delivery.Queued : Delivery.Full;
+  }
+
+  /**
+   * Queues bytes for the connection (copied now). A ref whose connection has closed meanwhile is
+   * dropped by the reactor (the generation no longer matches); it never reaches a newer connection.
+   */
+  asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {
+    return this.send(ref, L.MSG_WRITE, typeof data === 'string' ? encoder.encode(data) : data);
+  }
+
+  /** As `asyncWrite`, but waits (polling) while the inbox is full instead of returning 'full'. */
+  async asyncWriteWait(ref: ConnRef, data: Uint8Array | string, timeoutMs?: number): Promise<Delivery> {
+    const d = this.inbox(ref);
+    if (d.state !== L.STATE_RUNNING) return Delivery.Stopped;
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    const ok = await d.publishWait(L.MSG_WRITE, ref.slot, ref.generation, 0, bytes, timeoutMs);
+    return ok ? Delivery.Queued : d.state !== L.STATE_RUNNING ? Delivery.Stopped : Delivery.Full;
+  }
+
+  /** Asks the reactor to call `react` for the connection even with no new data. */
+  wake(ref: ConnRef): Delivery {
+    return this.send(ref, L.MSG_WAKE);
+  }
+
+  /** Closes the connection after its pending output is flushed. */
+  close(ref: ConnRef): Delivery {
+    return this.send(ref, L.MSG_CLOSE);
+  }
+}
+
+/** Opens a handle received from another thread. */
+export function connect(handle: EngineHandle): Remote {
+  return new Remote(handle);
+}

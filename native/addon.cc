@@ -1,0 +1,147 @@
+// Module entry: one instance per thread that loads the addon (main, each reactor, pool workers).
+// Everything per-thread hangs off that instance; C++ globals would be shared by all threads.
+#include "addon.h"
+
+#include <string.h>
+
+#include "inbox.h"
+#include "poller.h"
+#include "reactor.h"
+#include "ringbuf.h"
+#include "socket.h"
+#include "wakeup.h"
+
+namespace rl {
+
+Napi::Value ThrowErrno(Napi::Env env, int err, const std::string& what) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, what));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+namespace {
+
+Napi::Value CreateWakeFd(const Napi::CallbackInfo& info) {
+  int fd = wakeupCreate();
+  if (fd < 0) return ThrowErrno(info.Env(), -fd, "eventfd");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// Thread-safe: any producer that found the consumer parked calls this once.
+Napi::Value Wake(const Napi::CallbackInfo& info) {
+  int r = wakeupSignal(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), sockClose(info[0].As<Napi::Number>().Int32Value()));
+}
+
+// Copies bytes into a malloc'd block for an inbox message too large to travel inline; the
+// consumer frees it. Returns the address as a Number (user-space pointers fit in 53 bits).
+Napi::Value Stage(const Napi::CallbackInfo& info) {
+  auto data = info[0].As<Napi::Uint8Array>();
+  size_t n = data.ByteLength();
+  void* p = malloc(n ? n : 1);
+  if (!p) return ThrowErrno(info.Env(), ENOMEM, "staging an inbox payload");
+  memcpy(p, data.Data(), n);
+  return Napi::Number::New(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(p)));
+}
+
+Napi::Value Unstage(const Napi::CallbackInfo& info) {
+  free(stagedPointer(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value()));
+  return info.Env().Undefined();
+}
+
+// After a reactor is gone, whatever is left in its inbox is the engine's: close handed-over fds
+// that were never adopted and free staged payloads. Returns how many messages were discarded.
+Napi::Value InboxDiscard(const Napi::CallbackInfo& info) {
+  auto arr = info[0].As<Napi::Int32Array>();
+  Inbox inbox(arr.Data(), arr.ByteLength());
+  if (!inbox.valid()) return Napi::Number::New(info.Env(), 0);
+  int n = 0;
+  InboxMsg m;
+  while (inbox.peek(&m)) {
+    if (m.type == layout::kMsgAccept && m.a >= 0) sockClose(m.a);
+    free(m.staged);
+    inbox.advance();
+    n++;
+  }
+  return Napi::Number::New(info.Env(), n);
+}
+
+// The real consumer code path, driven from JS for the disruptor tests: copies up to
+// out.length / 6 messages as (type, a, b, c, len, fnv1a(payload)) and consumes them.
+Napi::Value InboxDrainForTest(const Napi::CallbackInfo& info) {
+  auto arr = info[0].As<Napi::Int32Array>();
+  auto out = info[1].As<Napi::Int32Array>();
+  Inbox inbox(arr.Data(), arr.ByteLength());
+  if (!inbox.valid()) return ThrowErrno(info.Env(), EINVAL, "inbox layout");
+  size_t max = out.ElementLength() / 6, n = 0;
+  InboxMsg m;
+  while (n < max && inbox.peek(&m)) {
+    uint32_t h = 2166136261u;
+    for (int32_t i = 0; i < m.len; i++) h = (h ^ m.data[i]) * 16777619u;
+    int32_t* o = out.Data() + n * 6;
+    o[0] = m.type;
+    o[1] = m.a;
+    o[2] = m.b;
+    o[3] = m.c;
+    o[4] = m.len;
+    o[5] = static_cast<int32_t>(h);
+    free(m.staged);
+    inbox.advance();
+    n++;
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  using namespace layout;
+  const std::pair<const char*, int> all[] = {
+      {"CLAIM", kClaim}, {"HEAD", kHead}, {"PARKED", kParked}, {"WAKE_FD", kWakeFd}, {"SLOTS", kSlots},
+      {"SLOT_BYTES", kSlotBytes}, {"CONNS", kConns}, {"STATE", kState}, {"WAKERS", kWakers}, {"HEADER_INTS", kHeaderInts},
+      {"SEQ", kSeq}, {"TYPE", kType}, {"A", kA}, {"B", kB}, {"C", kC}, {"LEN", kLen}, {"PTR_LO", kPtrLo},
+      {"PTR_HI", kPtrHi}, {"PAYLOAD_OFFSET", kPayloadOffset}, {"MSG_ACCEPT", kMsgAccept},
+      {"MSG_WRITE", kMsgWrite}, {"MSG_WAKE", kMsgWake}, {"MSG_CLOSE", kMsgClose}, {"MSG_STOP", kMsgStop},
+      {"MSG_TEST", kMsgTest}, {"STATE_RUNNING", kStateRunning}, {"STATE_STOPPING", kStateStopping},
+      {"STATE_STOPPED", kStateStopped}, {"EV_RECORD_INTS", ev::kRecordInts}, {"EV_OPEN", ev::kOpen},
+      {"EV_DATA", ev::kData}, {"EV_CLOSED", ev::kClosed}, {"EV_STOPPED", ev::kStopped},
+      {"OUT_RECORD_INTS", out::kRecordInts}, {"OUT_WRITE", out::kWrite}, {"OUT_KEEP", out::kKeep},
+      {"OUT_CLOSE", out::kClose}};
+  for (const auto& [k, v] : all) c.Set(k, v);
+  return c;
+}
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {InstanceValue("Loop", InitLoop(env)), InstanceValue("Acceptor", InitAcceptor(env)),
+                          InstanceValue("TestRing", InitTestRing(env)),
+                          InstanceValue("constants", Constants(env)),
+                          InstanceValue("poller", Napi::String::New(env, pollerName())),
+                          InstanceMethod<&Addon::Call<CreateWakeFd>>("createWakeFd"),
+                          InstanceMethod<&Addon::Call<Wake>>("wake"),
+                          InstanceMethod<&Addon::Call<CloseFd>>("closeFd"),
+                          InstanceMethod<&Addon::Call<Stage>>("stage"),
+                          InstanceMethod<&Addon::Call<Unstage>>("unstage"),
+                          InstanceMethod<&Addon::Call<InboxDiscard>>("inboxDiscard"),
+                          InstanceMethod<&Addon::Call<InboxDrainForTest>>("inboxDrainForTest")});
+  }
+
+ private:
+  template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+  Napi::Value Call(const Napi::CallbackInfo& info) {
+    return F(info);
+  }
+};
+
+}  // namespace
+
+}  // namespace rl
+
+using RingloopAddon = rl::Addon;
+NODE_API_ADDON(RingloopAddon)

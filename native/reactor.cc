@@ -1,0 +1,404 @@
+#include "reactor.h"
+
+#include <errno.h>
+
+#include <algorithm>
+
+#include "socket.h"
+#include "wakeup.h"
+
+namespace rl {
+
+using namespace layout;
+
+// One read per ready connection per round, at most this much: big transfers take several rounds
+// and never starve the other connections of the arena.
+static constexpr size_t kReadChunk = 64 * 1024;
+// Below this much free arena a read is deferred to the next round (level-triggered: not lost).
+static constexpr size_t kMinRead = 4096;
+static constexpr int kPollBatch = 256;
+static constexpr int kInboxBatch = 4096;
+static constexpr int kMaxIov = 64;
+
+Reactor::Reactor(const Inbox& inbox, int wakeFd, const Options& opts, ArenaHost* host)
+    : inbox_(inbox), wakeFd_(wakeFd), opts_(opts), host_(host), pev_(kPollBatch) {
+  events_.reserve(4096);
+}
+
+Reactor::~Reactor() {
+  // The inbox may be gone by now (thread teardown): only release what this object owns.
+  for (Conn& c : conns_) {
+    if (c.open) sockClose(c.fd);
+    delete c.in;
+    delete c.out;
+  }
+  pollerFree(poller_);
+}
+
+int Reactor::init() {
+  int err = 0;
+  poller_ = pollerCreate(&err);
+  if (!poller_) return -err;
+  return pollerAdd(poller_, wakeFd_, kPollReadable);
+}
+
+void Reactor::push(int32_t a, int32_t b, int32_t c, int32_t d) {
+  events_.push_back(a);
+  events_.push_back(b);
+  events_.push_back(c);
+  events_.push_back(d);
+}
+
+Conn* Reactor::live(int32_t slot, uint32_t gen) {
+  if (slot < 0 || static_cast<size_t>(slot) >= conns_.size()) return nullptr;
+  Conn& c = conns_[slot];
+  return (c.open && c.gen == gen) ? &c : nullptr;
+}
+
+const Conn* Reactor::conn(int32_t slot, uint32_t gen) const {
+  return const_cast<Reactor*>(this)->live(slot, gen);
+}
+
+int Reactor::connFd(int32_t slot) const {
+  if (slot < 0 || static_cast<size_t>(slot) >= conns_.size() || !conns_[slot].open) return -1;
+  return conns_[slot].fd;
+}
+
+size_t Reactor::outboundBuffered(int32_t slot) const {
+  if (slot < 0 || static_cast<size_t>(slot) >= conns_.size()) return 0;
+  const Conn& c = conns_[slot];
+  return c.open && c.out ? c.out->size() : 0;
+}
+
+void Reactor::setMask(Conn& c, uint32_t mask) {
+  if (c.mask == mask) return;
+  c.mask = mask;
+  pollerModify(poller_, c.fd, mask);
+}
+
+void Reactor::gather() {
+  arenaPos_ = 0;
+  drainInbox();
+  int n = pollerWait(poller_, pev_.data(), kPollBatch, 0);
+  for (int i = 0; i < n; i++) {
+    int fd = pev_[i].fd;
+    uint32_t m = pev_[i].mask;
+    if (fd == wakeFd_) {
+      wakeupDrain(fd);
+      continue;
+    }
+    if (fd < 0 || static_cast<size_t>(fd) >= fdSlot_.size() || fdSlot_[fd] < 0) continue;
+    int32_t slot = fdSlot_[fd];
+    Conn& c = conns_[slot];
+    if ((m & kPollWritable) || ((m & kPollError) && !(c.mask & kPollReadable))) flushOut(slot);
+    if (c.open && c.fd == fd && (c.mask & kPollReadable) && (m & (kPollReadable | kPollError))) readConn(slot);
+  }
+  for (int32_t slot : woken_) {
+    Conn& c = conns_[slot];
+    if (!c.woken) continue;  // already delivered with fresh data this round
+    c.woken = false;
+    if (!c.open || c.closing) continue;
+    size_t leftover = c.in ? c.in->size() : 0;
+    if (arenaSize_ - arenaPos_ < leftover) {
+      size_t size = 0;
+      if (arenaPos_ != 0) {  // no room this round: keep it for the next one
+        c.woken = true;
+        continue;
+      }
+      uint8_t* a = host_->growArena(leftover, &size);
+      if (!a) {
+        closeConn(slot, ENOMEM);
+        continue;
+      }
+      arena_ = a;
+      arenaSize_ = size;
+    }
+    deliver(slot, 0, arenaPos_);
+  }
+  woken_.erase(std::remove_if(woken_.begin(), woken_.end(), [this](int32_t s) { return !conns_[s].woken; }),
+               woken_.end());
+  maybeStopped();
+}
+
+void Reactor::drainInbox() {
+  InboxMsg m;
+  for (int i = 0; i < kInboxBatch && inbox_.peek(&m); i++) {
+    switch (m.type) {
+      case kMsgAccept:
+        openConn(m.a, m.b);
+        break;
+      case kMsgWrite:
+        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->closing && m.len > 0) {
+          iovec v{const_cast<uint8_t*>(m.data), static_cast<size_t>(m.len)};
+          writeConn(m.a, &v, 1);
+        }
+        break;
+      case kMsgWake:
+        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->woken) {
+          c->woken = true;
+          woken_.push_back(m.a);
+        }
+        break;
+      case kMsgClose:
+        if (live(m.a, static_cast<uint32_t>(m.b))) closeGraceful(m.a);
+        break;
+      case kMsgStop:
+        if (!stopping_) {
+          stopping_ = true;
+          inbox_.store(kState, kStateStopping);
+          for (size_t s = 0; s < conns_.size(); s++)
+            if (conns_[s].open) closeGraceful(static_cast<int32_t>(s));
+        }
+        break;
+      default:
+        break;
+    }
+    free(m.staged);
+    inbox_.advance();
+  }
+}
+
+void Reactor::openConn(int fd, int32_t listener) {
+  if (stopping_ || fd < 0) {
+    if (fd >= 0) sockClose(fd);
+    return;
+  }
+  int32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<int32_t>(conns_.size());
+    conns_.emplace_back();
+  }
+  Conn& c = conns_[slot];
+  if (pollerAdd(poller_, fd, kPollReadable) < 0) {
+    sockClose(fd);
+    free_.push_back(slot);
+    return;
+  }
+  c.fd = fd;
+  c.mask = kPollReadable;
+  c.listener = listener;
+  c.open = true;
+  c.closing = false;
+  c.woken = false;
+  if (static_cast<size_t>(fd) >= fdSlot_.size()) fdSlot_.resize(fd + 1024, -1);
+  fdSlot_[fd] = slot;
+  openCount_++;
+  inbox_.add(kConns, 1);
+  push(ev::kOpen, slot, static_cast<int32_t>(c.gen), listener);
+}
+
+void Reactor::readConn(int32_t slot) {
+  Conn& c = conns_[slot];
+  size_t leftover = c.in ? c.in->size() : 0;
+  if (leftover >= opts_.readCap) {
+    // The handler has not consumed a full buffer: whatever it waits for can never fit.
+    closeConn(slot, EMSGSIZE);
+    return;
+  }
+  size_t want = std::min(kReadChunk, opts_.readCap - leftover);
+  size_t free = arenaSize_ - arenaPos_;
+  if (free < leftover + want) {
+    if (free >= leftover + kMinRead) {
+      want = free - leftover;
+    } else if (arenaPos_ != 0) {
+      return;  // next round
+    } else {
+      size_t size = 0;
+      uint8_t* a = host_->growArena(leftover + want, &size);
+      if (!a) {
+        closeConn(slot, ENOMEM);
+        return;
+      }
+      arena_ = a;
+      arenaSize_ = size;
+    }
+  }
+  size_t off = arenaPos_;
+  ssize_t r = sockRead(c.fd, arena_ + off + leftover, want);
+  if (r > 0) {
+    deliver(slot, static_cast<size_t>(r), off);
+    return;
+  }
+  if (r == -EAGAIN || r == -EWOULDBLOCK) return;
+  if (r == 0) {
+    // Peer finished sending: flush what we owe, then close (half-close is not kept open).
+    setMask(c, c.mask & ~kPollReadable);
+    closeGraceful(slot);
+    return;
+  }
+  closeConn(slot, static_cast<int>(-r));
+}
+
+// Makes leftover + newBytes contiguous at arena offset `off` (new bytes are already there).
+void Reactor::deliver(int32_t slot, size_t newBytes, size_t off) {
+  Conn& c = conns_[slot];
+  size_t leftover = c.in ? c.in->size() : 0;
+  if (leftover) {
+    c.in->copyOut(arena_ + off);
+    c.in->clear();
+    c.in->release();
+  }
+  size_t len = leftover + newBytes;
+  arenaPos_ = off + len;
+  c.woken = false;
+  push(ev::kData, slot, static_cast<int32_t>(off), static_cast<int32_t>(len));
+}
+
+void Reactor::writeConn(int32_t slot, const iovec* iov, int cnt) {
+  Conn& c = conns_[slot];
+  size_t total = 0;
+  for (int i = 0; i < cnt; i++) total += iov[i].iov_len;
+  if (total == 0) return;
+  size_t sent = 0;
+  if (!c.out || c.out->empty()) {
+    ssize_t r = sockWritev(c.fd, iov, cnt);
+    if (r < 0 && r != -EAGAIN && r != -EWOULDBLOCK) {
+      closeConn(slot, static_cast<int>(-r));
+      return;
+    }
+    sent = r > 0 ? static_cast<size_t>(r) : 0;
+    if (sent == total) return;
+  }
+  if (!c.out) c.out = new RingBuffer(opts_.writeCap);
+  size_t skip = sent;
+  for (int i = 0; i < cnt; i++) {
+    size_t len = iov[i].iov_len;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    if (!c.out->write(static_cast<uint8_t*>(iov[i].iov_base) + skip, len - skip)) {
+      closeConn(slot, ENOBUFS);  // never a silent drop: the handler learns it in onClosed
+      return;
+    }
+    skip = 0;
+  }
+  setMask(c, c.mask | kPollWritable);
+}
+
+void Reactor::flushOut(int32_t slot) {
+  Conn& c = conns_[slot];
+  if (!c.open) return;
+  while (c.out && !c.out->empty()) {
+    iovec v[2];
+    int n = c.out->peek(v);
+    ssize_t r = sockWritev(c.fd, v, n);
+    if (r == -EAGAIN || r == -EWOULDBLOCK) return;
+    if (r < 0) {
+      closeConn(slot, static_cast<int>(-r));
+      return;
+    }
+    c.out->discard(static_cast<size_t>(r));
+  }
+  if (c.out) c.out->release();
+  setMask(c, c.mask & ~kPollWritable);
+  if (c.closing) closeConn(slot, 0);
+}
+
+void Reactor::closeGraceful(int32_t slot) {
+  Conn& c = conns_[slot];
+  if (!c.open) return;
+  if (!c.out || c.out->empty()) {
+    closeConn(slot, 0);
+    return;
+  }
+  c.closing = true;
+  setMask(c, kPollWritable);
+}
+
+void Reactor::closeConn(int32_t slot, int err) {
+  Conn& c = conns_[slot];
+  if (!c.open) return;
+  pollerRemove(poller_, c.fd);
+  sockClose(c.fd);
+  fdSlot_[c.fd] = -1;
+  delete c.in;
+  delete c.out;
+  c.in = c.out = nullptr;
+  c.open = c.closing = c.woken = false;
+  c.fd = -1;
+  c.mask = 0;
+  push(ev::kClosed, slot, err, static_cast<int32_t>(c.gen));
+  c.gen++;  // a stale ref to this slot can no longer match
+  free_.push_back(slot);
+  openCount_--;
+  inbox_.add(kConns, -1);
+}
+
+void Reactor::maybeStopped() {
+  if (stopping_ && !stopEmitted_ && openCount_ == 0) {
+    stopEmitted_ = true;
+    inbox_.store(kState, kStateStopped);
+    push(ev::kStopped, 0, 0, 0);
+  }
+}
+
+void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t outSize) {
+  iovec iov[kMaxIov];
+  for (int i = 0; i < n;) {
+    const int32_t* r = recs + static_cast<size_t>(i) * out::kRecordInts;
+    int32_t op = r[0], slot = r[1];
+    uint32_t gen = static_cast<uint32_t>(r[2]);
+    Conn* c = live(slot, gen);
+    if (op == out::kWrite) {
+      int cnt = 0;
+      // Coalesce consecutive writes to the same connection into one writev.
+      while (i < n && cnt < kMaxIov) {
+        const int32_t* w = recs + static_cast<size_t>(i) * out::kRecordInts;
+        if (w[0] != out::kWrite || w[1] != slot || static_cast<uint32_t>(w[2]) != gen) break;
+        i++;
+        size_t off = static_cast<uint32_t>(w[3]), len = static_cast<uint32_t>(w[4]);
+        const uint8_t* base = w[5] == 0 ? arena_ : outArena;
+        size_t limit = w[5] == 0 ? arenaSize_ : outSize;
+        if (len == 0 || off > limit || len > limit - off) continue;  // never read outside a buffer
+        iov[cnt++] = iovec{const_cast<uint8_t*>(base + off), len};
+      }
+      if (c && !c->closing && cnt > 0) writeConn(slot, iov, cnt);
+      continue;
+    }
+    i++;
+    if (!c) continue;
+    if (op == out::kKeep) {
+      size_t off = static_cast<uint32_t>(r[3]), len = static_cast<uint32_t>(r[4]);
+      if (len == 0 || off > arenaSize_ || len > arenaSize_ - off) continue;
+      if (!c->in) c->in = new RingBuffer(opts_.readCap);
+      if (!c->in->write(arena_ + off, len)) closeConn(slot, EMSGSIZE);
+    } else if (op == out::kClose) {
+      if (r[5] == 0) closeGraceful(slot);
+      else closeConn(slot, r[5]);
+    }
+  }
+  maybeStopped();
+}
+
+int Reactor::writeNow(int32_t slot, uint32_t gen, const uint8_t* data, size_t len) {
+  Conn* c = live(slot, gen);
+  if (!c || c->closing) return -EPIPE;
+  iovec v{const_cast<uint8_t*>(data), len};
+  writeConn(slot, &v, 1);
+  return 0;
+}
+
+void Reactor::closeAll(int err) {
+  for (size_t s = 0; s < conns_.size(); s++)
+    if (conns_[s].open) closeConn(static_cast<int32_t>(s), err);
+  maybeStopped();
+}
+
+void Reactor::closeSilently() {
+  for (Conn& c : conns_) {
+    if (!c.open) continue;
+    sockClose(c.fd);
+    delete c.in;
+    delete c.out;
+    c.in = c.out = nullptr;
+    c.open = false;
+    inbox_.add(kConns, -1);
+  }
+  openCount_ = 0;
+}
+
+}  // namespace rl

@@ -1,0 +1,120 @@
+// One reactor loop's state and logic, free of N-API and libuv so it can be read (and tested) as
+// plain C++. reactor_binding.cc nests it in the thread's libuv loop and carries batches to JS.
+//
+// A round: drain the inbox (accepts, async writes, wakes, closes, stop), poll without blocking,
+// read each ready connection once into the shared read arena, and record events. JS then handles
+// the whole batch in one call and answers with out-records, which commit() applies (writev).
+#pragma once
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "inbox.h"
+#include "poller.h"
+#include "ringbuf.h"
+
+namespace rl {
+
+namespace ev {
+// Event records (4 Int32 each), native -> JS. Must match lib/layout.ts.
+constexpr int kRecordInts = 4;
+constexpr int kOpen = 1;     // slot, generation, listener
+constexpr int kData = 2;     // slot, arena offset, length (leftover + new bytes, contiguous)
+constexpr int kClosed = 3;   // slot, errno (0 = clean), generation
+constexpr int kStopped = 4;  // -
+}  // namespace ev
+
+namespace out {
+// Out-records (6 Int32 each), JS -> native.
+constexpr int kRecordInts = 6;  // op, slot, generation, offset, length, source/errno
+constexpr int kWrite = 1;       // source 0: read arena, 1: out arena
+constexpr int kKeep = 2;        // keep read-arena bytes [offset, offset+length) as leftover
+constexpr int kClose = 3;       // source field = errno to report (0: graceful, after flushing)
+}  // namespace out
+
+struct Conn {
+  int fd = -1;
+  uint32_t gen = 0;
+  uint32_t mask = 0;
+  int32_t listener = 0;
+  bool open = false;
+  bool closing = false;  // close once the outbound ring drains
+  bool woken = false;
+  RingBuffer* in = nullptr;
+  RingBuffer* out = nullptr;
+};
+
+class ArenaHost {
+ public:
+  virtual ~ArenaHost() = default;
+  // Replaces the read arena with one of at least `bytes`; returns it (nullptr if impossible).
+  virtual uint8_t* growArena(size_t bytes, size_t* size) = 0;
+};
+
+class Reactor {
+ public:
+  struct Options {
+    size_t readCap;
+    size_t writeCap;
+  };
+  Reactor(const Inbox& inbox, int wakeFd, const Options& opts, ArenaHost* host);
+  ~Reactor();
+  // Returns 0 or -errno.
+  int init();
+  int pollFd() const { return pollerFd(poller_); }
+  void setArena(uint8_t* arena, size_t size) {
+    arena_ = arena;
+    arenaSize_ = size;
+  }
+  // One round of input; events accumulate in events().
+  void gather();
+  // Applies JS's out-records. inArena may differ from the current arena only if JS kept an old view.
+  void commit(const int32_t* recs, int n, const uint8_t* outArena, size_t outSize);
+  // Writes bytes for a connection now (large writes that skip the out arena).
+  int writeNow(int32_t slot, uint32_t gen, const uint8_t* data, size_t len);
+  std::vector<int32_t>& events() { return events_; }
+  bool stopped() const { return stopEmitted_; }
+  // Closes every connection at once, reporting err to each (stop timeout).
+  void closeAll(int err);
+  // Closes every fd without events (teardown).
+  void closeSilently();
+  const Conn* conn(int32_t slot, uint32_t gen) const;
+  size_t outboundBuffered(int32_t slot) const;
+  int connFd(int32_t slot) const;
+
+ private:
+  Conn* live(int32_t slot, uint32_t gen);
+  void drainInbox();
+  void openConn(int fd, int32_t listener);
+  void readConn(int32_t slot);
+  void deliver(int32_t slot, size_t newBytes, size_t off);
+  void flushOut(int32_t slot);
+  void writeConn(int32_t slot, const iovec* iov, int cnt);
+  void closeGraceful(int32_t slot);
+  void closeConn(int32_t slot, int err);
+  void setMask(Conn& c, uint32_t mask);
+  void push(int32_t a, int32_t b, int32_t c, int32_t d);
+  void maybeStopped();
+
+  Inbox inbox_;
+  int wakeFd_;
+  Options opts_;
+  ArenaHost* host_;
+  Poller* poller_ = nullptr;
+  std::vector<Conn> conns_;
+  std::vector<int32_t> free_;
+  std::vector<int32_t> fdSlot_;
+  std::vector<int32_t> woken_;
+  std::vector<int32_t> events_;
+  std::vector<PollEvent> pev_;
+  uint8_t* arena_ = nullptr;
+  size_t arenaSize_ = 0;
+  size_t arenaPos_ = 0;
+  size_t openCount_ = 0;
+  bool stopping_ = false;
+  bool stopEmitted_ = false;
+};
+
+}  // namespace rl

@@ -1,0 +1,259 @@
+// JS face of a Reactor: nests its poller fd in this thread's libuv loop with a uv_poll_t and
+// carries each round's events to JS in one call (napi_make_callback, so microtasks run after it).
+#include <uv.h>
+
+#include "addon.h"
+#include "reactor.h"
+#include "socket.h"
+#include "wakeup.h"
+
+namespace rl {
+
+namespace {
+
+// Owns what must outlive the JS object until libuv has closed the poll handle.
+struct PollBox {
+  uv_poll_t poll;
+  Reactor* reactor;
+  napi_async_cleanup_hook_handle hook;
+};
+
+class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Loop",
+                       {InstanceMethod<&Loop::Start>("start"), InstanceMethod<&Loop::Commit>("commit"),
+                        InstanceMethod<&Loop::WriteNow>("writeNow"), InstanceMethod<&Loop::Address>("address"),
+                        InstanceMethod<&Loop::OutboundBuffered>("outboundBuffered"),
+                        InstanceMethod<&Loop::CloseAll>("closeAll"), InstanceMethod<&Loop::Destroy>("destroy"),
+                        InstanceMethod<&Loop::SetOutArena>("setOutArena")});
+  }
+
+  // new Loop(inbox: Int32Array, events: Int32Array, outRecs: Int32Array, outArena: Uint8Array,
+  //          options: {readBufferCap, writeBufferCap, arenaBytes}, onBatch(n, arena) => outCount)
+  explicit Loop(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Loop>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 6 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
+        !info[3].IsTypedArray() || !info[4].IsObject() || !info[5].IsFunction()) {
+      Napi::TypeError::New(env, "Loop(inbox, events, outRecs, outArena, options, onBatch)").ThrowAsJavaScriptException();
+      return;
+    }
+    auto inbox = info[0].As<Napi::Int32Array>();
+    auto events = info[1].As<Napi::Int32Array>();
+    auto outRecs = info[2].As<Napi::Int32Array>();
+    inboxRef_ = Napi::Persistent(inbox);
+    eventsRef_ = Napi::Persistent(events);
+    outRecsRef_ = Napi::Persistent(outRecs);
+    evData_ = events.Data();
+    evCap_ = events.ElementLength() / ev::kRecordInts;
+    outData_ = outRecs.Data();
+    outCap_ = outRecs.ElementLength() / out::kRecordInts;
+    SetOutArenaValue(info[3].As<Napi::Uint8Array>());
+    cb_ = Napi::Persistent(info[5].As<Napi::Function>());
+    Napi::Object o = info[4].As<Napi::Object>();
+    Reactor::Options opts{static_cast<size_t>(o.Get("readBufferCap").As<Napi::Number>().DoubleValue()),
+                          static_cast<size_t>(o.Get("writeBufferCap").As<Napi::Number>().DoubleValue())};
+    size_t arenaBytes = static_cast<size_t>(o.Get("arenaBytes").As<Napi::Number>().DoubleValue());
+    inbox_ = Inbox(inbox.Data(), inbox.ByteLength());
+    if (!inbox_.valid() || evCap_ < 64 || outCap_ < 1) {
+      Napi::RangeError::New(env, "ringloop: malformed inbox or batch buffers").ThrowAsJavaScriptException();
+      return;
+    }
+    reactor_ = new Reactor(inbox_, inbox_.load(layout::kWakeFd), opts, this);
+    int err = reactor_->init();
+    if (err < 0) {
+      ThrowErrno(env, -err, "creating the reactor's poller");
+      return;
+    }
+    size_t size = 0;
+    uint8_t* a = growArena(arenaBytes, &size);
+    reactor_->setArena(a, size);
+    ctx_ = new Napi::AsyncContext(env, "ringloop:reactor");
+  }
+
+  ~Loop() override {
+    if (!started_) delete reactor_;
+    delete ctx_;
+  }
+
+  uint8_t* growArena(size_t bytes, size_t* size) override {
+    size_t n = 1 << 16;
+    while (n < bytes) n <<= 1;
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(Env(), n);
+    if (Env().IsExceptionPending()) return nullptr;
+    arenaRef_ = Napi::Persistent(ab);
+    *size = n;
+    return static_cast<uint8_t*>(ab.Data());
+  }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (started_ || destroyed_) return env.Undefined();
+    uv_loop_t* uvLoop = nullptr;
+    if (napi_get_uv_event_loop(env, &uvLoop) != napi_ok) return ThrowErrno(env, EINVAL, "getting the uv loop");
+    box_ = new PollBox{};
+    box_->reactor = reactor_;
+    int r = uv_poll_init(uvLoop, &box_->poll, reactor_->pollFd());
+    if (r == 0) r = uv_poll_start(&box_->poll, UV_READABLE, OnPoll);
+    if (r != 0) {
+      delete box_;
+      box_ = nullptr;
+      return ThrowErrno(env, -r, "watching the reactor's poller");
+    }
+    box_->poll.data = this;
+    napi_add_async_cleanup_hook(env, OnCleanup, this, &box_->hook);
+    started_ = true;
+    Ref();  // alive while libuv may call us
+    // Producers only signal a parked consumer: start parked, unless work is already waiting.
+    if (!inbox_.park()) wakeupSignal(inbox_.load(layout::kWakeFd));
+    return env.Undefined();
+  }
+
+  static void OnPoll(uv_poll_t* h, int, int) {
+    auto* self = static_cast<Loop*>(h->data);
+    if (!self || self->destroyed_) return;
+    Napi::HandleScope scope(self->Env());
+    self->inbox_.unpark();
+    for (int i = 0; i < 16; i++) {
+      self->reactor_->gather();
+      self->Dispatch();
+      if (self->destroyed_) return;
+      if (self->inbox_.park()) break;
+    }
+  }
+
+  void Dispatch() {
+    Napi::Env env = Env();
+    auto& evs = reactor_->events();
+    while (!evs.empty() && !destroyed_) {
+      batch_.swap(evs);
+      size_t recs = batch_.size() / ev::kRecordInts;
+      for (size_t done = 0; done < recs && !destroyed_;) {
+        size_t n = std::min(recs - done, evCap_);
+        memcpy(evData_, batch_.data() + done * ev::kRecordInts, n * ev::kRecordInts * sizeof(int32_t));
+        done += n;
+        napi_value ret = cb_.MakeCallback(Value(), {Napi::Number::New(env, static_cast<double>(n)), arenaRef_.Value()},
+                                          *ctx_);
+        if (env.IsExceptionPending()) {
+          // The dispatcher catches handler errors itself; reaching here is a bug: report it as
+          // the thread's uncaught exception rather than swallowing it.
+          napi_value e;
+          napi_get_and_clear_last_exception(env, &e);
+          napi_fatal_exception(env, e);
+          continue;
+        }
+        if (destroyed_) break;
+        int32_t nout = 0;
+        if (ret) napi_get_value_int32(env, ret, &nout);
+        CommitN(nout);
+      }
+      batch_.clear();
+    }
+  }
+
+  void CommitN(int32_t n) {
+    if (n <= 0 || destroyed_) return;
+    if (static_cast<size_t>(n) > outCap_) n = static_cast<int32_t>(outCap_);
+    reactor_->commit(outData_, n, outArena_, outArenaSize_);
+  }
+
+  Napi::Value Commit(const Napi::CallbackInfo& info) {
+    CommitN(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value WriteNow(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (destroyed_ || !info[2].IsTypedArray()) return Napi::Number::New(env, -EPIPE);
+    auto data = info[2].As<Napi::Uint8Array>();
+    int r = reactor_->writeNow(info[0].As<Napi::Number>().Int32Value(),
+                               info[1].As<Napi::Number>().Uint32Value(), data.Data(), data.ByteLength());
+    return Napi::Number::New(env, r);
+  }
+
+  Napi::Value Address(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (destroyed_) return Napi::String::New(env, "");
+    int fd = reactor_->connFd(info[0].As<Napi::Number>().Int32Value());
+    return Napi::String::New(env, fd < 0 ? "" : sockAddress(fd, info[1].ToBoolean()));
+  }
+
+  Napi::Value OutboundBuffered(const Napi::CallbackInfo& info) {
+    if (destroyed_) return Napi::Number::New(info.Env(), 0);
+    return Napi::Number::New(info.Env(),
+                             static_cast<double>(reactor_->outboundBuffered(info[0].As<Napi::Number>().Int32Value())));
+  }
+
+  // Used by the stop timeout: closes what is left, reporting the errno given.
+  Napi::Value CloseAll(const Napi::CallbackInfo& info) {
+    if (destroyed_) return info.Env().Undefined();
+    reactor_->closeAll(info[0].As<Napi::Number>().Int32Value());
+    Napi::HandleScope scope(Env());
+    Dispatch();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetOutArena(const Napi::CallbackInfo& info) {
+    if (info[0].IsTypedArray()) SetOutArenaValue(info[0].As<Napi::Uint8Array>());
+    return info.Env().Undefined();
+  }
+
+  void SetOutArenaValue(Napi::Uint8Array a) {
+    outArenaRef_ = Napi::Persistent(a);
+    outArena_ = a.Data();
+    outArenaSize_ = a.ByteLength();
+  }
+
+  Napi::Value Destroy(const Napi::CallbackInfo& info) {
+    Teardown(false);
+    return info.Env().Undefined();
+  }
+
+  static void OnCleanup(napi_async_cleanup_hook_handle, void* arg) { static_cast<Loop*>(arg)->Teardown(true); }
+
+  // Closes every descriptor this loop owns. From the cleanup hook (worker.terminate, process
+  // exit) the environment is going away: only native work is done then.
+  void Teardown(bool fromHook) {
+    if (destroyed_) return;
+    destroyed_ = true;
+    if (!started_) return;
+    reactor_->closeSilently();
+    box_->poll.data = box_;
+    uv_poll_stop(&box_->poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(&box_->poll), OnClosed);
+    box_ = nullptr;
+    if (!fromHook) Unref();
+  }
+
+  static void OnClosed(uv_handle_t* h) {
+    auto* box = static_cast<PollBox*>(h->data);
+    delete box->reactor;
+    napi_remove_async_cleanup_hook(box->hook);
+    delete box;
+  }
+
+  Inbox inbox_;
+  Reactor* reactor_ = nullptr;
+  PollBox* box_ = nullptr;
+  bool started_ = false;
+  bool destroyed_ = false;
+  Napi::Reference<Napi::Int32Array> inboxRef_, eventsRef_, outRecsRef_;
+  Napi::Reference<Napi::Uint8Array> outArenaRef_;
+  Napi::Reference<Napi::ArrayBuffer> arenaRef_;
+  Napi::FunctionReference cb_;
+  Napi::AsyncContext* ctx_ = nullptr;
+  int32_t* evData_ = nullptr;
+  size_t evCap_ = 0;
+  int32_t* outData_ = nullptr;
+  size_t outCap_ = 0;
+  uint8_t* outArena_ = nullptr;
+  size_t outArenaSize_ = 0;
+  std::vector<int32_t> batch_;
+};
+
+}  // namespace
+
+Napi::Function InitLoop(Napi::Env env) { return Loop::Init(env); }
+
+}  // namespace rl

@@ -1,0 +1,148 @@
+#include "socket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace rl {
+
+static int fail(int fd) {
+  int e = errno;
+  if (fd >= 0) close(fd);
+  return -e;
+}
+
+int sockListen(const ListenSpec& spec, int* boundPort) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int domain;
+  if (spec.family == 0) {
+    auto* un = reinterpret_cast<sockaddr_un*>(&ss);
+    if (spec.host.size() >= sizeof un->sun_path) return -ENAMETOOLONG;
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, spec.host.c_str(), spec.host.size() + 1);
+    len = sizeof(sockaddr_un);
+    domain = AF_UNIX;
+  } else if (spec.family == 6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<uint16_t>(spec.port));
+    if (spec.host.empty()) in6->sin6_addr = in6addr_any;
+    else if (inet_pton(AF_INET6, spec.host.c_str(), &in6->sin6_addr) != 1) return -EINVAL;
+    len = sizeof(sockaddr_in6);
+    domain = AF_INET6;
+  } else {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&ss);
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(static_cast<uint16_t>(spec.port));
+    if (spec.host.empty()) in4->sin_addr.s_addr = htonl(INADDR_ANY);
+    else if (inet_pton(AF_INET, spec.host.c_str(), &in4->sin_addr) != 1) return -EINVAL;
+    len = sizeof(sockaddr_in);
+    domain = AF_INET;
+  }
+  int fd = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int one = 1;
+  if (domain != AF_UNIX) {
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail(fd);
+    if (spec.reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) return fail(fd);
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) return fail(fd);
+  if (listen(fd, spec.backlog > 0 ? spec.backlog : SOMAXCONN) < 0) return fail(fd);
+  *boundPort = 0;
+  if (domain != AF_UNIX) {
+    sockaddr_storage got{};
+    socklen_t gl = sizeof got;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&got), &gl) < 0) return fail(fd);
+    *boundPort = domain == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&got)->sin6_port)
+                                    : ntohs(reinterpret_cast<sockaddr_in*>(&got)->sin_port);
+  }
+  return fd;
+}
+
+int sockAcceptBatch(int lfd, int* out, int max) {
+  int n = 0;
+  while (n < max) {
+    int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      out[n++] = fd;
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    return n > 0 ? n : -errno;
+  }
+  return n;
+}
+
+int sockConfigure(int fd, bool noDelay, int keepAliveSec) {
+  sockaddr_storage ss{};
+  socklen_t sl = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) < 0) return -errno;
+  if (ss.ss_family == AF_UNIX) return 0;
+  int v = noDelay ? 1 : 0;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0) return -errno;
+  if (keepAliveSec > 0) {
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0) return -errno;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &keepAliveSec, sizeof keepAliveSec) < 0) return -errno;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &keepAliveSec, sizeof keepAliveSec) < 0) return -errno;
+  }
+  return 0;
+}
+
+ssize_t sockRead(int fd, void* buf, size_t n) {
+  ssize_t r;
+  do {
+    r = read(fd, buf, n);
+  } while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : r;
+}
+
+ssize_t sockWritev(int fd, const iovec* iov, int cnt) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = cnt;
+  ssize_t r;
+  do {
+    r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : r;
+}
+
+int sockShutdownWrite(int fd) { return shutdown(fd, SHUT_WR) == 0 ? 0 : -errno; }
+
+int sockClose(int fd) { return close(fd) == 0 ? 0 : -errno; }
+
+std::string sockAddress(int fd, bool peer) {
+  sockaddr_storage ss{};
+  socklen_t sl = sizeof ss;
+  int r = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &sl)
+               : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl);
+  if (r < 0) return "";
+  char buf[INET6_ADDRSTRLEN + 16];
+  if (ss.ss_family == AF_INET) {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in4->sin_addr, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(ntohs(in4->sin_port));
+  }
+  if (ss.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    return "[" + std::string(buf) + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  if (ss.ss_family == AF_UNIX) {
+    auto* un = reinterpret_cast<sockaddr_un*>(&ss);
+    return sl > offsetof(sockaddr_un, sun_path) ? std::string(un->sun_path) : "";
+  }
+  return "";
+}
+
+}  // namespace rl

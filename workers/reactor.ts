@@ -1,0 +1,61 @@
+/**
+ * Reactor worker entry: loads the user's handler module, builds the reactor (native loop nested in
+ * this thread's libuv loop) and speaks the small control protocol with the engine:
+ *   engine -> worker: init {addrs} | forceClose
+ *   worker -> engine: ready | loadError {message} | initDone | user {msg} | shutdown |
+ *                     handlerError {message, stack, event} | stopped
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Reactor, type ReactorConfig } from '../lib/reactor.js';
+import { loadHandler } from '../lib/handler_loader.js';
+import { setEngineSink } from '../lib/post.js';
+import type { InitInfo } from '../lib/handler.js';
+
+export interface ReactorWorkerData {
+  config: ReactorConfig;
+  handlerUrl: string;
+  handlerOptions: unknown;
+}
+
+const port = parentPort!;
+const data = workerData as ReactorWorkerData;
+
+async function main(): Promise<void> {
+  const baseInfo: InitInfo = {
+    loop: data.config.index,
+    loops: data.config.loops,
+    addrs: [],
+    options: data.handlerOptions,
+  };
+  let reactor: Reactor;
+  try {
+    const handler = await loadHandler(data.handlerUrl, baseInfo);
+    setEngineSink((msg) => port.postMessage({ t: 'user', msg }));
+    reactor = new Reactor(data.config, handler, {
+      post: (msg) => port.postMessage({ t: 'user', msg }),
+      shutdown: () => port.postMessage({ t: 'shutdown' }),
+      handlerError: (err, event) => port.postMessage({ t: 'handlerError', message: err.message, stack: err.stack, event }),
+      stopped: () => {
+        reactor.destroy();
+        port.postMessage({ t: 'stopped' });
+        port.close();
+      },
+    });
+    reactor.start();
+  } catch (e) {
+    port.postMessage({ t: 'loadError', message: e instanceof Error ? e.message : String(e) });
+    port.close();
+    return;
+  }
+  port.on('message', (m: { t: string; addrs?: string[] }) => {
+    if (m.t === 'init') {
+      reactor.init({ ...baseInfo, addrs: m.addrs ?? [] });
+      port.postMessage({ t: 'initDone' });
+    } else if (m.t === 'forceClose') {
+      reactor.forceClose();
+    }
+  });
+  port.postMessage({ t: 'ready' });
+}
+
+void main();
