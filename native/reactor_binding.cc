@@ -115,13 +115,26 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     if (!self || self->destroyed_) return;
     Napi::HandleScope scope(self->Env());
     self->inbox_.unpark();
-    for (int i = 0; i < 16; i++) {
+    // While rounds find work, poll again at once: under load the answer to what we just wrote is
+    // often already back, and this saves libuv's own epoll_wait per round. Bounded so the
+    // thread's other work (timers, messages) keeps its turn.
+    for (int round = 0;; round++) {
       self->reactor_->gather();
+      bool busy = !self->reactor_->events().empty();
       self->Dispatch();
       if (self->destroyed_) return;
-      if (self->inbox_.park()) break;
+      if (busy && round < kMaxRounds) continue;
+      if (self->inbox_.park()) return;
+      if (round >= kMaxRounds) {
+        // Work is waiting in the inbox but our turn is over: make libuv call us again.
+        self->inbox_.unpark();
+        wakeupSignal(self->inbox_.load(layout::kWakeFd));
+        return;
+      }
     }
   }
+
+  static constexpr int kMaxRounds = 16;
 
   void Dispatch() {
     Napi::Env env = Env();
