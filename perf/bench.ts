@@ -1,0 +1,84 @@
+// Benchmark runner: node dist/perf/bench.js <suite> [--json] [--runs N] [--seconds S]
+// Exit codes: 0 all good, 1 a contender failed or the loadgen saw errors, 2 usage.
+import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './lib/args.js';
+import { killAllServers } from './lib/proc.js';
+import { saveResults } from './lib/report.js';
+import { echoSuite } from './suites/echo.js';
+import type { Suite } from './suites/suite.js';
+
+const SUITES: readonly Suite[] = [echoSuite];
+
+function suiteList(): string {
+  return SUITES.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n');
+}
+
+function usageExit(message: string | null): never {
+  if (message) process.stderr.write(`bench: ${message}\n\n`);
+  process.stderr.write(`${USAGE}\n\nsuites:\n${suiteList()}\n`);
+  process.exit(2);
+}
+
+function pickSuite(opts: BenchOptions): Suite {
+  if (opts.suite === undefined) usageExit('no suite given');
+  const suite = SUITES.find((s) => s.name === opts.suite);
+  if (!suite) usageExit(`unknown suite '${opts.suite}'; available: ${SUITES.map((s) => s.name).join(', ')}`);
+  const unknown = (opts.only ?? []).filter((n) => !suite.contenders.includes(n));
+  if (unknown.length > 0) {
+    usageExit(`--only: unknown contender(s) ${unknown.join(', ')}; ${suite.name} has: ${suite.contenders.join(', ')}`);
+  }
+  return suite;
+}
+
+// Servers live in their own process groups, so nothing else would stop them
+// if we are interrupted mid-trial.
+function installCleanup(): void {
+  process.on('exit', killAllServers);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      killAllServers();
+      process.stderr.write(`bench: interrupted by ${sig}\n`);
+      process.exit(130);
+    });
+  }
+}
+
+async function main(): Promise<number> {
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) usageExit(err.message);
+    throw err;
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n\nsuites:\n${suiteList()}\n`);
+    return 0;
+  }
+  const suite = pickSuite(opts);
+  installCleanup();
+
+  const log = (msg: string): void => void process.stderr.write(`[${suite.name}] ${msg}\n`);
+  const outcome = await suite.run({ opts, log });
+
+  const out: string[] = [outcome.text];
+  const item = (text: string): string => `  - ${text.split('\n').join('\n    ')}`;
+  if (outcome.warnings.length > 0) out.push('', 'warnings:', ...outcome.warnings.map(item));
+  if (outcome.failures.length > 0) out.push('', 'FAILURES:', ...outcome.failures.map(item));
+  const file = saveResults(suite.name, outcome.json);
+  out.push('', `results written to ${file}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  // Last line, single line: consumers can `tail -n1 | jq`.
+  if (opts.json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`);
+  return outcome.failures.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    killAllServers();
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

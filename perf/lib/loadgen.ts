@@ -1,0 +1,118 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+const SOURCE = 'perf/loadgen/echo_load.c';
+const BINARY = 'perf/bin/echo_load';
+
+export interface LoadgenOptions {
+  host: string;
+  port: number;
+  conns: number;
+  size: number;
+  depth: number;
+  seconds: number;
+  warmup: number;
+}
+
+/** The JSON line echo_load prints; see perf/loadgen/echo_load.c. */
+export interface LoadgenResult {
+  msgs: number;
+  seconds: number;
+  msgsPerSec: number;
+  bytes: number;
+  errors: number;
+  conns: number;
+  size: number;
+  depth: number;
+  connected: number;
+  mismatches: number;
+  earlyCloses: number;
+  connectErrors: number;
+  ioErrors: number;
+}
+
+export interface LoadgenRun {
+  result: LoadgenResult;
+  exitCode: number;
+  stderr: string;
+}
+
+const NUMERIC_KEYS = [
+  'msgs', 'seconds', 'msgsPerSec', 'bytes', 'errors', 'conns', 'size', 'depth',
+  'connected', 'mismatches', 'earlyCloses', 'connectErrors', 'ioErrors',
+] as const satisfies readonly (keyof LoadgenResult)[];
+
+function mtimeMs(path: string): number | null {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** Compiles the loadgen when the binary is missing or older than its source. */
+export function ensureLoadgen(log: (msg: string) => void): string {
+  const src = join(repoRoot, SOURCE);
+  const bin = join(repoRoot, BINARY);
+  const srcTime = mtimeMs(src);
+  if (srcTime === null) throw new Error(`loadgen source missing: ${src}`);
+  const binTime = mtimeMs(bin);
+  if (binTime !== null && binTime >= srcTime) return bin;
+  mkdirSync(join(repoRoot, 'perf', 'bin'), { recursive: true });
+  const cc = process.env['CC'] ?? 'cc';
+  log(`building loadgen: ${cc} -O2 -o ${BINARY} ${SOURCE}`);
+  try {
+    execFileSync(cc, ['-O2', '-o', BINARY, SOURCE], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch (err) {
+    throw new Error(`failed to build the loadgen with '${cc}': ${(err as Error).message}`);
+  }
+  return bin;
+}
+
+function parseResult(stdout: string): LoadgenResult | null {
+  const last = stdout.trim().split('\n').pop();
+  if (!last) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(last);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const rec = parsed as Record<string, unknown>;
+  const out: Partial<Record<keyof LoadgenResult, number>> = {};
+  for (const key of NUMERIC_KEYS) {
+    const v = rec[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+    out[key] = v;
+  }
+  return out as LoadgenResult;
+}
+
+/**
+ * Runs one load phase. A non-zero exit with a parsable result is not thrown:
+ * errors (bad bytes, early closes) are data the runner must report.
+ */
+export function runLoadgen(bin: string, o: LoadgenOptions): Promise<LoadgenRun> {
+  const args = [
+    '--host', o.host, '--port', String(o.port), '--conns', String(o.conns),
+    '--size', String(o.size), '--depth', String(o.depth),
+    '--seconds', String(o.seconds), '--warmup', String(o.warmup),
+  ];
+  // Generous slack over the nominal duration: connects may be retried.
+  const timeout = (o.seconds + o.warmup + 30) * 1000;
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { timeout, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const result = parseResult(stdout);
+      if (result === null) {
+        const why = err ? err.message : 'no JSON result line';
+        reject(new Error(`loadgen failed: ${why}\n  args: ${args.join(' ')}\n  stderr: ${stderr.trim()}`));
+        return;
+      }
+      const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
+      resolve({ result, exitCode: code, stderr: stderr.trim() });
+    });
+  });
+}

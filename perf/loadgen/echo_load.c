@@ -1,0 +1,513 @@
+/*
+ * echo_load: closed-loop TCP echo load generator that verifies every byte.
+ *
+ * Each connection keeps `depth` messages of `size` bytes outstanding and sends
+ * a new one only when a whole message has come back, so throughput measures
+ * the server's round trips rather than how fast we can stuff its buffers.
+ *
+ * Single-threaded on purpose: the benchmark machine has 2 cores and the server
+ * under test needs them more than we do.
+ *
+ * Build: cc -O2 -o perf/bin/echo_load perf/loadgen/echo_load.c
+ * Usage: echo_load --host 127.0.0.1 --port N [--conns 100] [--size 64]
+ *                  [--depth 1] [--seconds 5] [--warmup 1] [--connect-retries 50]
+ * Output: one JSON line on stdout. Exit 0 = clean, 1 = errors seen, 2 = usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Message layout: an 8-byte header encoding (sequence, connection) followed by
+ * a body taken from a shared pseudo-random table at an offset derived from the
+ * same pair. The header catches reordering and cross-connection mix-ups even
+ * when bodies collide; the table lets both generation and checking be a
+ * memcpy/memcmp, which keeps 4 KiB workloads from being loadgen-bound.
+ */
+#define HDR 8
+#define SKEW 256
+#define MAX_REPORTS 5
+
+typedef struct {
+  int fd;
+  uint32_t idx;
+  uint32_t send_seq;  /* sequence number of the next message to queue */
+  uint32_t recv_seq;  /* sequence number of the message being received */
+  size_t recv_off;    /* bytes of recv_seq already verified */
+  uint8_t *sbuf;      /* queued bytes the kernel has not accepted yet */
+  size_t shead, stail;
+  int out_armed;
+  int dead;
+  uint64_t sent_bytes, recv_bytes;
+} conn_t;
+
+static const char *opt_host = "127.0.0.1";
+static const char *opt_port = NULL;
+static long opt_conns = 100, opt_size = 64, opt_depth = 1, opt_retries = 50;
+static double opt_seconds = 5.0, opt_warmup = 1.0;
+
+static uint8_t *pattern;
+static uint8_t rbuf[256 * 1024];
+static int epfd = -1;
+static long alive = 0;
+static int measuring = 0;
+static volatile sig_atomic_t stop_requested = 0;
+
+static struct {
+  uint64_t msgs, bytes;
+  uint64_t mismatches, early_closes, connect_errors, io_errors;
+  unsigned reports;
+} st;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static void header(uint32_t idx, uint32_t seq, uint8_t out[HDR]) {
+  /* XOR constants keep early headers from being mostly zero bytes, which a
+   * server that zero-fills would otherwise pass. */
+  uint32_t a = seq ^ 0xA5C3E187u, b = idx ^ 0x5A3C1E78u;
+  for (int i = 0; i < 4; i++) {
+    out[i] = (uint8_t)(a >> (8 * i));
+    out[4 + i] = (uint8_t)(b >> (8 * i));
+  }
+}
+
+static size_t skew(uint32_t idx, uint32_t seq) {
+  uint32_t x = idx * 0x9E3779B1u ^ seq * 0x85EBCA77u;
+  x ^= x >> 16;
+  x *= 0x7FEB352Du;
+  x ^= x >> 15;
+  return x % SKEW;
+}
+
+static void fill_pattern(size_t n) {
+  uint64_t s = 0x243F6A8885A308D3ull;
+  for (size_t i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    pattern[i] = (uint8_t)(s >> 32);
+  }
+}
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *fmt, ...) {
+  /* Cap the noise: one broken server would otherwise print per connection. */
+  if (st.reports++ >= MAX_REPORTS) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("echo_load: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static void kill_conn(conn_t *c) {
+  if (c->dead) return;
+  c->dead = 1;
+  alive--;
+  epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+  c->fd = -1;
+}
+
+static void set_out(conn_t *c, int on) {
+  if (c->out_armed == on) return;
+  struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
+  if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0) c->out_armed = on;
+}
+
+static void queue_msg(conn_t *c) {
+  size_t size = (size_t)opt_size;
+  size_t cap = (size_t)opt_depth * size;
+  if (c->stail + size > cap) {
+    memmove(c->sbuf, c->sbuf + c->shead, c->stail - c->shead);
+    c->stail -= c->shead;
+    c->shead = 0;
+  }
+  uint8_t *m = c->sbuf + c->stail;
+  uint8_t h[HDR];
+  header(c->idx, c->send_seq, h);
+  size_t hl = size < HDR ? size : HDR;
+  memcpy(m, h, hl);
+  if (size > HDR) memcpy(m + HDR, pattern + skew(c->idx, c->send_seq) + HDR, size - HDR);
+  c->stail += size;
+  c->send_seq++;
+}
+
+static void flush(conn_t *c) {
+  while (c->shead < c->stail) {
+    ssize_t n = send(c->fd, c->sbuf + c->shead, c->stail - c->shead, MSG_NOSIGNAL);
+    if (n > 0) {
+      c->shead += (size_t)n;
+      c->sent_bytes += (uint64_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      set_out(c, 1);
+      return;
+    }
+    if (errno == EPIPE || errno == ECONNRESET) {
+      st.early_closes++;
+      report("conn %u: peer closed while sending (%s)", c->idx, strerror(errno));
+    } else {
+      st.io_errors++;
+      report("conn %u: send: %s", c->idx, strerror(errno));
+    }
+    kill_conn(c);
+    return;
+  }
+  c->shead = c->stail = 0;
+  set_out(c, 0);
+}
+
+/* Returns the message offset of the first wrong byte, or -1 if all match. */
+static long check(const conn_t *c, const uint8_t *p, size_t len) {
+  size_t off = c->recv_off, k = 0;
+  if (off < HDR) {
+    uint8_t h[HDR];
+    header(c->idx, c->recv_seq, h);
+    for (; k < len && off + k < HDR; k++)
+      if (p[k] != h[off + k]) return (long)(off + k);
+  }
+  if (k < len) {
+    const uint8_t *exp = pattern + skew(c->idx, c->recv_seq) + off + k;
+    if (memcmp(p + k, exp, len - k) != 0) {
+      for (size_t j = k; j < len; j++)
+        if (p[j] != exp[j - k]) return (long)(off + j);
+    }
+  }
+  return -1;
+}
+
+static void expected_byte(const conn_t *c, size_t off, uint8_t *out) {
+  if (off < HDR) {
+    uint8_t h[HDR];
+    header(c->idx, c->recv_seq, h);
+    *out = h[off];
+  } else {
+    *out = pattern[skew(c->idx, c->recv_seq) + off];
+  }
+}
+
+static void consume(conn_t *c, const uint8_t *p, size_t n) {
+  /* An echo can never return more than we sent; extra bytes mean the server
+   * invented data, which byte matching alone might not pin down. */
+  if (c->recv_bytes + n > c->sent_bytes) {
+    st.mismatches++;
+    report("conn %u: received %llu bytes but only sent %llu", c->idx,
+           (unsigned long long)(c->recv_bytes + n), (unsigned long long)c->sent_bytes);
+    kill_conn(c);
+    return;
+  }
+  c->recv_bytes += n;
+  if (measuring) st.bytes += n;
+  size_t size = (size_t)opt_size;
+  while (n > 0) {
+    size_t take = size - c->recv_off;
+    if (take > n) take = n;
+    long bad = check(c, p, take);
+    if (bad >= 0) {
+      uint8_t want;
+      expected_byte(c, (size_t)bad, &want);
+      st.mismatches++;
+      report("conn %u msg %u byte %ld: expected 0x%02x got 0x%02x", c->idx, c->recv_seq, bad,
+             want, p[(size_t)bad - c->recv_off]);
+      kill_conn(c);
+      return;
+    }
+    c->recv_off += take;
+    p += take;
+    n -= take;
+    if (c->recv_off == size) {
+      c->recv_off = 0;
+      c->recv_seq++;
+      if (measuring) st.msgs++;
+      queue_msg(c);
+    }
+  }
+}
+
+static void on_readable(conn_t *c) {
+  /* Level-triggered, so stopping after a few reads just yields to other
+   * connections; leftover data re-triggers the next epoll_wait. */
+  for (int i = 0; i < 8 && !c->dead; i++) {
+    ssize_t n = recv(c->fd, rbuf, sizeof rbuf, 0);
+    if (n > 0) {
+      consume(c, rbuf, (size_t)n);
+      continue;
+    }
+    if (n == 0) {
+      st.early_closes++;
+      report("conn %u: server closed the connection", c->idx);
+      kill_conn(c);
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (errno == ECONNRESET) {
+      st.early_closes++;
+      report("conn %u: connection reset by server", c->idx);
+    } else {
+      st.io_errors++;
+      report("conn %u: recv: %s", c->idx, strerror(errno));
+    }
+    kill_conn(c);
+    return;
+  }
+  if (!c->dead) flush(c);
+}
+
+/* Retries are a budget shared by all connections, so a server that is simply
+ * not there costs at most opt_retries * 100 ms, not that per connection. */
+static long retries_used = 0;
+
+static int connect_one(const struct addrinfo *ai, uint32_t idx) {
+  for (;;) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      report("conn %u: socket: %s", idx, strerror(errno));
+      return -1;
+    }
+    /* Blocking connect keeps setup simple; it only runs before the clock. */
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return fd;
+    int err = errno;
+    close(fd);
+    /* The server may have printed its address a moment before accept() is
+     * ready (e.g. cluster workers still forking), so refusals are retried. */
+    if ((err == ECONNREFUSED || err == EINTR) && retries_used++ < opt_retries && !stop_requested) {
+      struct timespec ts = {0, 100 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    report("conn %u: connect: %s", idx, strerror(err));
+    return -1;
+  }
+}
+
+static void raise_nofile(void) {
+  struct rlimit rl;
+  rlim_t want = (rlim_t)opt_conns + 64;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+  rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static void usage(const char *argv0) {
+  fprintf(stderr,
+          "usage: %s --port N [--host 127.0.0.1] [--conns 100] [--size 64] [--depth 1]\n"
+          "          [--seconds 5] [--warmup 1] [--connect-retries 50]\n",
+          argv0);
+}
+
+static int parse_long(const char *s, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < min || v > max) return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_double(const char *s, double min, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  /* v != v rejects NaN; the upper bound rejects inf without needing libm. */
+  if (errno || end == s || *end || v != v || v < min || v > 1e9) return -1;
+  *out = v;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"host", required_argument, NULL, 'h'},    {"port", required_argument, NULL, 'p'},
+      {"conns", required_argument, NULL, 'c'},   {"size", required_argument, NULL, 's'},
+      {"depth", required_argument, NULL, 'd'},   {"seconds", required_argument, NULL, 't'},
+      {"warmup", required_argument, NULL, 'w'},  {"connect-retries", required_argument, NULL, 'r'},
+      {"help", no_argument, NULL, '?'},          {NULL, 0, NULL, 0},
+  };
+  int ch;
+  while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int bad = 0;
+    switch (ch) {
+      case 'h': opt_host = optarg; break;
+      case 'p': opt_port = optarg; break;
+      case 'c': bad = parse_long(optarg, 1, 1000000, &opt_conns); break;
+      case 's': bad = parse_long(optarg, 1, 64L * 1024 * 1024, &opt_size); break;
+      case 'd': bad = parse_long(optarg, 1, 1000000, &opt_depth); break;
+      case 't': bad = parse_double(optarg, 0.001, &opt_seconds); break;
+      case 'w': bad = parse_double(optarg, 0.0, &opt_warmup); break;
+      case 'r': bad = parse_long(optarg, 0, 1000000, &opt_retries); break;
+      default: return -1;
+    }
+    if (bad) {
+      fprintf(stderr, "echo_load: bad value '%s' for option\n", optarg);
+      return -1;
+    }
+  }
+  if (optind != argc || !opt_port) return -1;
+  if ((double)opt_depth * (double)opt_size > 256.0 * 1024 * 1024) {
+    fprintf(stderr, "echo_load: depth * size too large\n");
+    return -1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (parse_args(argc, argv) != 0) {
+    usage(argv[0]);
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait must wake up */
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  raise_nofile();
+
+  pattern = malloc((size_t)opt_size + SKEW);
+  conn_t *conns = calloc((size_t)opt_conns, sizeof *conns);
+  if (!pattern || !conns) {
+    fprintf(stderr, "echo_load: out of memory\n");
+    return 2;
+  }
+  fill_pattern((size_t)opt_size + SKEW);
+
+  struct addrinfo hints, *ai = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  int gai = getaddrinfo(opt_host, opt_port, &hints, &ai);
+  if (gai != 0) {
+    fprintf(stderr, "echo_load: %s:%s: %s\n", opt_host, opt_port, gai_strerror(gai));
+    return 2;
+  }
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) {
+    perror("echo_load: epoll_create1");
+    return 2;
+  }
+
+  /* Every connection exists before the clock starts, so connection setup
+   * (which some servers make expensive) never pollutes the measurement. */
+  long connected = 0;
+  for (long i = 0; i < opt_conns && !stop_requested; i++) {
+    conn_t *c = &conns[i];
+    c->idx = (uint32_t)i;
+    c->dead = 1;
+    c->fd = connect_one(ai, c->idx);
+    if (c->fd < 0) {
+      st.connect_errors++;
+      continue;
+    }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    c->sbuf = malloc((size_t)opt_depth * (size_t)opt_size);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (!c->sbuf || epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+      st.io_errors++;
+      report("conn %u: setup failed", c->idx);
+      close(c->fd);
+      c->fd = -1;
+      continue;
+    }
+    c->dead = 0;
+    alive++;
+    connected++;
+  }
+  freeaddrinfo(ai);
+
+  double t0 = now_s();
+  double warm_end = t0 + opt_warmup;
+  double end = warm_end + opt_seconds;
+  double mstart = t0;
+  measuring = opt_warmup <= 0.0;
+
+  for (long i = 0; i < opt_conns; i++) {
+    conn_t *c = &conns[i];
+    if (c->dead) continue;
+    for (long d = 0; d < opt_depth; d++) queue_msg(c);
+    flush(c);
+  }
+
+  struct epoll_event evs[256];
+  while (alive > 0 && !stop_requested) {
+    double now = now_s();
+    if (!measuring && now >= warm_end) {
+      measuring = 1;
+      mstart = now;
+    }
+    if (now >= end) break;
+    double until = measuring ? end : warm_end;
+    /* Round up so we never spin on a sub-millisecond remainder. */
+    int timeout = (int)((until - now) * 1000.0) + 1;
+    int n = epoll_wait(epfd, evs, 256, timeout);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      perror("echo_load: epoll_wait");
+      st.io_errors++;
+      break;
+    }
+    for (int i = 0; i < n; i++) {
+      conn_t *c = evs[i].data.ptr;
+      if (c->dead) continue;
+      uint32_t e = evs[i].events;
+      /* HUP/ERR go through recv so the real cause (EOF vs reset) is counted. */
+      if (e & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable(c);
+      if (!c->dead && (e & EPOLLOUT)) flush(c);
+    }
+  }
+  double mend = now_s();
+  double elapsed = measuring ? mend - mstart : 0.0;
+  if (elapsed < 0) elapsed = 0;
+
+  for (long i = 0; i < opt_conns; i++) {
+    if (!conns[i].dead) close(conns[i].fd);
+    free(conns[i].sbuf);
+  }
+  close(epfd);
+
+  uint64_t errors = st.mismatches + st.early_closes + st.connect_errors + st.io_errors;
+  if (stop_requested) fprintf(stderr, "echo_load: interrupted\n");
+  if (st.reports > MAX_REPORTS)
+    fprintf(stderr, "echo_load: %u further error reports suppressed\n", st.reports - MAX_REPORTS);
+  printf("{\"msgs\":%llu,\"seconds\":%.6f,\"msgsPerSec\":%.1f,\"bytes\":%llu,\"errors\":%llu,"
+         "\"conns\":%ld,\"size\":%ld,\"depth\":%ld,\"connected\":%ld,\"mismatches\":%llu,"
+         "\"earlyCloses\":%llu,\"connectErrors\":%llu,\"ioErrors\":%llu,\"interrupted\":%s}\n",
+         (unsigned long long)st.msgs, elapsed, elapsed > 0 ? (double)st.msgs / elapsed : 0.0,
+         (unsigned long long)st.bytes, (unsigned long long)errors, opt_conns, opt_size, opt_depth,
+         connected, (unsigned long long)st.mismatches, (unsigned long long)st.early_closes,
+         (unsigned long long)st.connect_errors, (unsigned long long)st.io_errors,
+         stop_requested ? "true" : "false");
+  fflush(stdout);
+  free(conns);
+  free(pattern);
+  return errors > 0 || stop_requested ? 1 : 0;
+}
