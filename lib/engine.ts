@@ -55,6 +55,8 @@ export class Engine extends EventEmitter {
   private next = 0;
   private stopping: Promise<void> | undefined;
   private resolveDone!: () => void;
+  /** Messages posted by handlers before `serve` resolved (from onInitComplete): delivered once listeners can exist. */
+  private early: [unknown, number][] | undefined = [];
 
   /** @internal Use `serve`. */
   constructor(parts: {
@@ -189,10 +191,22 @@ export class Engine extends EventEmitter {
     this.emit('stopped');
   }
 
+  /** @internal Called when serve() resolves: replays early messages after the caller's continuation. */
+  started(): void {
+    setImmediate(() => {
+      const early = this.early ?? [];
+      this.early = undefined;
+      for (const [msg, loop] of early) this.emit('message', msg, loop);
+    });
+  }
+
   /** @internal */
   events(): HostEvents {
     return {
-      message: (msg, loop) => this.emit('message', msg, loop),
+      message: (msg, loop) => {
+        if (this.early) this.early.push([msg, loop]);
+        else this.emit('message', msg, loop);
+      },
       shutdown: () => void this.stop(),
       handlerError: (err, event, loop) => {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, event, loop);
@@ -215,6 +229,25 @@ function releaseInboxes(inboxes: Disruptor[], wakeFds: number[]): void {
     if (fd >= 0) native.closeFd(fd);
   }
   wakeFds.length = 0;
+}
+
+/**
+ * Waits for every reactor to be ready. On the first failure, gives the others a moment to finish
+ * loading before the caller terminates them: a worker terminated mid-import leaves the module
+ * files it was reading open.
+ */
+async function allReady(hosts: ReactorHost[]): Promise<void> {
+  try {
+    await Promise.all(hosts.map((h) => h.ready));
+  } catch (e) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(hosts.map((h) => h.ready)),
+      new Promise((r) => (timer = setTimeout(r, 5000))),
+    ]);
+    clearTimeout(timer);
+    throw e;
+  }
 }
 
 /**
@@ -286,8 +319,9 @@ export async function serve(
       Atomics.store(d.i32, L.WAKE_FD, fd);
     }
     const handle: EngineHandle = { inboxes: inboxes.map((d) => d.sab) };
+    const early: [unknown, number][] = [];
     const events: HostEvents = {
-      message: (m, l) => engine?.events().message(m, l),
+      message: (m, l) => (engine ? engine.events().message(m, l) : early.push([m, l])),
       shutdown: () => engine?.events().shutdown(),
       handlerError: (e, ev, l) => engine?.events().handlerError(e, ev, l),
       died: (e, l) => engine?.events().died(e, l),
@@ -313,10 +347,12 @@ export async function serve(
         hosts.push(new WorkerHost({ config, handlerUrl, handlerOptions: opts.handlerOptions }, events));
       }
     }
-    await Promise.all(hosts.map((h) => h.ready));
+    await allReady(hosts);
     engine = new Engine({ addrs: bound, opts, inboxes, wakeFds, hosts, acceptor, acceptOut, unixPaths });
+    for (const [m, l] of early) engine.events().message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));
     acceptor.resume();
+    engine.started();
     return engine;
   } catch (e) {
     await cleanup();

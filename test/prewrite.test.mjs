@@ -1,0 +1,41 @@
+// preWrite: called on the reactor just before the output of the current batch goes to the socket.
+import t from 'tap';
+import { connect, destroyAll, localAddrOf, readerOf } from './helpers/net.mjs';
+import { fixture, start } from './helpers/engine.mjs';
+
+const PREWRITE = fixture('prewrite.mjs');
+
+for (const mode of ['return', 'write']) {
+  const how = mode === 'write' ? 'c.write' : 'a returned out';
+  t.test(`preWrite runs after react and before ${how} reaches the client`, { timeout: 30000 }, async (t) => {
+    const { port, messages } = await start(t, PREWRITE, { handlerOptions: { mode } });
+    const socket = await connect(port);
+    t.teardown(() => destroyAll([socket]));
+    const me = localAddrOf(socket);
+    socket.write('one');
+    const got = await readerOf(socket).readExactly(7, 5000);
+    t.equal(got.toString(), 'ack:one', 'the client got the data');
+    const pre = await messages.waitFor((m) => m.ev === 'preWrite' && m.remoteAddr === me, 5000, 'preWrite');
+    const reacts = messages.filter((m) => m.ev === 'react' && m.remoteAddr === me);
+    t.equal(reacts.length, 1, 'one react');
+    t.ok(reacts[0].seq < pre.seq, 'react → preWrite');
+    t.same(pre.ref, reacts[0].ref, 'preWrite got the same connection');
+  });
+}
+
+t.test('preWrite runs for each batch that writes', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, PREWRITE, { handlerOptions: { mode: 'write' } });
+  const socket = await connect(port);
+  t.teardown(() => destroyAll([socket]));
+  const me = localAddrOf(socket);
+  const reader = readerOf(socket);
+  const count = (ev) => messages.filter((m) => m.ev === ev && m.remoteAddr === me).length;
+  for (const [i, word] of ['aa', 'bb', 'cc'].entries()) {
+    socket.write(word);
+    t.equal((await reader.readExactly(6, 5000)).toString(), `ack:${word}`);
+    // the reports travel separately from the TCP reply: wait for both of this round
+    await messages.waitFor(() => count('react') > i && count('preWrite') > i, 5000, `react and preWrite for ${word}`);
+  }
+  const mine = messages.filter((m) => m.remoteAddr === me).sort((a, b) => a.seq - b.seq);
+  t.same(mine.map((m) => m.ev), ['react', 'preWrite', 'react', 'preWrite', 'react', 'preWrite'], 'react → preWrite for each request');
+});
