@@ -52,23 +52,28 @@ function mtimeMs(path: string): number | null {
   }
 }
 
-/** Compiles the loadgen when the binary is missing or older than its source. */
-export function ensureLoadgen(log: (msg: string) => void): string {
-  const src = join(repoRoot, SOURCE);
-  const bin = join(repoRoot, BINARY);
+/** Compiles a one-file C program (under perf/) when its binary is missing or older than its source. */
+export function ensureCProgram(source: string, binary: string, log: (msg: string) => void): string {
+  const src = join(repoRoot, source);
+  const bin = join(repoRoot, binary);
   const srcTime = mtimeMs(src);
-  if (srcTime === null) throw new Error(`loadgen source missing: ${src}`);
+  if (srcTime === null) throw new Error(`C source missing: ${src}`);
   const binTime = mtimeMs(bin);
   if (binTime !== null && binTime >= srcTime) return bin;
   mkdirSync(join(repoRoot, 'perf', 'bin'), { recursive: true });
   const cc = process.env['CC'] ?? 'cc';
-  log(`building loadgen: ${cc} -O2 -o ${BINARY} ${SOURCE}`);
+  log(`building: ${cc} -O2 -o ${binary} ${source}`);
   try {
-    execFileSync(cc, ['-O2', '-o', BINARY, SOURCE], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(cc, ['-O2', '-o', binary, source], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
-    throw new Error(`failed to build the loadgen with '${cc}': ${(err as Error).message}`);
+    throw new Error(`failed to build ${source} with '${cc}': ${(err as Error).message}`);
   }
   return bin;
+}
+
+/** Compiles the loadgen when the binary is missing or older than its source. */
+export function ensureLoadgen(log: (msg: string) => void): string {
+  return ensureCProgram(SOURCE, BINARY, log);
 }
 
 function parseResult(stdout: string): LoadgenResult | null {

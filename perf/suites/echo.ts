@@ -1,7 +1,7 @@
 import { BUSY_WARN, machineBusyFraction } from '../lib/idle.js';
-import { ensureLoadgen } from '../lib/loadgen.js';
+import { ensureCProgram, ensureLoadgen } from '../lib/loadgen.js';
 import { runTrial, type ServerSpec } from '../lib/trial.js';
-import { CONTENDERS, WORKLOADS, type Workload } from './echo-config.js';
+import { C_PROGRAMS, CONTENDERS, WORKLOADS, type Workload } from './echo-config.js';
 import { buildEchoReport, isNoisy, type Cell, type RunRecord } from './echo-report.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
 
@@ -19,6 +19,7 @@ async function runEcho(ctx: SuiteContext): Promise<SuiteOutcome> {
   const { opts, log } = ctx;
   const contenders = CONTENDERS.filter((c) => opts.only === null || opts.only.includes(c.name));
   const bin = ensureLoadgen(log);
+  for (const [src, out] of C_PROGRAMS) if (contenders.some((c) => c.argv[0] === out)) ensureCProgram(src, out, log);
   const busyBefore = await machineBusyFraction();
   if (busyBefore > BUSY_WARN) log(`warning: machine already ${(busyBefore * 100).toFixed(0)}% busy before the first trial`);
 
