@@ -1,11 +1,12 @@
 /**
- * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore]`.
+ * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--mode M]`.
+ * An example may ship a `config.js` exporting `options({ mode })` with extra serve() options.
  * Prints exactly one line, `listening <url> [<url>...]` (every bound address, port 0 resolved), on stdout once it accepts, and
  * stops gracefully on SIGINT/SIGTERM.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve, type ServeOptions } from '../lib/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -13,7 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 function usage(msg?: string): never {
   if (msg) console.error(`error: ${msg}`);
   const names = fs.readdirSync(here, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  console.error(`usage: npm run example -- <name> [--addr URL]... [--loops N] [--multicore]\nexamples: ${names.join(', ')}`);
+  console.error(`usage: npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--mode M]\nexamples: ${names.join(', ')}`);
   process.exit(2);
 }
 
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   const name = args.shift();
   if (!name || name.startsWith('-')) usage('missing example name');
   const addrs: string[] = [];
-  const opts: ServeOptions = {};
+  let opts: ServeOptions = {};
+  let mode: string | undefined;
   while (args.length > 0) {
     const a = args.shift()!;
     const value = (): string => {
@@ -36,11 +38,17 @@ async function main(): Promise<void> {
       if (!Number.isInteger(n) || n < 1) usage('--loops needs a positive integer');
       opts.numEventLoop = n;
     } else if (a === '--multicore') opts.multicore = true;
+    else if (a === '--mode') mode = value();
     else usage(`unknown argument ${a}`);
   }
   const handler = path.join(here, name, 'handler.js');
   if (!fs.existsSync(handler)) usage(`no example named "${name}"`);
   if (addrs.length === 0) addrs.push('tcp://127.0.0.1:9000');
+  const config = path.join(here, name, 'config.js');
+  if (fs.existsSync(config)) {
+    const mod = (await import(pathToFileURL(config).href)) as { options(a: { mode?: string }): ServeOptions };
+    opts = { ...mod.options({ mode }), ...opts };
+  }
   if (opts.numEventLoop === undefined && !opts.multicore) opts.multicore = true;
   const engine = await serve(handler, addrs, opts);
   console.log(`listening ${engine.addrs.join(' ')}`);

@@ -75,4 +75,13 @@ export interface Conn {
   asyncWrite(data: Uint8Array | string): Delivery;
   /** Thread-safe: asks the reactor to call `react` for this connection even with no new data. */
   wake(): Delivery;
+  /**
+   * Runs the pool module's export `name` (default 'default') with `payload` (structured-cloned)
+   * in a pool thread, as `(payload, job)` (views into the read arena, at the top level or as
+   * properties of a plain object, are copied first; copy deeper ones yourself); the job answers with `job.asyncWrite`. Needs the `pool`
+   * option. Loop-only. Jobs leave in one message per batch. If the job fails (throws, times out
+   * after `timeout` ms, or its thread dies), the handler's `onJobError(c, err)` runs, or without
+   * one the connection is closed with that error.
+   */
+  offload(payload: unknown, options?: { name?: string; timeout?: number }): void;
 }

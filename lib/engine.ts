@@ -17,6 +17,7 @@ import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reac
 import type { EventHandler } from './handler.js';
 import type { ConnRef, Delivery } from './conn.js';
 import * as L from './layout.js';
+import { Pool, type JobRequest, type PoolOptions } from './pool.js';
 
 /** Options of `engine.stop()`. */
 export interface StopOptions {
@@ -50,6 +51,8 @@ export class Engine extends EventEmitter {
   private readonly remote: Remote;
   private readonly unixPaths: string[];
   private readonly opts: ResolvedOptions;
+  /** The worker pool, when serve's `pool` option is set. Its `piscina` is the underlying pool. */
+  readonly pool: Pool | undefined;
   private pending: [number, number][] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private next = 0;
@@ -68,6 +71,7 @@ export class Engine extends EventEmitter {
     acceptor: NativeAcceptor;
     acceptOut: Int32Array;
     unixPaths: string[];
+    pool: Pool | undefined;
   }) {
     super();
     this.addrs = Object.freeze(parts.addrs);
@@ -79,6 +83,7 @@ export class Engine extends EventEmitter {
     this.acceptor = parts.acceptor;
     this.acceptOut = parts.acceptOut;
     this.unixPaths = parts.unixPaths;
+    this.pool = parts.pool;
     this.handle = Object.freeze({ inboxes: Object.freeze(this.inboxes.map((d) => d.sab)) });
     this.remote = new Remote(this.handle);
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -127,6 +132,24 @@ export class Engine extends EventEmitter {
     else this.acceptor.resume();
   };
 
+  /** @internal Runs a reactor's batch of jobs; a failure goes back to the owning reactor. */
+  runJobs(jobs: JobRequest[]): void {
+    const pool = this.pool;
+    if (!pool || this.stopping) return;
+    for (const j of jobs) {
+      pool.run(j).catch((err: Error) => this.hosts[j.ref.loop]?.jobError(j.ref, err));
+    }
+  }
+
+  /**
+   * Runs a pool job for a connection from this thread (as `c.offload` does from a reactor) and
+   * returns the job function's result. A failure rejects here and is not reported to the reactor.
+   */
+  offload(ref: ConnRef, payload: unknown, options: { name?: string; timeout?: number } = {}): Promise<unknown> {
+    if (!this.pool) return Promise.reject(new Error('ringloop: offload needs the pool option on serve()'));
+    return this.pool.run({ ref, payload, name: options.name ?? 'default', timeout: options.timeout ?? 0 });
+  }
+
   /** Open connections over all reactors. Thread-safe counters, read without a round trip. */
   countConnections(): number {
     let n = 0;
@@ -174,6 +197,8 @@ export class Engine extends EventEmitter {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const [fd] of this.pending) native.closeFd(fd);
     this.pending = [];
+    // Jobs in flight may still answer their connections: let them, within the timeout.
+    if (this.pool) await this.pool.drain(timeout);
     await Promise.all(
       this.inboxes.map(async (d) => {
         if (d.state === L.STATE_RUNNING) await d.publishWait(L.MSG_STOP, 0, 0, 0, undefined, timeout + 1000);
@@ -185,6 +210,7 @@ export class Engine extends EventEmitter {
     await Promise.all(this.hosts.map((h) => h.stopped));
     clearTimeout(force);
     await Promise.all(this.hosts.map((h) => h.terminate()));
+    if (this.pool) await this.pool.destroy();
     releaseInboxes(this.inboxes, this.wakeFds);
     for (const p of this.unixPaths) fs.rmSync(p, { force: true });
     this.resolveDone();
@@ -216,6 +242,7 @@ export class Engine extends EventEmitter {
         if (this.listenerCount('reactorError') > 0) this.emit('reactorError', err, loop);
         else console.error(`ringloop: reactor ${loop} died:`, err);
       },
+      offload: (jobs) => this.runJobs(jobs),
     };
   }
 }
@@ -292,8 +319,10 @@ export async function serve(
   const acceptor = new native.Acceptor(acceptOut, { noDelay: opts.tcpNoDelay, keepAliveSec: opts.keepAliveSec }, (n) =>
     engine?.onAccept(n),
   );
+  let pool: Pool | undefined;
   const cleanup = async (): Promise<void> => {
     acceptor.close();
+    await pool?.destroy().catch(() => undefined);
     await Promise.all(hosts.map((h) => h.terminate().catch(() => undefined)));
     releaseInboxes(inboxes, wakeFds);
     for (const p of unixPaths) fs.rmSync(p, { force: true });
@@ -319,12 +348,18 @@ export async function serve(
       Atomics.store(d.i32, L.WAKE_FD, fd);
     }
     const handle: EngineHandle = { inboxes: inboxes.map((d) => d.sab) };
+    if (options.pool) {
+      if (options.pool === true && local) throw new TypeError('pool: true uses the handler module as the pool module; pass pool.filename with a handler object');
+      const po: PoolOptions = options.pool === true ? { filename: new URL(handlerUrl) } : options.pool;
+      pool = new Pool(po, handle);
+    }
     const early: [unknown, number][] = [];
     const events: HostEvents = {
       message: (m, l) => (engine ? engine.events().message(m, l) : early.push([m, l])),
       shutdown: () => engine?.events().shutdown(),
       handlerError: (e, ev, l) => engine?.events().handlerError(e, ev, l),
       died: (e, l) => engine?.events().died(e, l),
+      offload: pool ? (jobs) => engine?.runJobs(jobs) : null,
     };
     for (let i = 0; i < opts.loops; i++) {
       const config = {
@@ -344,11 +379,11 @@ export async function serve(
         });
         hosts.push(new LocalHost(config, h, events, opts.handlerOptions));
       } else {
-        hosts.push(new WorkerHost({ config, handlerUrl, handlerOptions: opts.handlerOptions }, events));
+        hosts.push(new WorkerHost({ config, handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events));
       }
     }
     await allReady(hosts);
-    engine = new Engine({ addrs: bound, opts, inboxes, wakeFds, hosts, acceptor, acceptOut, unixPaths });
+    engine = new Engine({ addrs: bound, opts, inboxes, wakeFds, hosts, acceptor, acceptOut, unixPaths, pool });
     for (const [m, l] of early) engine.events().message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));
     acceptor.resume();

@@ -76,6 +76,11 @@ export interface EventHandler {
   tick?(): TickResult;
   /** Called just before the reactor hands this connection's output of the current batch to the socket. */
   preWrite?(c: Conn): void;
+  /**
+   * A job this connection offloaded failed (`err.code`: EJOBFAILED, EJOBTIMEOUT, EJOBQUEUEFULL).
+   * Without this event the connection is closed with `err`.
+   */
+  onJobError?(c: Conn, err: Error): Action | void;
 }
 
 /**

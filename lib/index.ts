@@ -15,5 +15,7 @@ export type { ServeOptions } from './options.js';
 export { Remote, connect, type EngineHandle } from './remote.js';
 export { Disruptor, type DisruptorOptions } from './disruptor.js';
 export { postToEngine } from './post.js';
+export { Job } from './job.js';
+export type { PoolOptions } from './pool.js';
 export { parseAddress, type ListenAddress } from './address.js';
 export type { ErrnoError } from './errors.js';

@@ -1,5 +1,6 @@
 /** serve() options: what users may set, their defaults, and validation that fails fast. */
 import os from 'node:os';
+import type { PoolOptions } from './pool.js';
 
 export interface ServeOptions {
   /** One reactor per available core (default false: one reactor). */
@@ -32,6 +33,11 @@ export interface ServeOptions {
   handlerOptions?: unknown;
   /** Default for `engine.stop()`'s timeout in ms (default 5000). */
   stopTimeout?: number;
+  /**
+   * A piscina pool for blocking work (`c.offload`). `true` uses the defaults with the handler
+   * module itself as the pool module (its named exports are the job functions).
+   */
+  pool?: PoolOptions | true;
 }
 
 export interface ResolvedOptions {

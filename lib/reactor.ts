@@ -10,6 +10,7 @@ import { Disruptor } from './disruptor.js';
 import { Remote, type EngineHandle } from './remote.js';
 import { errnoError } from './errors.js';
 import { native, type NativeLoop } from './native.js';
+import type { JobRequest } from './pool.js';
 import * as L from './layout.js';
 import os from 'node:os';
 
@@ -28,6 +29,8 @@ export interface ReactorHooks {
   shutdown(): void;
   stopped(): void;
   handlerError(err: Error, event: string): void;
+  /** Sends this batch's offloaded jobs to the engine's pool (null when there is no pool). */
+  offload: ((jobs: JobRequest[]) => void) | null;
 }
 
 const EV_CAP = 8192;
@@ -125,6 +128,9 @@ class ConnImpl implements Conn {
   wake(): Delivery {
     return this.r.remote.wake(this.ref);
   }
+  offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
+    this.r.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+  }
 }
 
 export class Reactor {
@@ -144,6 +150,8 @@ export class Reactor {
   private readonly dirty: ConnImpl[] = [];
   private inBatch = false;
   private flushQueued = false;
+  private jobs: JobRequest[] = [];
+  private jobsQueued = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
 
@@ -236,8 +244,65 @@ export class Reactor {
     }
     this.endBatch();
     this.inBatch = false;
+    if (this.jobs.length > 0) this.sendJobs();
     return this.nOut;
   };
+
+  offload(c: ConnImpl, payload: unknown, name: string, timeout: number): void {
+    if (!this.hooks.offload) throw new Error('ringloop: offload needs the pool option on serve()');
+    if (typeof name !== 'string' || name === '') throw new TypeError('offload: name must be a non-empty string');
+    payload = this.detachFromArena(payload);
+    this.jobs.push({ ref: c.ref, name, payload, timeout });
+    if (!this.inBatch && !this.jobsQueued) {
+      this.jobsQueued = true;
+      queueMicrotask(() => {
+        this.jobsQueued = false;
+        this.sendJobs();
+      });
+    }
+  }
+
+  /**
+   * A view into the read arena would be structured-cloned with the whole arena (megabytes), and
+   * the arena is reused after the event: send just its bytes. Checks the payload and, for a plain
+   * object, its own properties.
+   */
+  private detachFromArena(payload: unknown): unknown {
+    const arena = this.arenaBuf;
+    if (payload instanceof Uint8Array) return payload.buffer === arena ? payload.slice() : payload;
+    if (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype) return payload;
+    let copy: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(payload)) {
+      if (v instanceof Uint8Array && v.buffer === arena) (copy ??= { ...(payload as Record<string, unknown>) })[k] = v.slice();
+    }
+    return copy ?? payload;
+  }
+
+  private sendJobs(): void {
+    if (this.jobs.length === 0) return;
+    const jobs = this.jobs;
+    this.jobs = [];
+    this.hooks.offload!(jobs);
+  }
+
+  /** The engine reports a failed job: the handler decides, or the connection closes with the error. */
+  jobFailed(ref: ConnRef, err: Error): void {
+    const c = this.conns[ref.slot];
+    if (!c || c.gen !== ref.generation || !c.open) return;
+    const h = this.handler;
+    if (h.onJobError) {
+      try {
+        this.action(c, h.onJobError(c, err) ?? Action.None);
+      } catch (e) {
+        this.fail(c, asError(e), 'onJobError');
+      }
+    } else {
+      c.error = err;
+      c.open = false;
+      this.closeConn(c, ECONNABORTED);
+    }
+    if (!this.inBatch) this.flush();
+  }
 
   private onOpen(slot: number, gen: number, listener: number): void {
     const c = new ConnImpl(this, slot, gen, listener);

@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { Reactor, type ReactorConfig } from './reactor.js';
 import { setEngineSink } from './post.js';
 import type { EventHandler } from './handler.js';
+import type { JobRequest } from './pool.js';
+import type { ConnRef } from './conn.js';
 import type { ReactorWorkerData } from '../workers/reactor.js';
 
 export interface HostEvents {
@@ -14,6 +16,8 @@ export interface HostEvents {
   handlerError(err: Error, event: string, loop: number): void;
   /** The reactor died without being asked to stop (uncaught error, worker exit). */
   died(err: Error, loop: number): void;
+  /** A batch of offloaded jobs (only wired when the engine has a pool). */
+  offload: ((jobs: JobRequest[]) => void) | null;
 }
 
 export interface ReactorHost {
@@ -24,13 +28,15 @@ export interface ReactorHost {
   readonly stopped: Promise<void>;
   init(addrs: readonly string[]): Promise<void>;
   forceClose(): void;
+  /** Tells the reactor a job of one of its connections failed. */
+  jobError(ref: ConnRef, err: Error): void;
   /** Frees the thread (after `stopped`, or to abort a failed start). */
   terminate(): Promise<void>;
 }
 
 const workerUrl = new URL('../workers/reactor.js', import.meta.url);
 
-type Msg = { t: string; msg?: unknown; message?: string; stack?: string; event?: string };
+type Msg = { t: string; msg?: unknown; message?: string; stack?: string; event?: string; jobs?: JobRequest[] };
 
 export class WorkerHost implements ReactorHost {
   readonly index: number;
@@ -62,6 +68,9 @@ export class WorkerHost implements ReactorHost {
             break;
           case 'user':
             events.message(m.msg, this.index);
+            break;
+          case 'jobs':
+            events.offload?.(m.jobs ?? []);
             break;
           case 'shutdown':
             events.shutdown();
@@ -102,6 +111,11 @@ export class WorkerHost implements ReactorHost {
     if (!this.exited) this.worker.postMessage({ t: 'forceClose' });
   }
 
+  jobError(ref: ConnRef, err: Error): void {
+    const code = (err as Error & { code?: string }).code;
+    if (!this.exited) this.worker.postMessage({ t: 'jobError', ref, message: err.message, code });
+  }
+
   async terminate(): Promise<void> {
     this.stopping = true;
     if (!this.exited) await this.worker.terminate();
@@ -129,6 +143,7 @@ export class LocalHost implements ReactorHost {
       post: (msg) => events.message(msg, this.index),
       shutdown: () => events.shutdown(),
       handlerError: (err, event) => events.handlerError(err, event, this.index),
+      offload: events.offload,
       stopped: () => {
         this.reactor.destroy();
         setEngineSink(undefined);
@@ -146,6 +161,10 @@ export class LocalHost implements ReactorHost {
 
   forceClose(): void {
     this.reactor.forceClose();
+  }
+
+  jobError(ref: ConnRef, err: Error): void {
+    this.reactor.jobFailed(ref, err);
   }
 
   terminate(): Promise<void> {

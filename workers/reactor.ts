@@ -10,11 +10,14 @@ import { Reactor, type ReactorConfig } from '../lib/reactor.js';
 import { loadHandler } from '../lib/handler_loader.js';
 import { setEngineSink } from '../lib/post.js';
 import type { InitInfo } from '../lib/handler.js';
+import type { ConnRef } from '../lib/conn.js';
 
 export interface ReactorWorkerData {
   config: ReactorConfig;
   handlerUrl: string;
   handlerOptions: unknown;
+  /** Whether the engine has a pool (jobs are then posted to it). */
+  pool: boolean;
 }
 
 const port = parentPort!;
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
       post: (msg) => port.postMessage({ t: 'user', msg }),
       shutdown: () => port.postMessage({ t: 'shutdown' }),
       handlerError: (err, event) => port.postMessage({ t: 'handlerError', message: err.message, stack: err.stack, event }),
+      offload: data.pool ? (jobs) => port.postMessage({ t: 'jobs', jobs }) : null,
       stopped: () => {
         reactor.destroy();
         port.postMessage({ t: 'stopped' });
@@ -47,12 +51,16 @@ async function main(): Promise<void> {
     port.close();
     return;
   }
-  port.on('message', (m: { t: string; addrs?: string[] }) => {
+  port.on('message', (m: { t: string; addrs?: string[]; ref?: ConnRef; message?: string; code?: string }) => {
     if (m.t === 'init') {
       reactor.init({ ...baseInfo, addrs: m.addrs ?? [] });
       port.postMessage({ t: 'initDone' });
     } else if (m.t === 'forceClose') {
       reactor.forceClose();
+    } else if (m.t === 'jobError' && m.ref) {
+      const err = new Error(m.message) as Error & { code?: string };
+      err.code = m.code;
+      reactor.jobFailed(m.ref, err);
     }
   });
   port.postMessage({ t: 'ready' });

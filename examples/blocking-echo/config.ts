@@ -1,0 +1,16 @@
+/** serve() options for the blocking-echo example (read by examples/run.ts). */
+import type { ServeOptions } from '../../lib/index.js';
+
+export function options(args: { mode?: string }): ServeOptions {
+  const mode = args.mode === 'async' ? 'async' : 'block';
+  return {
+    handlerOptions: { mode },
+    pool: {
+      filename: new URL('./handler.js', import.meta.url),
+      maxThreads: 8,
+      minThreads: 8,
+      // Awaiting jobs share threads; blocking ones cannot.
+      concurrentTasksPerWorker: mode === 'async' ? 256 : 1,
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * What an offloaded job gets as its second argument: thread-safe operations on the connection
+ * that submitted it. Everything here is safe from any thread (it goes through the owning
+ * reactor's inbox); the job needs no reactor round trip to answer.
+ *
+ * @example
+ * ```ts
+ * // pool.ts, the module named by serve's `pool.filename`
+ * export function lookup(payload: Uint8Array, job: Job) {
+ *   const answer = slowBlockingLookup(payload);
+ *   job.asyncWrite(answer);
+ * }
+ * ```
+ */
+import type { ConnRef } from './conn.js';
+import { Delivery } from './conn.js';
+import type { Remote } from './remote.js';
+
+const encoder = new TextEncoder();
+
+export class Job {
+  constructor(
+    /** The connection that submitted the job (loop, slot, generation). */
+    readonly ref: ConnRef,
+    private readonly remote: Remote,
+  ) {}
+
+  /**
+   * Queues bytes for the connection (copied now, delivered in call order, never interleaved with
+   * another asyncWrite). 'full' means nothing was queued; `asyncWriteWait` waits for room instead.
+   * If the connection closed meanwhile the reactor drops the bytes; they never reach a newer
+   * connection on the same fd.
+   */
+  asyncWrite(data: Uint8Array | string): Delivery {
+    return this.remote.asyncWrite(this.ref, data);
+  }
+
+  /** As `asyncWrite`, waiting (polling) while the inbox is full. */
+  asyncWriteWait(data: Uint8Array | string, timeoutMs?: number): Promise<Delivery> {
+    return this.remote.asyncWriteWait(this.ref, data, timeoutMs);
+  }
+
+  /** Several chunks written as one unit (one inbox message): nothing interleaves between them. */
+  asyncWritev(chunks: readonly (Uint8Array | string)[]): Delivery {
+    return this.remote.asyncWrite(this.ref, concat(chunks));
+  }
+
+  /** Makes the reactor call `react` for the connection. */
+  wake(): Delivery {
+    return this.remote.wake(this.ref);
+  }
+
+  /** Closes the connection once what is queued has been flushed. */
+  close(): Delivery {
+    return this.remote.close(this.ref);
+  }
+}
+
+export function concat(chunks: readonly (Uint8Array | string)[]): Uint8Array {
+  const parts = chunks.map((c) => (typeof c === 'string' ? encoder.encode(c) : c));
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+export { Delivery };
