@@ -79,7 +79,7 @@ export class Disruptor {
    * Publishes one message unless the ring is full (then returns false and nothing changed).
    * Does not wake the consumer: call `wakeIfParked` after a batch.
    */
-  tryPublish(type: number, a: number, b: number, c: number, payload?: Uint8Array): boolean {
+  tryPublish(type: number, a: number, b: number, c: number, payload?: Uint8Array, token = 0): boolean {
     const len = payload ? payload.byteLength : 0;
     const staged = len > this.inlineBytes;
     let ptr = 0;
@@ -99,6 +99,7 @@ export class Disruptor {
     i32[base + L.A] = a;
     i32[base + L.B] = b;
     i32[base + L.LEN] = len;
+    i32[base + L.TOKEN] = token;
     if (staged) {
       i32[base + L.C] = 1;
       i32[base + L.PTR_LO] = ptr % 0x100000000 | 0;
@@ -143,8 +144,8 @@ export class Disruptor {
   }
 
   /** `tryPublish` and, if it succeeded, `wakeIfParked`. */
-  publish(type: number, a: number, b: number, c: number, payload?: Uint8Array): boolean {
-    if (!this.tryPublish(type, a, b, c, payload)) return false;
+  publish(type: number, a: number, b: number, c: number, payload?: Uint8Array, token = 0): boolean {
+    if (!this.tryPublish(type, a, b, c, payload, token)) return false;
     this.wakeIfParked();
     return true;
   }

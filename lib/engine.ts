@@ -17,6 +17,7 @@ import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reac
 import type { EventHandler } from './handler.js';
 import type { ConnRef, Delivery } from './conn.js';
 import * as L from './layout.js';
+import { AckTable, type WriteAck } from './acks.js';
 import { Pool, type JobRequest, type PoolOptions } from './pool.js';
 
 /** Options of `engine.stop()`. */
@@ -72,6 +73,7 @@ export class Engine extends EventEmitter {
     acceptOut: Int32Array;
     unixPaths: string[];
     pool: Pool | undefined;
+    handle: EngineHandle;
   }) {
     super();
     this.addrs = Object.freeze(parts.addrs);
@@ -84,7 +86,7 @@ export class Engine extends EventEmitter {
     this.acceptOut = parts.acceptOut;
     this.unixPaths = parts.unixPaths;
     this.pool = parts.pool;
-    this.handle = Object.freeze({ inboxes: Object.freeze(this.inboxes.map((d) => d.sab)) });
+    this.handle = parts.handle;
     this.remote = new Remote(this.handle);
     this.done = new Promise((r) => (this.resolveDone = r));
   }
@@ -167,6 +169,11 @@ export class Engine extends EventEmitter {
     return this.remote.asyncWrite(ref, data);
   }
 
+  /** Thread-safe. As `asyncWrite`, resolving with the outcome (see `Remote.asyncWriteAck`). */
+  asyncWriteAck(ref: ConnRef, data: Uint8Array | string): Promise<WriteAck> {
+    return this.remote.asyncWriteAck(ref, data);
+  }
+
   /** Thread-safe. As `asyncWrite`, waiting while the reactor's inbox is full. */
   asyncWriteWait(ref: ConnRef, data: Uint8Array | string, timeoutMs?: number): Promise<Delivery> {
     return this.remote.asyncWriteWait(ref, data, timeoutMs);
@@ -212,6 +219,7 @@ export class Engine extends EventEmitter {
     await Promise.all(this.hosts.map((h) => h.terminate()));
     if (this.pool) await this.pool.destroy();
     releaseInboxes(this.inboxes, this.wakeFds);
+    new AckTable(this.handle.acks).cancelPending();
     for (const p of this.unixPaths) fs.rmSync(p, { force: true });
     this.resolveDone();
     this.emit('stopped');
@@ -347,7 +355,7 @@ export async function serve(
       wakeFds.push(fd);
       Atomics.store(d.i32, L.WAKE_FD, fd);
     }
-    const handle: EngineHandle = { inboxes: inboxes.map((d) => d.sab) };
+    const handle: EngineHandle = Object.freeze({ inboxes: Object.freeze(inboxes.map((d) => d.sab)), acks: AckTable.create() });
     if (options.pool) {
       if (options.pool === true && local) throw new TypeError('pool: true uses the handler module as the pool module; pass pool.filename with a handler object');
       const po: PoolOptions = options.pool === true ? { filename: new URL(handlerUrl) } : options.pool;
@@ -383,7 +391,7 @@ export async function serve(
       }
     }
     await allReady(hosts);
-    engine = new Engine({ addrs: bound, opts, inboxes, wakeFds, hosts, acceptor, acceptOut, unixPaths, pool });
+    engine = new Engine({ addrs: bound, opts, inboxes, wakeFds, hosts, acceptor, acceptOut, unixPaths, pool, handle });
     for (const [m, l] of early) engine.events().message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));
     acceptor.resume();

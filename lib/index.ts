@@ -16,6 +16,7 @@ export { Remote, connect, type EngineHandle } from './remote.js';
 export { Disruptor, type DisruptorOptions } from './disruptor.js';
 export { postToEngine } from './post.js';
 export { Job } from './job.js';
+export type { WriteAck } from './acks.js';
 export type { PoolOptions } from './pool.js';
 export { parseAddress, type ListenAddress } from './address.js';
 export type { ErrnoError } from './errors.js';

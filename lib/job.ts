@@ -15,6 +15,7 @@
 import type { ConnRef } from './conn.js';
 import { Delivery } from './conn.js';
 import type { Remote } from './remote.js';
+import type { WriteAck } from './acks.js';
 
 const encoder = new TextEncoder();
 
@@ -33,6 +34,11 @@ export class Job {
    */
   asyncWrite(data: Uint8Array | string): Delivery {
     return this.remote.asyncWrite(this.ref, data);
+  }
+
+  /** As `asyncWrite`, resolving with the outcome (written to the kernel, or dropped and why). */
+  asyncWriteAck(data: Uint8Array | string): Promise<WriteAck> {
+    return this.remote.asyncWriteAck(this.ref, data);
   }
 
   /** As `asyncWrite`, waiting (polling) while the inbox is full. */

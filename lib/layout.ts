@@ -26,7 +26,9 @@ export const C = 4;
 export const LEN = 5;
 export const PTR_LO = 6;
 export const PTR_HI = 7;
-export const PAYLOAD_OFFSET = 32;
+/** WRITE: completion token (0 = none); see acks.ts. */
+export const TOKEN = 8;
+export const PAYLOAD_OFFSET = 40;
 
 /** Inbox message types. */
 export const MSG_ACCEPT = 1;
@@ -47,6 +49,7 @@ export const EV_OPEN = 1; // slot, generation, listener
 export const EV_DATA = 2; // slot, arena offset, length
 export const EV_CLOSED = 3; // slot, errno, generation
 export const EV_STOPPED = 4;
+export const EV_ACK = 5; // token, bytes handed to the kernel or -errno
 
 /** Out-records, JS -> native: [op, slot, generation, offset, length, source|errno]. */
 export const OUT_RECORD_INTS = 6;

@@ -69,21 +69,22 @@ export class Pool {
     if (!fs.existsSync(file)) throw new Error(`pool module not found: ${file}`);
     const data: PoolWorkerData = { handle, moduleUrl: pathToFileURL(file).href };
     this.defaultTimeout = options.timeout === undefined ? 0 : int('timeout', options.timeout, 1);
-    this.piscina = new Piscina({
+    // Only keys the user set: piscina takes an explicit `undefined` as a value, not as "default".
+    const o: ConstructorParameters<typeof Piscina>[0] = {
       filename: poolEntry,
-      minThreads: options.minThreads === undefined ? undefined : int('minThreads', options.minThreads, 0),
-      maxThreads: options.maxThreads === undefined ? undefined : int('maxThreads', options.maxThreads, 1),
-      idleTimeout: options.idleTimeout === undefined ? undefined : int('idleTimeout', options.idleTimeout, 0),
-      maxQueue: options.maxQueue === undefined ? undefined : int('maxQueue', options.maxQueue, 0),
-      concurrentTasksPerWorker:
-        options.concurrentTasksPerWorker === undefined
-          ? undefined
-          : int('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1),
       // 'sync' parks idle threads in Atomics.wait, which also freezes the timers and I/O of
       // jobs that await: only safe when each thread runs one job at a time.
       atomics: (options.concurrentTasksPerWorker ?? 1) > 1 ? 'async' : 'sync',
       workerData: data,
-    });
+    };
+    if (options.minThreads !== undefined) o.minThreads = int('minThreads', options.minThreads, 0);
+    if (options.maxThreads !== undefined) o.maxThreads = int('maxThreads', options.maxThreads, 1);
+    if (options.idleTimeout !== undefined) o.idleTimeout = int('idleTimeout', options.idleTimeout, 0);
+    if (options.maxQueue !== undefined) o.maxQueue = int('maxQueue', options.maxQueue, 0);
+    if (options.concurrentTasksPerWorker !== undefined) {
+      o.concurrentTasksPerWorker = int('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1);
+    }
+    this.piscina = new Piscina(o);
   }
 
   /** Runs one job; the promise settles with the job function's result or its failure. */

@@ -11,6 +11,7 @@ import { Remote, type EngineHandle } from './remote.js';
 import { errnoError } from './errors.js';
 import { native, type NativeLoop } from './native.js';
 import type { JobRequest } from './pool.js';
+import { AckTable } from './acks.js';
 import * as L from './layout.js';
 import os from 'node:os';
 
@@ -154,6 +155,7 @@ export class Reactor {
   private jobsQueued = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
+  private readonly acks: AckTable;
 
   constructor(
     private readonly cfg: ReactorConfig,
@@ -162,6 +164,7 @@ export class Reactor {
   ) {
     this.index = cfg.index;
     this.remote = new Remote(cfg.handle);
+    this.acks = new AckTable(cfg.handle.acks);
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
     const ab = new ArrayBuffer(OUT_ARENA_BYTES);
     this.outArena = new Uint8Array(ab);
@@ -236,6 +239,9 @@ export class Reactor {
           break;
         case L.EV_CLOSED:
           this.onClosed(ev[o + 1]!, ev[o + 2]!);
+          break;
+        case L.EV_ACK:
+          this.acks.settle(ev[o + 1]!, ev[o + 2]!);
           break;
         case L.EV_STOPPED:
           this.onStopped();

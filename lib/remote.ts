@@ -9,19 +9,24 @@ import { Disruptor } from './disruptor.js';
 import type { ConnRef } from './conn.js';
 import { Delivery } from './conn.js';
 import * as L from './layout.js';
+import { AckTable, type WriteAck } from './acks.js';
 
 /** A structured-cloneable description of an engine's inboxes (send it to any thread). */
 export interface EngineHandle {
   readonly inboxes: readonly SharedArrayBuffer[];
+  /** Completion slots for asyncWriteAck (acks.ts). */
+  readonly acks: SharedArrayBuffer;
 }
 
 const encoder = new TextEncoder();
 
 export class Remote {
   private readonly inboxes: Disruptor[];
+  private readonly acks: AckTable;
 
   constructor(handle: EngineHandle) {
     this.inboxes = handle.inboxes.map((s) => new Disruptor(s));
+    this.acks = new AckTable(handle.acks);
   }
 
   private inbox(ref: ConnRef): Disruptor {
@@ -51,6 +56,25 @@ export class Remote {
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;
     const ok = await d.publishWait(L.MSG_WRITE, ref.slot, ref.generation, 0, bytes, timeoutMs);
     return ok ? Delivery.Queued : d.state !== L.STATE_RUNNING ? Delivery.Stopped : Delivery.Full;
+  }
+
+  /**
+   * As `asyncWrite`, and resolves once the outcome is known: `{status: 'written', bytes}` when the
+   * bytes have been handed to the kernel, `{status: 'dropped', code}` when the connection had
+   * closed (ENOTCONN: the bytes reached nobody) or failed while flushing (EPIPE, ECONNRESET) or the
+   * engine stopped (ECANCELED); `{status: 'full'}` when the inbox had no room (nothing queued).
+   */
+  async asyncWriteAck(ref: ConnRef, data: Uint8Array | string): Promise<WriteAck> {
+    const d = this.inbox(ref);
+    if (d.state !== L.STATE_RUNNING) return { status: 'stopped' };
+    const token = this.acks.take();
+    if (token === 0) return { status: 'full' };
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    if (!d.publish(L.MSG_WRITE, ref.slot, ref.generation, 0, bytes, token)) {
+      this.acks.release(token);
+      return { status: 'full' };
+    }
+    return this.acks.wait(token);
   }
 
   /** Asks the reactor to call `react` for the connection even with no new data. */

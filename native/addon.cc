@@ -105,11 +105,11 @@ Napi::Object Constants(Napi::Env env) {
       {"CLAIM", kClaim}, {"HEAD", kHead}, {"PARKED", kParked}, {"WAKE_FD", kWakeFd}, {"SLOTS", kSlots},
       {"SLOT_BYTES", kSlotBytes}, {"CONNS", kConns}, {"STATE", kState}, {"WAKERS", kWakers}, {"HEADER_INTS", kHeaderInts},
       {"SEQ", kSeq}, {"TYPE", kType}, {"A", kA}, {"B", kB}, {"C", kC}, {"LEN", kLen}, {"PTR_LO", kPtrLo},
-      {"PTR_HI", kPtrHi}, {"PAYLOAD_OFFSET", kPayloadOffset}, {"MSG_ACCEPT", kMsgAccept},
+      {"PTR_HI", kPtrHi}, {"TOKEN", kToken}, {"PAYLOAD_OFFSET", kPayloadOffset}, {"MSG_ACCEPT", kMsgAccept},
       {"MSG_WRITE", kMsgWrite}, {"MSG_WAKE", kMsgWake}, {"MSG_CLOSE", kMsgClose}, {"MSG_STOP", kMsgStop},
       {"MSG_TEST", kMsgTest}, {"STATE_RUNNING", kStateRunning}, {"STATE_STOPPING", kStateStopping},
       {"STATE_STOPPED", kStateStopped}, {"EV_RECORD_INTS", ev::kRecordInts}, {"EV_OPEN", ev::kOpen},
-      {"EV_DATA", ev::kData}, {"EV_CLOSED", ev::kClosed}, {"EV_STOPPED", ev::kStopped},
+      {"EV_DATA", ev::kData}, {"EV_CLOSED", ev::kClosed}, {"EV_STOPPED", ev::kStopped}, {"EV_ACK", ev::kAck},
       {"OUT_RECORD_INTS", out::kRecordInts}, {"OUT_WRITE", out::kWrite}, {"OUT_KEEP", out::kKeep},
       {"OUT_CLOSE", out::kClose}};
   for (const auto& [k, v] : all) c.Set(k, v);

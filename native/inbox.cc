@@ -26,6 +26,7 @@ bool Inbox::peek(InboxMsg* m) const {
   m->b = s[kB];
   m->c = s[kC];
   m->len = s[kLen];
+  m->token = s[kToken];
   m->staged = nullptr;
   if (m->type == kMsgWrite && m->c == 1) {
     m->staged = static_cast<uint8_t*>(stagedPointer(s[kPtrLo], s[kPtrHi]));

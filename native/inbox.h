@@ -33,7 +33,8 @@ constexpr int kC = 4;
 constexpr int kLen = 5;
 constexpr int kPtrLo = 6;
 constexpr int kPtrHi = 7;
-constexpr int kPayloadOffset = 32;  // bytes
+constexpr int kToken = 8;           // WRITE: completion token (0 = none), see ev::kAck
+constexpr int kPayloadOffset = 40;  // bytes
 // Message types.
 constexpr int kMsgAccept = 1;  // a = fd, b = listener index
 constexpr int kMsgWrite = 2;   // a = slot, b = generation, len, c = 1 if staged (PTR) else inline
@@ -48,7 +49,7 @@ constexpr int kStateStopped = 2;
 }  // namespace layout
 
 struct InboxMsg {
-  int32_t type, a, b, c, len;
+  int32_t type, a, b, c, len, token;
   const uint8_t* data;  // inline bytes or the staged block
   uint8_t* staged;      // non-null when the consumer must free() it
 };

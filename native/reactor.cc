@@ -31,6 +31,7 @@ Reactor::~Reactor() {
     if (c.open) sockClose(c.fd);
     delete c.in;
     delete c.out;
+    delete c.acks;
   }
   pollerFree(poller_);
 }
@@ -128,9 +129,15 @@ void Reactor::drainInbox() {
         openConn(m.a, m.b);
         break;
       case kMsgWrite:
-        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->closing && m.len > 0) {
-          iovec v{const_cast<uint8_t*>(m.data), static_cast<size_t>(m.len)};
-          writeConn(m.a, &v, 1);
+        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->closing) {
+          if (m.len > 0) {
+            iovec v{const_cast<uint8_t*>(m.data), static_cast<size_t>(m.len)};
+            writeConn(m.a, &v, 1);
+          }
+          if (m.token) ackWrite(m.a, static_cast<uint32_t>(m.b), m.token, m.len);
+        } else if (m.token) {
+          // A stale ref (the connection closed, the slot may already serve another): dropped.
+          push(ev::kAck, m.token, -ENOTCONN, 0);
         }
         break;
       case kMsgWake:
@@ -253,6 +260,7 @@ void Reactor::writeConn(int32_t slot, const iovec* iov, int cnt) {
   for (int i = 0; i < cnt; i++) total += iov[i].iov_len;
   if (total == 0) return;
   size_t sent = 0;
+  c.queued += total;
   if (!c.out || c.out->empty()) {
     ssize_t r = sockWritev(c.fd, iov, cnt);
     if (r < 0 && r != -EAGAIN && r != -EWOULDBLOCK) {
@@ -260,6 +268,7 @@ void Reactor::writeConn(int32_t slot, const iovec* iov, int cnt) {
       return;
     }
     sent = r > 0 ? static_cast<size_t>(r) : 0;
+    c.written += sent;
     if (sent == total) return;
   }
   if (!c.out) c.out = new RingBuffer(opts_.writeCap);
@@ -292,6 +301,8 @@ void Reactor::flushOut(int32_t slot) {
       return;
     }
     c.out->discard(static_cast<size_t>(r));
+    c.written += static_cast<uint64_t>(r);
+    if (c.acks) settleAcks(c);
   }
   if (c.out) c.out->release();
   setMask(c, c.mask & ~kPollWritable);
@@ -318,6 +329,12 @@ void Reactor::closeConn(int32_t slot, int err) {
   delete c.in;
   delete c.out;
   c.in = c.out = nullptr;
+  if (c.acks) {
+    for (const PendingAck& a : *c.acks) push(ev::kAck, a.token, -(err ? err : EPIPE), 0);
+    delete c.acks;
+    c.acks = nullptr;
+  }
+  c.queued = c.written = 0;
   c.open = c.closing = c.woken = false;
   c.fd = -1;
   c.mask = 0;
@@ -326,6 +343,34 @@ void Reactor::closeConn(int32_t slot, int err) {
   free_.push_back(slot);
   openCount_--;
   inbox_.add(kConns, -1);
+}
+
+void Reactor::ackWrite(int32_t slot, uint32_t gen, int32_t token, int32_t len) {
+  Conn* c = live(slot, gen);
+  if (!c) {
+    push(ev::kAck, token, -EPIPE, 0);  // the write itself failed and closed the connection
+    return;
+  }
+  if (c->written >= c->queued) {
+    push(ev::kAck, token, len, 0);
+    return;
+  }
+  if (!c->acks) c->acks = new std::vector<PendingAck>();
+  c->acks->push_back(PendingAck{c->queued, token, len});
+}
+
+void Reactor::settleAcks(Conn& c) {
+  auto& v = *c.acks;
+  size_t done = 0;
+  while (done < v.size() && v[done].end <= c.written) {
+    push(ev::kAck, v[done].token, v[done].len, 0);
+    done++;
+  }
+  v.erase(v.begin(), v.begin() + static_cast<long>(done));
+  if (v.empty()) {
+    delete c.acks;
+    c.acks = nullptr;
+  }
 }
 
 void Reactor::maybeStopped() {
@@ -394,7 +439,9 @@ void Reactor::closeSilently() {
     sockClose(c.fd);
     delete c.in;
     delete c.out;
+    delete c.acks;
     c.in = c.out = nullptr;
+    c.acks = nullptr;
     c.open = false;
     inbox_.add(kConns, -1);
   }

@@ -24,6 +24,7 @@ constexpr int kOpen = 1;     // slot, generation, listener
 constexpr int kData = 2;     // slot, arena offset, length (leftover + new bytes, contiguous)
 constexpr int kClosed = 3;   // slot, errno (0 = clean), generation
 constexpr int kStopped = 4;  // -
+constexpr int kAck = 5;      // token, bytes handed to the kernel or -errno (dropped / failed)
 }  // namespace ev
 
 namespace out {
@@ -33,6 +34,13 @@ constexpr int kWrite = 1;       // source 0: read arena, 1: out arena
 constexpr int kKeep = 2;        // keep read-arena bytes [offset, offset+length) as leftover
 constexpr int kClose = 3;       // source field = errno to report (0: graceful, after flushing)
 }  // namespace out
+
+// An asyncWrite waiting to be confirmed: done once `written` reaches `end`.
+struct PendingAck {
+  uint64_t end;
+  int32_t token;
+  int32_t len;
+};
 
 struct Conn {
   int fd = -1;
@@ -44,6 +52,10 @@ struct Conn {
   bool woken = false;
   RingBuffer* in = nullptr;
   RingBuffer* out = nullptr;
+  // Bytes ever queued for / handed to the kernel: asyncWrite completions are positions in this stream.
+  uint64_t queued = 0;
+  uint64_t written = 0;
+  std::vector<PendingAck>* acks = nullptr;  // allocated only while completions are pending
 };
 
 class ArenaHost {
@@ -97,6 +109,8 @@ class Reactor {
   void setMask(Conn& c, uint32_t mask);
   void push(int32_t a, int32_t b, int32_t c, int32_t d);
   void maybeStopped();
+  void ackWrite(int32_t slot, uint32_t gen, int32_t token, int32_t len);
+  void settleAcks(Conn& c);
 
   Inbox inbox_;
   int wakeFd_;

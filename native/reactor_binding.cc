@@ -173,7 +173,15 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
 
   Napi::Value Commit(const Napi::CallbackInfo& info) {
     CommitN(info[0].As<Napi::Number>().Int32Value());
+    WakeForEvents();
     return info.Env().Undefined();
+  }
+
+  // A commit or write made outside a round (timer, message, job error) can close connections:
+  // their events must reach JS without waiting for unrelated traffic, and never re-enter the
+  // batch callback from inside a JS call. Wake our own loop instead.
+  void WakeForEvents() {
+    if (!destroyed_ && !reactor_->events().empty()) wakeupSignal(inbox_.load(layout::kWakeFd));
   }
 
   Napi::Value WriteNow(const Napi::CallbackInfo& info) {
@@ -182,6 +190,7 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     auto data = info[2].As<Napi::Uint8Array>();
     int r = reactor_->writeNow(info[0].As<Napi::Number>().Int32Value(),
                                info[1].As<Napi::Number>().Uint32Value(), data.Data(), data.ByteLength());
+    WakeForEvents();
     return Napi::Number::New(env, r);
   }
 
