@@ -79,7 +79,9 @@ export class Pool {
     };
     if (options.minThreads !== undefined) o.minThreads = int('minThreads', options.minThreads, 0);
     if (options.maxThreads !== undefined) o.maxThreads = int('maxThreads', options.maxThreads, 1);
-    if (options.idleTimeout !== undefined) o.idleTimeout = int('idleTimeout', options.idleTimeout, 0);
+    // piscina's own default (0) ends a thread the moment it idles: under bursty load that is a
+    // thread start (milliseconds) per job. Keep idle threads for a while instead.
+    o.idleTimeout = options.idleTimeout === undefined ? 30_000 : int('idleTimeout', options.idleTimeout, 0);
     if (options.maxQueue !== undefined) o.maxQueue = int('maxQueue', options.maxQueue, 0);
     if (options.concurrentTasksPerWorker !== undefined) {
       o.concurrentTasksPerWorker = int('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1);

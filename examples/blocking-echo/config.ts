@@ -4,8 +4,11 @@ import type { ServeOptions } from '../../lib/index.js';
 export function options(args: { mode?: string }): ServeOptions {
   const mode = args.mode === 'async' || args.mode === 'trivial' ? args.mode : 'block';
   if (mode === 'trivial') {
-    // piscina's default pool size, as the node:net + piscina peer of the offload benchmark uses.
-    return { handlerOptions: { mode }, pool: { filename: new URL('./handler.js', import.meta.url) } };
+    // Two threads, kept: the node:net + piscina peer of the offload benchmark uses the same pool.
+    return {
+      handlerOptions: { mode },
+      pool: { filename: new URL('./handler.js', import.meta.url), minThreads: 2, maxThreads: 2 },
+    };
   }
   return {
     handlerOptions: { mode },
