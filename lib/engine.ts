@@ -17,6 +17,7 @@ import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reac
 import type { EventHandler } from './handler.js';
 import type { ConnRef, Delivery } from './conn.js';
 import * as L from './layout.js';
+import { Balancer } from './balancer.js';
 import { AckTable, type WriteAck } from './acks.js';
 import { Pool, type JobRequest, type PoolOptions } from './pool.js';
 
@@ -54,9 +55,9 @@ export class Engine extends EventEmitter {
   private readonly opts: ResolvedOptions;
   /** The worker pool, when serve's `pool` option is set. Its `piscina` is the underlying pool. */
   readonly pool: Pool | undefined;
-  private pending: [number, number][] = [];
+  private pending: [number, number, number][] = [];
   private retryTimer: NodeJS.Timeout | undefined;
-  private next = 0;
+  private readonly balancer: Balancer;
   private stopping: Promise<void> | undefined;
   private resolveDone!: () => void;
   /** Messages posted by handlers before `serve` resolved (from onInitComplete): delivered once listeners can exist. */
@@ -86,33 +87,33 @@ export class Engine extends EventEmitter {
     this.acceptOut = parts.acceptOut;
     this.unixPaths = parts.unixPaths;
     this.pool = parts.pool;
+    this.balancer = new Balancer(parts.opts.loadBalancing, this.inboxes);
     this.handle = parts.handle;
     this.remote = new Remote(this.handle);
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
-  /** @internal Called by the acceptor with `n` (fd, listener) pairs: hand them out round-robin. */
+  /** @internal Called by the acceptor with `n` (fd, listener, peer hash) triples: hand them out. */
   onAccept = (n: number): void => {
     const out = this.acceptOut;
     const woke = new Set<number>();
-    for (let i = 0; i < n; i++) this.handOut(out[2 * i]!, out[2 * i + 1]!, woke);
+    for (let i = 0; i < n; i++) this.handOut(out[3 * i]!, out[3 * i + 1]!, out[3 * i + 2]!, woke);
     for (const k of woke) this.inboxes[k]!.wakeIfParked();
   };
 
-  private handOut(fd: number, listener: number, woke: Set<number>): void {
+  private handOut(fd: number, listener: number, hash: number, woke: Set<number>): void {
     if (this.pending.length > 0) {
-      this.pending.push([fd, listener]);
+      this.pending.push([fd, listener, hash]);
       return;
     }
-    const k = this.next;
-    this.next = (k + 1) % this.loops;
+    const k = this.balancer.pick(hash);
     if (this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) {
       woke.add(k);
       return;
     }
     // That reactor's inbox is full: stop accepting (the kernel backlog holds new clients) and
     // retry shortly, keeping the fds already accepted. Never drop one.
-    this.pending.push([fd, listener]);
+    this.pending.push([fd, listener, hash]);
     this.acceptor.pause();
     this.retryTimer ??= setTimeout(this.retryPending, 1);
   }
@@ -122,10 +123,9 @@ export class Engine extends EventEmitter {
     if (this.stopping) return;
     const woke = new Set<number>();
     while (this.pending.length > 0) {
-      const [fd, listener] = this.pending[0]!;
-      const k = this.next;
+      const [fd, listener, hash] = this.pending[0]!;
+      const k = this.balancer.pick(hash);
       if (!this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) break;
-      this.next = (k + 1) % this.loops;
       woke.add(k);
       this.pending.shift();
     }
@@ -322,10 +322,12 @@ export async function serve(
   const wakeFds: number[] = [];
   const hosts: ReactorHost[] = [];
   const unixPaths: string[] = [];
-  const acceptOut = new Int32Array(512);
+  const acceptOut = new Int32Array(3 * 256);
   let engine: Engine | undefined;
-  const acceptor = new native.Acceptor(acceptOut, { noDelay: opts.tcpNoDelay, keepAliveSec: opts.keepAliveSec }, (n) =>
-    engine?.onAccept(n),
+  const acceptor = new native.Acceptor(
+    acceptOut,
+    { noDelay: opts.tcpNoDelay, keepAliveSec: opts.keepAliveSec, hashPeers: opts.loadBalancing === 'source-addr-hash' },
+    (n) => engine?.onAccept(n),
   );
   let pool: Pool | undefined;
   const cleanup = async (): Promise<void> => {

@@ -12,6 +12,7 @@ export { Action, defineHandler } from './handler.js';
 export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
 export { Delivery, type Conn, type ConnRef } from './conn.js';
 export type { ServeOptions } from './options.js';
+export { LoadBalancing } from './balancer.js';
 export { Remote, connect, type EngineHandle } from './remote.js';
 export { Disruptor, type DisruptorOptions } from './disruptor.js';
 export { postToEngine } from './post.js';

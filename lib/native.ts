@@ -57,7 +57,7 @@ export interface Addon {
   ) => NativeLoop;
   Acceptor: new (
     out: Int32Array,
-    options: { noDelay: boolean; keepAliveSec: number },
+    options: { noDelay: boolean; keepAliveSec: number; hashPeers: boolean },
     onAccept: (count: number) => void,
   ) => NativeAcceptor;
   TestRing: new (cap: number) => NativeTestRing;

@@ -1,6 +1,7 @@
 /** serve() options: what users may set, their defaults, and validation that fails fast. */
 import os from 'node:os';
 import type { PoolOptions } from './pool.js';
+import { checkLoadBalancing, type LoadBalancing } from './balancer.js';
 
 export interface ServeOptions {
   /** One reactor per available core (default false: one reactor). */
@@ -38,6 +39,8 @@ export interface ServeOptions {
    * module itself as the pool module (its named exports are the job functions).
    */
   pool?: PoolOptions | true;
+  /** How new connections are spread over the reactors (default 'round-robin'); see LoadBalancing. */
+  loadBalancing?: LoadBalancing;
 }
 
 export interface ResolvedOptions {
@@ -52,6 +55,7 @@ export interface ResolvedOptions {
   inboxSlots: number;
   handlerOptions: unknown;
   stopTimeout: number;
+  loadBalancing: LoadBalancing;
 }
 
 const MiB = 1024 * 1024;
@@ -89,5 +93,6 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
     inboxSlots: slots,
     handlerOptions: o.handlerOptions,
     stopTimeout: int('stopTimeout', o.stopTimeout ?? 5000, 0, 2 ** 31 - 1),
+    loadBalancing: checkLoadBalancing(o.loadBalancing),
   };
 }

@@ -2,6 +2,8 @@
 // readiness accepts until EAGAIN and hands the whole batch of fds to JS in one call; JS picks the
 // reactors and publishes the fds into their inboxes.
 #include <errno.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <uv.h>
 
 #include <vector>
@@ -39,7 +41,8 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
                         InstanceMethod<&Acceptor::Pause>("pause"), InstanceMethod<&Acceptor::Close>("close")});
   }
 
-  // new Acceptor(out: Int32Array of (fd, listener) pairs, options: {noDelay, keepAliveSec}, onAccept(n))
+  // new Acceptor(out: Int32Array of (fd, listener, peer hash) triples,
+  //              options: {noDelay, keepAliveSec, hashPeers}, onAccept(n))
   explicit Acceptor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Acceptor>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsObject() || !info[2].IsFunction()) {
@@ -49,10 +52,11 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
     auto out = info[0].As<Napi::Int32Array>();
     outRef_ = Napi::Persistent(out);
     out_ = out.Data();
-    outPairs_ = out.ElementLength() / 2;
+    outPairs_ = out.ElementLength() / 3;
     Napi::Object o = info[1].As<Napi::Object>();
     noDelay_ = o.Get("noDelay").ToBoolean();
     keepAliveSec_ = o.Get("keepAliveSec").ToNumber().Int32Value();
+    hashPeers_ = o.Get("hashPeers").ToBoolean();
     cb_ = Napi::Persistent(info[2].As<Napi::Function>());
     ctx_ = new Napi::AsyncContext(env, "ringloop:acceptor");
     napi_get_uv_event_loop(env, &uv_);
@@ -120,8 +124,9 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
     if (n == 0) return;
     for (int i = 0; i < n; i++) {
       sockConfigure(self->fds_[i], self->noDelay_, self->keepAliveSec_);
-      self->out_[2 * i] = self->fds_[i];
-      self->out_[2 * i + 1] = l->index;
+      self->out_[3 * i] = self->fds_[i];
+      self->out_[3 * i + 1] = l->index;
+      self->out_[3 * i + 2] = self->hashPeers_ ? PeerHash(self->fds_[i]) : 0;
     }
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
@@ -131,6 +136,25 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
       napi_get_and_clear_last_exception(env, &e);
       napi_fatal_exception(env, e);
     }
+  }
+
+  // FNV-1a of the peer's address without the port: one client host keeps to one reactor.
+  static int32_t PeerHash(int fd) {
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof ss;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &sl) < 0) return 0;
+    const uint8_t* p = nullptr;
+    size_t n = 0;
+    if (ss.ss_family == AF_INET) {
+      p = reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(&ss)->sin_addr);
+      n = 4;
+    } else if (ss.ss_family == AF_INET6) {
+      p = reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr);
+      n = 16;
+    }
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return static_cast<int32_t>(h & 0x7fffffff);
   }
 
   static void OnRetry(uv_timer_t* t) {
@@ -184,6 +208,7 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
   size_t outPairs_ = 0;
   int fds_[kBatch];
   bool noDelay_ = true;
+  bool hashPeers_ = false;
   int keepAliveSec_ = 0;
   bool closed_ = false;
   bool paused_ = true;
