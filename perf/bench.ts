@@ -3,10 +3,12 @@
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './lib/args.js';
 import { killAllServers } from './lib/proc.js';
 import { saveResults } from './lib/report.js';
-import { echoSuite } from './suites/echo.js';
+import { ECHO } from './suites/echo-config.js';
+import { OFFLOAD } from './suites/offload-config.js';
 import type { Suite } from './suites/suite.js';
+import { tcpSuite } from './suites/tcp-suite.js';
 
-const SUITES: readonly Suite[] = [echoSuite];
+const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD)];
 
 function suiteList(): string {
   return SUITES.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n');

@@ -31,6 +31,15 @@ export interface LoadgenResult {
   earlyCloses: number;
   connectErrors: number;
   ioErrors: number;
+  /**
+   * Round-trip latency percentiles and maximum in microseconds over the
+   * messages completed after warmup. Null when the loadgen had no samples or
+   * predates latency recording (older binaries do not print these keys).
+   */
+  p50Us: number | null;
+  p99Us: number | null;
+  p999Us: number | null;
+  maxUs: number | null;
 }
 
 export interface LoadgenRun {
@@ -43,6 +52,9 @@ const NUMERIC_KEYS = [
   'msgs', 'seconds', 'msgsPerSec', 'bytes', 'errors', 'conns', 'size', 'depth',
   'connected', 'mismatches', 'earlyCloses', 'connectErrors', 'ioErrors',
 ] as const satisfies readonly (keyof LoadgenResult)[];
+
+/** Optional keys: absent or null both read as null, anything else must be a number. */
+const LATENCY_KEYS = ['p50Us', 'p99Us', 'p999Us', 'maxUs'] as const satisfies readonly (keyof LoadgenResult)[];
 
 function mtimeMs(path: string): number | null {
   try {
@@ -87,11 +99,17 @@ function parseResult(stdout: string): LoadgenResult | null {
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
   const rec = parsed as Record<string, unknown>;
-  const out: Partial<Record<keyof LoadgenResult, number>> = {};
+  const out: Partial<Record<keyof LoadgenResult, number | null>> = {};
   for (const key of NUMERIC_KEYS) {
     const v = rec[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) return null;
     out[key] = v;
+  }
+  for (const key of LATENCY_KEYS) {
+    const v = rec[key];
+    if (v === undefined || v === null) out[key] = null;
+    else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
+    else return null;
   }
   return out as LoadgenResult;
 }

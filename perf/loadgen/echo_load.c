@@ -12,6 +12,12 @@
  * Usage: echo_load --host 127.0.0.1 --port N [--conns 100] [--size 64]
  *                  [--depth 1] [--seconds 5] [--warmup 1] [--connect-retries 50]
  * Output: one JSON line on stdout. Exit 0 = clean, 1 = errors seen, 2 = usage.
+ *
+ * Latency: every message's round trip (the send() that carries its first byte
+ * to the recv() that completes its last byte, CLOCK_MONOTONIC) is recorded
+ * into a fixed histogram when it completes after warmup; p50Us/p99Us/p999Us
+ * are bucket upper bounds (exact to 1 us below 1 ms, within 1/64 above),
+ * maxUs is exact. They are null when no message completed in the window.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +49,19 @@
 #define SKEW 256
 #define MAX_REPORTS 5
 
+/*
+ * Latency histogram, in microseconds: 1 us buckets below LAT_LINEAR, then
+ * LAT_SUB buckets per power of two up to LAT_TOP_EXP (2^24 us ~ 16.8 s, so
+ * 10 s fits); anything longer lands in the last bucket. Fixed size, so
+ * recording is an index computation and an increment, never an allocation.
+ */
+#define LAT_LINEAR 1024u     /* = 2^LAT_LINEAR_EXP */
+#define LAT_LINEAR_EXP 10
+#define LAT_SUB_BITS 6
+#define LAT_SUB (1u << LAT_SUB_BITS)
+#define LAT_TOP_EXP 24
+#define LAT_BUCKETS (LAT_LINEAR + (LAT_TOP_EXP - LAT_LINEAR_EXP) * LAT_SUB)
+
 typedef struct {
   int fd;
   uint32_t idx;
@@ -54,6 +73,7 @@ typedef struct {
   int out_armed;
   int dead;
   uint64_t sent_bytes, recv_bytes;
+  uint64_t *sent_ns;  /* first-byte send time of message seq, at [seq % depth] */
 } conn_t;
 
 static const char *opt_host = "127.0.0.1";
@@ -74,10 +94,67 @@ static struct {
   unsigned reports;
 } st;
 
+static struct {
+  uint64_t count[LAT_BUCKETS];
+  uint64_t samples;
+  uint64_t max_ns;
+} lat;
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned lat_bucket(uint64_t us) {
+  if (us < LAT_LINEAR) return (unsigned)us;
+  unsigned e = 63u - (unsigned)__builtin_clzll(us); /* us >= 2^e, e >= 10 */
+  if (e >= LAT_TOP_EXP) return LAT_BUCKETS - 1;
+  unsigned sub = (unsigned)(us >> (e - LAT_SUB_BITS)) & (LAT_SUB - 1);
+  return LAT_LINEAR + (e - LAT_LINEAR_EXP) * LAT_SUB + sub;
+}
+
+/* Largest value (us) that maps to bucket b. */
+static uint64_t lat_bucket_top(unsigned b) {
+  if (b < LAT_LINEAR) return b;
+  unsigned e = LAT_LINEAR_EXP + (b - LAT_LINEAR) / LAT_SUB;
+  uint64_t sub = (b - LAT_LINEAR) % LAT_SUB;
+  uint64_t width = 1ull << (e - LAT_SUB_BITS);
+  return (1ull << e) + (sub + 1) * width - 1;
+}
+
+static void lat_record(uint64_t ns) {
+  lat.count[lat_bucket(ns / 1000)]++;
+  lat.samples++;
+  if (ns > lat.max_ns) lat.max_ns = ns;
+}
+
+/* Smallest bucket top t with at least q of all samples <= t, capped by max. */
+static uint64_t lat_quantile(double q) {
+  uint64_t want = (uint64_t)(q * (double)lat.samples);
+  if ((double)want < q * (double)lat.samples) want++; /* ceil */
+  if (want < 1) want = 1;
+  uint64_t seen = 0, max_us = (lat.max_ns + 999) / 1000;
+  for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+    seen += lat.count[b];
+    if (seen >= want) {
+      if (b == LAT_BUCKETS - 1) return max_us; /* the overflow bucket has no top */
+      uint64_t top = lat_bucket_top(b);
+      return top < max_us ? top : max_us;
+    }
+  }
+  return max_us;
+}
+
+static void print_us(const char *key, int have, uint64_t us) {
+  if (have) printf(",\"%s\":%llu", key, (unsigned long long)us);
+  else printf(",\"%s\":null", key);
 }
 
 static void on_signal(int sig) {
@@ -158,10 +235,21 @@ static void queue_msg(conn_t *c) {
   c->send_seq++;
 }
 
+/* Stamps the messages whose first byte is in stream bytes [from, to). Message
+ * seq starts at byte seq * size, since every message has the same size. */
+static void stamp_sent(conn_t *c, uint64_t from, uint64_t to) {
+  uint64_t size = (uint64_t)opt_size;
+  uint64_t first = (from + size - 1) / size, end = (to + size - 1) / size;
+  if (first >= end) return;
+  uint64_t t = now_ns();
+  for (uint64_t seq = first; seq < end; seq++) c->sent_ns[seq % (uint64_t)opt_depth] = t;
+}
+
 static void flush(conn_t *c) {
   while (c->shead < c->stail) {
     ssize_t n = send(c->fd, c->sbuf + c->shead, c->stail - c->shead, MSG_NOSIGNAL);
     if (n > 0) {
+      stamp_sent(c, c->sent_bytes, c->sent_bytes + (uint64_t)n);
       c->shead += (size_t)n;
       c->sent_bytes += (uint64_t)n;
       continue;
@@ -214,7 +302,7 @@ static void expected_byte(const conn_t *c, size_t off, uint8_t *out) {
   }
 }
 
-static void consume(conn_t *c, const uint8_t *p, size_t n) {
+static void consume(conn_t *c, const uint8_t *p, size_t n, uint64_t t_recv) {
   /* An echo can never return more than we sent; extra bytes mean the server
    * invented data, which byte matching alone might not pin down. */
   if (c->recv_bytes + n > c->sent_bytes) {
@@ -244,6 +332,7 @@ static void consume(conn_t *c, const uint8_t *p, size_t n) {
     p += take;
     n -= take;
     if (c->recv_off == size) {
+      if (measuring) lat_record(t_recv - c->sent_ns[c->recv_seq % (uint32_t)opt_depth]);
       c->recv_off = 0;
       c->recv_seq++;
       if (measuring) st.msgs++;
@@ -258,7 +347,7 @@ static void on_readable(conn_t *c) {
   for (int i = 0; i < 8 && !c->dead; i++) {
     ssize_t n = recv(c->fd, rbuf, sizeof rbuf, 0);
     if (n > 0) {
-      consume(c, rbuf, (size_t)n);
+      consume(c, rbuf, (size_t)n, now_ns());
       continue;
     }
     if (n == 0) {
@@ -430,8 +519,9 @@ int main(int argc, char **argv) {
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
     c->sbuf = malloc((size_t)opt_depth * (size_t)opt_size);
+    c->sent_ns = calloc((size_t)opt_depth, sizeof *c->sent_ns);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-    if (!c->sbuf || epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+    if (!c->sbuf || !c->sent_ns || epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
       st.io_errors++;
       report("conn %u: setup failed", c->idx);
       close(c->fd);
@@ -491,6 +581,7 @@ int main(int argc, char **argv) {
   for (long i = 0; i < opt_conns; i++) {
     if (!conns[i].dead) close(conns[i].fd);
     free(conns[i].sbuf);
+    free(conns[i].sent_ns);
   }
   close(epfd);
 
@@ -500,12 +591,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "echo_load: %u further error reports suppressed\n", st.reports - MAX_REPORTS);
   printf("{\"msgs\":%llu,\"seconds\":%.6f,\"msgsPerSec\":%.1f,\"bytes\":%llu,\"errors\":%llu,"
          "\"conns\":%ld,\"size\":%ld,\"depth\":%ld,\"connected\":%ld,\"mismatches\":%llu,"
-         "\"earlyCloses\":%llu,\"connectErrors\":%llu,\"ioErrors\":%llu,\"interrupted\":%s}\n",
+         "\"earlyCloses\":%llu,\"connectErrors\":%llu,\"ioErrors\":%llu,\"interrupted\":%s",
          (unsigned long long)st.msgs, elapsed, elapsed > 0 ? (double)st.msgs / elapsed : 0.0,
          (unsigned long long)st.bytes, (unsigned long long)errors, opt_conns, opt_size, opt_depth,
          connected, (unsigned long long)st.mismatches, (unsigned long long)st.early_closes,
          (unsigned long long)st.connect_errors, (unsigned long long)st.io_errors,
          stop_requested ? "true" : "false");
+  int have = lat.samples > 0;
+  print_us("p50Us", have, have ? lat_quantile(0.50) : 0);
+  print_us("p99Us", have, have ? lat_quantile(0.99) : 0);
+  print_us("p999Us", have, have ? lat_quantile(0.999) : 0);
+  print_us("maxUs", have, (lat.max_ns + 999) / 1000);
+  printf("}\n");
   fflush(stdout);
   free(conns);
   free(pattern);

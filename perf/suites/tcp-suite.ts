@@ -1,9 +1,47 @@
+// A TCP round-trip suite: fresh server per trial, perf/bin/echo_load as the
+// client, throughput and latency per contender and workload. The echo and
+// offload suites are two configs of this one runner.
 import { BUSY_WARN, machineBusyFraction } from '../lib/idle.js';
 import { ensureCProgram, ensureLoadgen } from '../lib/loadgen.js';
 import { runTrial, type ServerSpec } from '../lib/trial.js';
-import { C_PROGRAMS, CONTENDERS, WORKLOADS, type Workload } from './echo-config.js';
-import { buildEchoReport, isNoisy, type Cell, type RunRecord } from './echo-report.js';
+import { buildTcpReport, isNoisy, type Cell, type RunRecord } from './tcp-report.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
+
+export interface Workload {
+  name: string;
+  conns: number;
+  size: number;
+  depth: number;
+}
+
+export interface TcpSuiteConfig {
+  /** `npm run bench -- <name>`; also the results file name. */
+  name: string;
+  /** One line for `--help`. */
+  description: string;
+  /**
+   * Command lines run from the repo root. Each must print exactly one
+   * `listening tcp://host:port` line on stdout and exit on SIGTERM.
+   */
+  contenders: readonly ServerSpec[];
+  workloads: readonly Workload[];
+  /** The workload whose ratios are the suite's headline numbers. */
+  headline: string;
+  /** The contender the ratios are about (numerator). */
+  subject: string;
+  /** Column "ratio vs" in the table. */
+  baseline: string;
+  /** Keys of `ratios` / `latencyRatios`: subject divided by each of these. */
+  peers: readonly string[];
+  /** C contenders compiled on demand before the suite runs: [source, binary]. */
+  cPrograms: readonly (readonly [string, string])[];
+  /**
+   * Optional goal on the headline workload, reported as met or not (never an
+   * exit code: the machine is shared): subject msgs/s >= minRatio x peer's and
+   * subject p99 <= maxLatencyRatio x peer's.
+   */
+  target?: { peer: string; minRatio: number; maxLatencyRatio: number };
+}
 
 function rotate<T>(items: readonly T[], by: number): T[] {
   if (items.length === 0) return [];
@@ -15,11 +53,15 @@ function describeFailure(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function runEcho(ctx: SuiteContext): Promise<SuiteOutcome> {
+function fmtUs(us: number | null): string {
+  return us === null ? '-' : `${Math.round(us).toLocaleString('en-US')} µs`;
+}
+
+async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<SuiteOutcome> {
   const { opts, log } = ctx;
-  const contenders = CONTENDERS.filter((c) => opts.only === null || opts.only.includes(c.name));
+  const contenders = cfg.contenders.filter((c) => opts.only === null || opts.only.includes(c.name));
   const bin = ensureLoadgen(log);
-  for (const [src, out] of C_PROGRAMS) if (contenders.some((c) => c.argv[0] === out)) ensureCProgram(src, out, log);
+  for (const [src, out] of cfg.cPrograms) if (contenders.some((c) => c.argv[0] === out)) ensureCProgram(src, out, log);
   const busyBefore = await machineBusyFraction();
   if (busyBefore > BUSY_WARN) log(`warning: machine already ${(busyBefore * 100).toFixed(0)}% busy before the first trial`);
 
@@ -37,7 +79,7 @@ async function runEcho(ctx: SuiteContext): Promise<SuiteOutcome> {
   // skipping it avoids burning 15 s timeouts for every remaining trial.
   const broken = new Map<string, string>();
 
-  for (const w of WORKLOADS) {
+  for (const w of cfg.workloads) {
     for (let run = 0; run < opts.runs; run++) {
       // Contenders alternate within a run, and the order rotates between runs,
       // so thermal or neighbour noise is spread instead of hitting one of them.
@@ -60,6 +102,10 @@ async function runEcho(ctx: SuiteContext): Promise<SuiteOutcome> {
             backgroundCpuSeconds: t.backgroundCpuSeconds,
             msgs: t.load.msgs,
             seconds: t.load.seconds,
+            p50Us: t.load.p50Us,
+            p99Us: t.load.p99Us,
+            p999Us: t.load.p999Us,
+            maxUs: t.load.maxUs,
             errors: t.load.errors,
             mismatches: t.load.mismatches,
             earlyCloses: t.load.earlyCloses,
@@ -75,7 +121,7 @@ async function runEcho(ctx: SuiteContext): Promise<SuiteOutcome> {
           cell.runs.push(rec);
           const flag = rec.errors > 0 ? `  !! errors: ${rec.errors}` : '';
           const noise = isNoisy(rec) ? `  (background CPU ${rec.backgroundCpuSeconds.toFixed(2)} s)` : '';
-          log(`${label}: ${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, server cpu ${rec.cpuSeconds.toFixed(2)} s${flag}${noise}`);
+          log(`${label}: ${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, p50 ${fmtUs(rec.p50Us)}, p99 ${fmtUs(rec.p99Us)}, server cpu ${rec.cpuSeconds.toFixed(2)} s${flag}${noise}`);
         } catch (err) {
           const msg = describeFailure(err);
           cell.failure ??= msg;
@@ -86,12 +132,23 @@ async function runEcho(ctx: SuiteContext): Promise<SuiteOutcome> {
     }
   }
   const busyAfter = await machineBusyFraction();
-  return buildEchoReport([...cells.values()], opts, { busyBefore, busyAfter });
+  return buildTcpReport(cfg, [...cells.values()], opts, { busyBefore, busyAfter });
 }
 
-export const echoSuite: Suite = {
-  name: 'echo',
-  description: 'TCP echo throughput: ringloop vs node:net vs node:cluster(2), verified by perf/loadgen/echo_load.c',
-  contenders: CONTENDERS.map((c) => c.name),
-  run: runEcho,
-};
+/** Checks the config's names against each other so a typo fails loudly at startup. */
+function validate(cfg: TcpSuiteConfig): void {
+  const names = new Set(cfg.contenders.map((c) => c.name));
+  const missing = [cfg.subject, cfg.baseline, ...cfg.peers, ...(cfg.target ? [cfg.target.peer] : [])].filter((n) => !names.has(n));
+  if (missing.length > 0) throw new Error(`suite ${cfg.name}: unknown contender(s) ${missing.join(', ')}`);
+  if (!cfg.workloads.some((w) => w.name === cfg.headline)) throw new Error(`suite ${cfg.name}: headline workload '${cfg.headline}' is not one of its workloads`);
+}
+
+export function tcpSuite(cfg: TcpSuiteConfig): Suite {
+  validate(cfg);
+  return {
+    name: cfg.name,
+    description: cfg.description,
+    contenders: cfg.contenders.map((c) => c.name),
+    run: (ctx) => runTcpSuite(cfg, ctx),
+  };
+}

@@ -4,8 +4,8 @@ import { BUSY_WARN } from '../lib/idle.js';
 import { machineInfo } from '../lib/report.js';
 import { median, ratio } from '../lib/stats.js';
 import { fmtFixed, fmtInt, renderTable, type Column } from '../lib/table.js';
-import { BASELINE, HEADLINE, PEERS, SUBJECT, WORKLOADS, type Workload } from './echo-config.js';
 import type { SuiteOutcome } from './suite.js';
+import type { TcpSuiteConfig, Workload } from './tcp-suite.js';
 
 export interface RunRecord {
   msgsPerSec: number;
@@ -14,6 +14,11 @@ export interface RunRecord {
   backgroundCpuSeconds: number;
   msgs: number;
   seconds: number;
+  /** Round-trip latency of the run's messages (µs); null when the loadgen had none. */
+  p50Us: number | null;
+  p99Us: number | null;
+  p999Us: number | null;
+  maxUs: number | null;
   errors: number;
   mismatches: number;
   earlyCloses: number;
@@ -48,7 +53,16 @@ interface Summary {
   cell: Cell;
   msgsPerSec: number | null;
   cpuSeconds: number | null;
+  /** Medians over the runs that reported latency (per-run percentiles, not pooled samples). */
+  p50Us: number | null;
+  p99Us: number | null;
+  p999Us: number | null;
+  maxUs: number | null;
   errors: number;
+}
+
+function medianOf(runs: readonly RunRecord[], key: 'p50Us' | 'p99Us' | 'p999Us' | 'maxUs'): number | null {
+  return median(runs.map((r) => r[key]).filter((v): v is number => v !== null));
 }
 
 function summarize(cell: Cell): Summary {
@@ -56,6 +70,10 @@ function summarize(cell: Cell): Summary {
     cell,
     msgsPerSec: median(cell.runs.map((r) => r.msgsPerSec)),
     cpuSeconds: median(cell.runs.map((r) => r.cpuSeconds)),
+    p50Us: medianOf(cell.runs, 'p50Us'),
+    p99Us: medianOf(cell.runs, 'p99Us'),
+    p999Us: medianOf(cell.runs, 'p999Us'),
+    maxUs: medianOf(cell.runs, 'maxUs'),
     errors: cell.runs.reduce((n, r) => n + r.errors, 0),
   };
 }
@@ -97,11 +115,13 @@ function problems(summaries: readonly Summary[]): { failures: string[]; warnings
   return { failures, warnings };
 }
 
-/** SUBJECT's msgs/s over each peer's, for one workload; null where either is missing. */
-function ratiosFor(workload: string, byKey: Map<string, Summary>): Record<string, number | null> {
-  const subject = byKey.get(`${workload}|${SUBJECT}`)?.msgsPerSec;
+type Metric = 'msgsPerSec' | 'p99Us';
+
+/** The subject's metric over each peer's, for one workload; null where either is missing. */
+function ratiosFor(cfg: TcpSuiteConfig, workload: string, byKey: Map<string, Summary>, metric: Metric): Record<string, number | null> {
+  const subject = byKey.get(`${workload}|${cfg.subject}`)?.[metric];
   const out: Record<string, number | null> = {};
-  for (const peer of PEERS) out[peer] = ratio(subject, byKey.get(`${workload}|${peer}`)?.msgsPerSec);
+  for (const peer of cfg.peers) out[peer] = ratio(subject, byKey.get(`${workload}|${peer}`)?.[metric]);
   return out;
 }
 
@@ -111,7 +131,21 @@ export interface Background {
   busyAfter: number;
 }
 
-export function buildEchoReport(cells: readonly Cell[], opts: BenchOptions, bg: Background): SuiteOutcome {
+function fmtRatio(r: number | null | undefined): string {
+  return r === null || r === undefined ? 'n/a' : `${r.toFixed(2)}x`;
+}
+
+/** The config's target, judged on the headline workload; null without a target. */
+function judgeTarget(cfg: TcpSuiteConfig, ratios: Record<string, number | null>, latencyRatios: Record<string, number | null>) {
+  const t = cfg.target;
+  if (!t) return null;
+  const r = ratios[t.peer] ?? null;
+  const l = latencyRatios[t.peer] ?? null;
+  const met = r === null || l === null ? null : r >= t.minRatio && l <= t.maxLatencyRatio;
+  return { peer: t.peer, minRatio: t.minRatio, maxLatencyRatio: t.maxLatencyRatio, ratio: r, latencyRatio: l, met };
+}
+
+export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts: BenchOptions, bg: Background): SuiteOutcome {
   const summaries = cells.map(summarize);
   const byKey = new Map(summaries.map((s) => [`${s.cell.workload.name}|${s.cell.contender}`, s]));
 
@@ -119,17 +153,21 @@ export function buildEchoReport(cells: readonly Cell[], opts: BenchOptions, bg: 
     { header: 'workload', align: 'left' },
     { header: 'contender', align: 'left' },
     { header: 'msgs/s (median)', align: 'right' },
+    { header: 'p50 µs', align: 'right' },
+    { header: 'p99 µs', align: 'right' },
     { header: 'server CPU s', align: 'right' },
-    { header: `ratio vs ${BASELINE}`, align: 'right' },
+    { header: `ratio vs ${cfg.baseline}`, align: 'right' },
     { header: 'check', align: 'left' },
   ];
   const rows = summaries.map((s) => {
-    const base = byKey.get(`${s.cell.workload.name}|${BASELINE}`)?.msgsPerSec;
+    const base = byKey.get(`${s.cell.workload.name}|${cfg.baseline}`)?.msgsPerSec;
     const r = ratio(s.msgsPerSec, base);
     return [
       s.cell.workload.name,
       s.cell.contender,
       fmtInt(s.msgsPerSec),
+      fmtInt(s.p50Us),
+      fmtInt(s.p99Us),
       fmtFixed(s.cpuSeconds, 2),
       r === null ? '-' : `${r.toFixed(2)}x`,
       status(s),
@@ -137,28 +175,39 @@ export function buildEchoReport(cells: readonly Cell[], opts: BenchOptions, bg: 
   });
 
   const ratiosByWorkload: Record<string, Record<string, number | null>> = {};
-  for (const w of WORKLOADS) ratiosByWorkload[w.name] = ratiosFor(w.name, byKey);
-  const ratios = ratiosFor(HEADLINE, byKey);
+  const latencyRatiosByWorkload: Record<string, Record<string, number | null>> = {};
+  for (const w of cfg.workloads) {
+    ratiosByWorkload[w.name] = ratiosFor(cfg, w.name, byKey, 'msgsPerSec');
+    latencyRatiosByWorkload[w.name] = ratiosFor(cfg, w.name, byKey, 'p99Us');
+  }
+  const ratios = ratiosFor(cfg, cfg.headline, byKey, 'msgsPerSec');
+  const latencyRatios = ratiosFor(cfg, cfg.headline, byKey, 'p99Us');
+  const target = judgeTarget(cfg, ratios, latencyRatios);
   const { failures, warnings } = problems(summaries);
   const busiest = Math.max(bg.busyBefore, bg.busyAfter);
   if (busiest > BUSY_WARN) {
     warnings.unshift(`machine was ${(busiest * 100).toFixed(0)}% busy outside the trials; something else competes for the CPUs, so treat the numbers as noisy`);
   }
 
-  const headline = PEERS.map((p) => {
-    const r = ratios[p];
-    return `${SUBJECT} / ${p} = ${r === null || r === undefined ? 'n/a' : `${r.toFixed(2)}x`}`;
-  }).join(', ');
-  const text = [
-    `echo suite: ${opts.runs} run(s) x ${opts.seconds} s (+${opts.warmup} s warmup); server CPU is measured over warmup + measurement`,
+  const headline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(ratios[p])}`).join(', ');
+  const latencyHeadline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(latencyRatios[p])}`).join(', ');
+  const lines = [
+    `${cfg.name} suite: ${opts.runs} run(s) x ${opts.seconds} s (+${opts.warmup} s warmup); server CPU is measured over warmup + measurement; latency is per message, median over runs`,
     '',
     renderTable(columns, rows),
     '',
-    `headline (${HEADLINE}): ${headline}`,
-  ].join('\n');
+    `headline (${cfg.headline}): ${headline}`,
+    `headline p99 (${cfg.headline}, lower is better): ${latencyHeadline}`,
+  ];
+  if (target) {
+    const verdict = target.met === null ? 'n/a (missing results)' : target.met ? 'met' : 'NOT met';
+    lines.push(
+      `target vs ${target.peer}: msgs/s >= ${target.minRatio.toFixed(2)}x (${fmtRatio(target.ratio)}) and p99 <= ${target.maxLatencyRatio.toFixed(2)}x (${fmtRatio(target.latencyRatio)}): ${verdict}`,
+    );
+  }
 
-  const json = {
-    suite: 'echo',
+  const json: Record<string, unknown> = {
+    suite: cfg.name,
     date: new Date().toISOString(),
     machine: { ...machineInfo(), busyBefore: bg.busyBefore, busyAfter: bg.busyAfter },
     config: {
@@ -166,8 +215,8 @@ export function buildEchoReport(cells: readonly Cell[], opts: BenchOptions, bg: 
       seconds: opts.seconds,
       warmup: opts.warmup,
       only: opts.only,
-      headline: HEADLINE,
-      workloads: WORKLOADS,
+      headline: cfg.headline,
+      workloads: cfg.workloads,
     },
     results: summaries.map((s) => ({
       workload: s.cell.workload.name,
@@ -177,6 +226,10 @@ export function buildEchoReport(cells: readonly Cell[], opts: BenchOptions, bg: 
       depth: s.cell.workload.depth,
       msgsPerSec: s.msgsPerSec,
       cpuSeconds: s.cpuSeconds,
+      p50Us: s.p50Us,
+      p99Us: s.p99Us,
+      p999Us: s.p999Us,
+      maxUs: s.maxUs,
       errors: s.errors,
       ok: s.cell.failure === null && s.errors === 0,
       failure: s.cell.failure,
@@ -185,9 +238,12 @@ export function buildEchoReport(cells: readonly Cell[], opts: BenchOptions, bg: 
     })),
     ratios,
     ratiosByWorkload,
-    ok: failures.length === 0,
-    failures,
-    warnings,
+    latencyRatios,
+    latencyRatiosByWorkload,
   };
-  return { text, json, failures, warnings };
+  if (target) json['target'] = target;
+  json['ok'] = failures.length === 0;
+  json['failures'] = failures;
+  json['warnings'] = warnings;
+  return { text: lines.join('\n'), json, failures, warnings };
 }
