@@ -18,6 +18,7 @@ import type { EventHandler } from './handler.js';
 import type { ConnRef, Delivery } from './conn.js';
 import * as L from './layout.js';
 import { Balancer } from './balancer.js';
+import { prepareUnixPath } from './unix_path.js';
 import { AckTable, type WriteAck } from './acks.js';
 import { Pool, type JobRequest, type PoolOptions } from './pool.js';
 
@@ -340,6 +341,7 @@ export async function serve(
 
   try {
     const bound: string[] = [];
+    for (const a of parsed) if (a.family === 0) await prepareUnixPath(a.host, a.input);
     parsed.forEach((a, i) => {
       let r: { fd: number; port: number };
       try {
