@@ -76,6 +76,15 @@ export interface Conn {
   /** Thread-safe: asks the reactor to call `react` for this connection even with no new data. */
   wake(): Delivery;
   /**
+   * Deadlines (absolute: a Date or epoch ms, like Go's net.Conn; 0 or null clears). When the read
+   * deadline passes the connection is closed with ETIMEDOUT, whatever trickled in meanwhile (the
+   * defence against slowloris clients: set it in onOpened). The write deadline closes it only if
+   * output is still pending then. Checked by one timing wheel per reactor (50 ms resolution).
+   */
+  setDeadline(t: Date | number | null): void;
+  setReadDeadline(t: Date | number | null): void;
+  setWriteDeadline(t: Date | number | null): void;
+  /**
    * Runs the pool module's export `name` (default 'default') with `payload` (structured-cloned)
    * in a pool thread, as `(payload, job)` (views into the read arena, at the top level or as
    * properties of a plain object, are copied first; copy deeper ones yourself); the job answers with `job.asyncWrite`. Needs the `pool`

@@ -381,6 +381,7 @@ export async function serve(
         readBufferCap: opts.readBufferCap,
         writeBufferCap: opts.writeBufferCap,
         ticker: opts.ticker,
+        idleTimeout: opts.idleTimeout,
       };
       if (local) {
         const h = await buildHandler(handler, 'the handler object', {

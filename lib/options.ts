@@ -39,6 +39,11 @@ export interface ServeOptions {
    * module itself as the pool module (its named exports are the job functions).
    */
   pool?: PoolOptions | true;
+  /**
+   * Close a connection after this many ms without reading or writing anything (default 0: never),
+   * with ETIMEDOUT in onClosed. One timing wheel per reactor, no timer per connection.
+   */
+  idleTimeout?: number;
   /** How new connections are spread over the reactors (default 'round-robin'); see LoadBalancing. */
   loadBalancing?: LoadBalancing;
 }
@@ -56,6 +61,7 @@ export interface ResolvedOptions {
   handlerOptions: unknown;
   stopTimeout: number;
   loadBalancing: LoadBalancing;
+  idleTimeout: number;
 }
 
 const MiB = 1024 * 1024;
@@ -94,5 +100,6 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
     handlerOptions: o.handlerOptions,
     stopTimeout: int('stopTimeout', o.stopTimeout ?? 5000, 0, 2 ** 31 - 1),
     loadBalancing: checkLoadBalancing(o.loadBalancing),
+    idleTimeout: int('idleTimeout', o.idleTimeout ?? 0, 0, 2 ** 31 - 1),
   };
 }

@@ -12,6 +12,7 @@ import { errnoError } from './errors.js';
 import { native, type NativeLoop } from './native.js';
 import type { JobRequest } from './pool.js';
 import { AckTable } from './acks.js';
+import { TimingWheel } from './wheel.js';
 import * as L from './layout.js';
 import os from 'node:os';
 
@@ -22,6 +23,8 @@ export interface ReactorConfig {
   readBufferCap: number;
   writeBufferCap: number;
   ticker: boolean;
+  /** Close connections with no read or write for this many ms (0: never). */
+  idleTimeout: number;
 }
 
 /** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
@@ -40,6 +43,9 @@ const OUT_ARENA_BYTES = 1 << 20;
 const ARENA_BYTES = 1 << 20;
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const ECANCELED = os.constants.errno.ECANCELED;
+const ETIMEDOUT = os.constants.errno.ETIMEDOUT;
+const WHEEL_TICK_MS = 50;
+const WHEEL_SIZE = 256;
 
 class ConnImpl implements Conn {
   context: unknown = undefined;
@@ -52,6 +58,12 @@ class ConnImpl implements Conn {
   open = true;
   error: Error | undefined = undefined;
   dirty = false;
+  /** Timing wheel entry: the earliest of the deadlines below (absolute ms, 0 = none). */
+  deadline = 0;
+  wheeled = false;
+  idleAt = 0;
+  readDl = 0;
+  writeDl = 0;
   private refCache: ConnRef | undefined;
   private local: string | undefined;
   private remote: string | undefined;
@@ -129,6 +141,19 @@ class ConnImpl implements Conn {
   wake(): Delivery {
     return this.r.remote.wake(this.ref);
   }
+  setDeadline(t: Date | number | null): void {
+    this.readDl = toMs(t);
+    this.writeDl = toMs(t);
+    this.r.reschedule(this);
+  }
+  setReadDeadline(t: Date | number | null): void {
+    this.readDl = toMs(t);
+    this.r.reschedule(this);
+  }
+  setWriteDeadline(t: Date | number | null): void {
+    this.writeDl = toMs(t);
+    this.r.reschedule(this);
+  }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
     this.r.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
   }
@@ -156,6 +181,9 @@ export class Reactor {
   private tickTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
   private readonly acks: AckTable;
+  private readonly wheel = new TimingWheel<ConnImpl>(WHEEL_TICK_MS, WHEEL_SIZE, (c, now) => this.expire(c, now));
+  /** Date.now() as of the current batch: one clock read per round, not per connection. */
+  private now = 0;
 
   constructor(
     private readonly cfg: ReactorConfig,
@@ -227,6 +255,7 @@ export class Reactor {
     this.inBatch = true;
     this.nOut = 0;
     this.outPos = 0;
+    if (this.cfg.idleTimeout > 0) this.now = Date.now();
     const ev = this.events;
     for (let i = 0; i < n; i++) {
       const o = i * L.EV_RECORD_INTS;
@@ -313,6 +342,7 @@ export class Reactor {
   private onOpen(slot: number, gen: number, listener: number): void {
     const c = new ConnImpl(this, slot, gen, listener);
     this.conns[slot] = c;
+    if (this.cfg.idleTimeout > 0) this.touch(c);
     if (!this.handler.onOpened) return;
     let res: ReactResult;
     try {
@@ -331,6 +361,7 @@ export class Reactor {
     c.end = off + len;
     c.inView = true;
     this.touched.push(c);
+    if (this.cfg.idleTimeout > 0) this.touch(c);
     const react = this.handler.react;
     if (!react) {
       c.start = c.end;
@@ -352,6 +383,7 @@ export class Reactor {
     this.conns[slot] = undefined;
     c.open = false;
     c.inView = false;
+    c.deadline = 0;
     const err = c.error ?? (errno !== 0 ? errnoError(errno) : undefined);
     if (!this.handler.onClosed) return;
     try {
@@ -405,6 +437,7 @@ export class Reactor {
   }
 
   write(c: ConnImpl, data: Uint8Array | string): number {
+    if (this.cfg.idleTimeout > 0) this.touch(c);
     let bytes: Uint8Array;
     if (typeof data === 'string') {
       const len = Buffer.byteLength(data);
@@ -468,6 +501,37 @@ export class Reactor {
     o[p + 3] = off;
     o[p + 4] = len;
     o[p + 5] = x;
+  }
+
+  /** Activity on `c`: its idle deadline moves (a number store; the wheel catches up lazily). */
+  private touch(c: ConnImpl): void {
+    c.idleAt = (this.inBatch ? this.now : Date.now()) + this.cfg.idleTimeout;
+    this.reschedule(c);
+  }
+
+  reschedule(c: ConnImpl): void {
+    const d = earliest(earliest(c.idleAt, c.readDl), c.writeDl);
+    c.deadline = d;
+    if (d > 0 && c.open) this.wheel.schedule(c);
+  }
+
+  /** A deadline passed: close with ETIMEDOUT, saying which one. */
+  private expire(c: ConnImpl, now: number): void {
+    if (!c.open || this.conns[c.slot] !== c) return;
+    let why: string | undefined;
+    if (c.readDl > 0 && c.readDl <= now) why = 'read deadline passed';
+    else if (c.writeDl > 0 && c.writeDl <= now) {
+      if (this.loop.outboundBuffered(c.slot) > 0) why = 'write deadline passed with output pending';
+      else c.writeDl = 0; // nothing was waiting to be written: the deadline is moot
+    } else if (c.idleAt > 0 && c.idleAt <= now) why = `idle for ${this.cfg.idleTimeout} ms`;
+    if (!why) {
+      this.reschedule(c);
+      return;
+    }
+    const err = errnoError(ETIMEDOUT, why);
+    c.error = err;
+    c.open = false;
+    this.closeConn(c, ETIMEDOUT);
   }
 
   closeConn(c: ConnImpl, errno: number): void {
@@ -543,6 +607,7 @@ export class Reactor {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.wheel.stop();
     this.loop.destroy();
   }
 
@@ -550,6 +615,18 @@ export class Reactor {
   get connections(): number {
     return this.conns.reduce((n, c) => (c ? n + 1 : n), 0);
   }
+}
+
+/** The earlier of two deadlines, 0 meaning none. */
+function earliest(a: number, b: number): number {
+  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
+}
+
+function toMs(t: Date | number | null): number {
+  if (t === null || t === 0) return 0;
+  const ms = t instanceof Date ? t.getTime() : t;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new RangeError(`invalid deadline ${String(t)}`);
+  return ms;
 }
 
 function asError(e: unknown): Error {

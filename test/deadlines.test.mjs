@@ -1,0 +1,71 @@
+// Idle timeouts and per-connection deadlines (one timing wheel per reactor).
+import t from 'tap';
+import net from 'node:net';
+import { start, fixture } from './helpers/engine.mjs';
+import { sleep } from './helpers/net.mjs';
+
+const F = fixture('deadlines.mjs');
+
+function connect(port) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+t.test('a silent connection is closed after idleTimeout with ETIMEDOUT', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, F, { idleTimeout: 500 });
+  const s = await connect(port);
+  s.on('error', () => {});
+  const { at: opened } = await messages.waitFor((m) => m.ev === 'opened');
+  const closed = await messages.waitFor((m) => m.ev === 'closed', 5000);
+  const after = closed.at - opened;
+  t.equal(closed.code, 'ETIMEDOUT');
+  t.match(closed.message, /idle for 500 ms/);
+  t.ok(after >= 450 && after < 2000, `closed after ${after} ms`);
+  await new Promise((r) => (s.destroyed ? r() : s.once('close', r)));
+});
+
+t.test('a connection that keeps talking is never idle', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, F, { idleTimeout: 500 });
+  const s = await connect(port);
+  for (let i = 0; i < 15; i++) {
+    s.write('x');
+    await sleep(100);
+  }
+  t.equal(messages.filter((m) => m.ev === 'closed').length, 0, 'still open after 1.5 s of activity');
+  s.destroy();
+});
+
+t.test('a slowloris client trickling one byte at a time is closed at its read deadline', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, F, { handlerOptions: { readDeadlineMs: 1000 }, idleTimeout: 500 });
+  const s = await connect(port);
+  s.on('error', () => {});
+  const { at: opened } = await messages.waitFor((m) => m.ev === 'opened');
+  const trickle = setInterval(() => s.writable && s.write('G'), 150);
+  t.teardown(() => clearInterval(trickle));
+  const closed = await messages.waitFor((m) => m.ev === 'closed', 5000);
+  const after = closed.at - opened;
+  t.equal(closed.code, 'ETIMEDOUT');
+  t.match(closed.message, /read deadline passed/);
+  t.ok(after >= 950 && after < 2500, `closed after ${after} ms despite the trickle`);
+  s.destroy();
+});
+
+t.test('a write deadline closes a connection whose output is still pending, and only then', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, F, {});
+  const reader = await connect(port);
+  reader.write('small');
+  await new Promise((r) => reader.once('data', r));
+  await sleep(600);
+  t.equal(messages.filter((m) => m.ev === 'closed').length, 0, 'nothing pending: the passed deadline does not close it');
+  const stuck = await connect(port);
+  stuck.on('error', () => {});
+  stuck.pause(); // never reads: 16 MiB cannot all be handed to the kernel
+  stuck.write('big');
+  const closed = await messages.waitFor((m) => m.ev === 'closed', 5000);
+  t.equal(closed.code, 'ETIMEDOUT');
+  t.match(closed.message, /write deadline passed with output pending/);
+  reader.destroy();
+  stuck.destroy();
+});
