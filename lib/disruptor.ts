@@ -184,6 +184,11 @@ export class Disruptor {
     return Atomics.load(this.i32, L.CONNS);
   }
 
+  /** ACCEPT messages the consumer has taken so far. */
+  get accepted(): number {
+    return Atomics.load(this.i32, L.ACCEPTED);
+  }
+
   /** Consumer state: STATE_RUNNING, STATE_STOPPING or STATE_STOPPED. */
   get state(): number {
     return Atomics.load(this.i32, L.STATE);

@@ -59,6 +59,9 @@ export class Engine extends EventEmitter {
   private pending: [number, number, number][] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly balancer: Balancer;
+  /** ACCEPT messages published per reactor (compared with what each consumed: hand-overs in flight). */
+  private readonly published: number[];
+  private refused = 0;
   private stopping: Promise<void> | undefined;
   private resolveDone!: () => void;
   /** Messages posted by handlers before `serve` resolved (from onInitComplete): delivered once listeners can exist. */
@@ -89,6 +92,7 @@ export class Engine extends EventEmitter {
     this.unixPaths = parts.unixPaths;
     this.pool = parts.pool;
     this.balancer = new Balancer(parts.opts.loadBalancing, this.inboxes);
+    this.published = this.inboxes.map(() => 0);
     this.handle = parts.handle;
     this.remote = new Remote(this.handle);
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -103,12 +107,19 @@ export class Engine extends EventEmitter {
   };
 
   private handOut(fd: number, listener: number, hash: number, woke: Set<number>): void {
+    if (this.opts.maxConnections > 0 && this.load() >= this.opts.maxConnections) {
+      // Refuse politely: close at once, the client sees the connection end instead of hanging.
+      native.closeFd(fd);
+      this.refused++;
+      return;
+    }
     if (this.pending.length > 0) {
       this.pending.push([fd, listener, hash]);
       return;
     }
     const k = this.balancer.pick(hash);
     if (this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) {
+      this.published[k]!++;
       woke.add(k);
       return;
     }
@@ -127,6 +138,7 @@ export class Engine extends EventEmitter {
       const [fd, listener, hash] = this.pending[0]!;
       const k = this.balancer.pick(hash);
       if (!this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) break;
+      this.published[k]!++;
       woke.add(k);
       this.pending.shift();
     }
@@ -151,6 +163,18 @@ export class Engine extends EventEmitter {
   offload(ref: ConnRef, payload: unknown, options: { name?: string; timeout?: number } = {}): Promise<unknown> {
     if (!this.pool) return Promise.reject(new Error('ringloop: offload needs the pool option on serve()'));
     return this.pool.run({ ref, payload, name: options.name ?? 'default', timeout: options.timeout ?? 0 });
+  }
+
+  /** Open connections plus hand-overs not yet taken by their reactor, plus fds waiting here. */
+  private load(): number {
+    let n = this.pending.length;
+    this.inboxes.forEach((d, k) => (n += d.connections + (this.published[k]! - d.accepted)));
+    return n;
+  }
+
+  /** Counters: open connections, and connections refused because of `maxConnections`. */
+  stats(): { connections: number; refused: number } {
+    return { connections: this.countConnections(), refused: this.refused };
   }
 
   /** Open connections over all reactors. Thread-safe counters, read without a round trip. */

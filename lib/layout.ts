@@ -15,6 +15,8 @@ export const CONNS = 21;
 export const STATE = 22;
 /** Producers currently signalling the wake fd; the engine waits for 0 before closing that fd. */
 export const WAKERS = 23;
+/** ACCEPT messages the reactor has consumed (opened or refused). */
+export const ACCEPTED = 24;
 export const HEADER_INTS = 32;
 
 /** Slot words (Int32 offsets from the slot start) and where inline payload bytes begin. */

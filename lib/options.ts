@@ -44,6 +44,11 @@ export interface ServeOptions {
    * with ETIMEDOUT in onClosed. One timing wheel per reactor, no timer per connection.
    */
   idleTimeout?: number;
+  /**
+   * Most connections open at once (default 0: no limit). Past it new connections are accepted and
+   * closed at once (counted in `engine.stats().refused`) rather than left hanging in the backlog.
+   */
+  maxConnections?: number;
   /** How new connections are spread over the reactors (default 'round-robin'); see LoadBalancing. */
   loadBalancing?: LoadBalancing;
 }
@@ -62,6 +67,7 @@ export interface ResolvedOptions {
   stopTimeout: number;
   loadBalancing: LoadBalancing;
   idleTimeout: number;
+  maxConnections: number;
 }
 
 const MiB = 1024 * 1024;
@@ -101,5 +107,6 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
     stopTimeout: int('stopTimeout', o.stopTimeout ?? 5000, 0, 2 ** 31 - 1),
     loadBalancing: checkLoadBalancing(o.loadBalancing),
     idleTimeout: int('idleTimeout', o.idleTimeout ?? 0, 0, 2 ** 31 - 1),
+    maxConnections: int('maxConnections', o.maxConnections ?? 0, 0, 2 ** 31 - 1),
   };
 }

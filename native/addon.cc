@@ -103,7 +103,7 @@ Napi::Object Constants(Napi::Env env) {
   using namespace layout;
   const std::pair<const char*, int> all[] = {
       {"CLAIM", kClaim}, {"HEAD", kHead}, {"PARKED", kParked}, {"WAKE_FD", kWakeFd}, {"SLOTS", kSlots},
-      {"SLOT_BYTES", kSlotBytes}, {"CONNS", kConns}, {"STATE", kState}, {"WAKERS", kWakers}, {"HEADER_INTS", kHeaderInts},
+      {"SLOT_BYTES", kSlotBytes}, {"CONNS", kConns}, {"STATE", kState}, {"WAKERS", kWakers}, {"ACCEPTED", kAccepted}, {"HEADER_INTS", kHeaderInts},
       {"SEQ", kSeq}, {"TYPE", kType}, {"A", kA}, {"B", kB}, {"C", kC}, {"LEN", kLen}, {"PTR_LO", kPtrLo},
       {"PTR_HI", kPtrHi}, {"TOKEN", kToken}, {"PAYLOAD_OFFSET", kPayloadOffset}, {"MSG_ACCEPT", kMsgAccept},
       {"MSG_WRITE", kMsgWrite}, {"MSG_WAKE", kMsgWake}, {"MSG_CLOSE", kMsgClose}, {"MSG_STOP", kMsgStop},

@@ -22,6 +22,7 @@ constexpr int kSlots = 19;
 constexpr int kSlotBytes = 20;
 constexpr int kConns = 21;
 constexpr int kState = 22;
+constexpr int kAccepted = 24;  // ACCEPT messages consumed (so the acceptor knows what is in flight)
 constexpr int kWakers = 23;  // producers inside a wake-up (JS only; here for the layout test)
 constexpr int kHeaderInts = 32;
 // Slot words.

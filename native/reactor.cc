@@ -166,6 +166,7 @@ void Reactor::drainInbox() {
 }
 
 void Reactor::openConn(int fd, int32_t listener) {
+  inbox_.add(kAccepted, 1);
   if (stopping_ || fd < 0) {
     if (fd >= 0) sockClose(fd);
     return;
