@@ -1,0 +1,101 @@
+/**
+ * A RESP2 (redis protocol) server on ringloop that unmodified `redis-cli` and `redis-benchmark`
+ * talk to: PING, ECHO, SET (EX/PX/EXAT/PXAT/KEEPTTL/NX/XX/GET), GET, DEL, EXISTS, INCR/DECR/
+ * INCRBY/DECRBY, MGET, MSET, EXPIRE/PEXPIRE (NX/XX/GT/LT), TTL/PTTL, PERSIST, DBSIZE,
+ * FLUSHALL/FLUSHDB, SELECT 0, COMMAND (empty docs), CONFIG GET, CLIENT SETNAME/GETNAME/SETINFO/ID,
+ * INFO, QUIT; inline commands; errors in RESP form, as redis 7 words them.
+ *
+ * Data model: one owner, like redis itself. The whole keyspace lives in a single reactor, which
+ * runs every command to completion in arrival order, so multi-key commands (MGET, MSET, DEL,
+ * EXISTS) are atomic without locks. The example therefore needs exactly one loop:
+ * `npm run example -- redis --loops 1`. With several reactors each would hold its own keyspace
+ * and a client would see different data depending on the connection, so the handler factory
+ * refuses to start (serve() rejects with the reason).
+ *
+ * Pipelining: every command complete in what arrived is run and answered in order in one
+ * `react`; the replies are written into the reactor's out arena and leave in one write. A command
+ * split across reads stays unconsumed until the rest arrives (the parser resumes where it was).
+ * A protocol error is answered `-ERR Protocol error: ...` and the connection is closed, after the
+ * replies of the commands before it.
+ *
+ * Expiry: lazy (every access checks the deadline) plus an active sweep in `tick`, which the
+ * engine runs on reactor 0 when served with `ticker: true`. examples/run.ts does not pass
+ * `ticker`, so under `npm run example` expiry is lazy only: an expired key nobody touches again
+ * keeps its memory (and counts in DBSIZE, as in redis until its own sweep gets to it).
+ *
+ * Limits: bulk strings up to 32 MiB and arrays up to 1M elements (see resp.ts); both can be set
+ * with `handlerOptions: { maxBulk, maxArgs }`.
+ */
+import { Action, defineHandler, type EventHandler, type InitInfo } from '../../lib/index.js';
+import { RespParser, PROTOCOL_ERROR, type RespLimits } from './resp.js';
+import { Ctx, execute, type Session } from './commands.js';
+import { Store } from './store.js';
+
+interface Client {
+  readonly parser: RespParser;
+  readonly session: Session;
+}
+
+/** How often the sweep runs (ms) and how many keys with a deadline it looks at per run. */
+const SWEEP_EVERY = 100;
+const SWEEP_BUDGET = 2000;
+
+function limitsFrom(options: unknown): RespLimits {
+  const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+  const num = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
+  return { maxBulk: num(o.maxBulk), maxArgs: num(o.maxArgs) };
+}
+
+export default defineHandler((info: InitInfo): EventHandler => {
+  if (info.loops !== 1) {
+    throw new Error(
+      `the redis example keeps its keyspace in one reactor (one owner, like redis itself) and needs exactly one ` +
+        `event loop, got ${info.loops}: run it with --loops 1 (serve option numEventLoop: 1)`,
+    );
+  }
+  const limits = limitsFrom(info.options);
+  const store = new Store();
+  const x = new Ctx(store);
+  let nextId = 1;
+
+  return {
+    onOpened(c) {
+      const client: Client = { parser: new RespParser(limits), session: { id: nextId++, name: null, quit: false } };
+      c.context = client;
+    },
+    react(c) {
+      const client = c.context as Client;
+      const buf = c.peek();
+      if (buf === null || buf.length === 0) return;
+      const p = client.parser;
+      const now = Date.now();
+      let off = 0;
+      for (;;) {
+        const r = p.parse(buf, off);
+        if (r > 0) {
+          off += r;
+          if (p.argc > 0) {
+            x.load(c, p, client.session, now);
+            execute(x);
+            if (client.session.quit) {
+              c.discard();
+              return Action.Close;
+            }
+          }
+          if (off === buf.length) break;
+        } else if (r === PROTOCOL_ERROR) {
+          c.write(`-ERR Protocol error: ${p.error.replace(/[\r\n]/g, ' ')}\r\n`);
+          c.discard();
+          return Action.Close;
+        } else {
+          break;
+        }
+      }
+      c.discard(off);
+    },
+    tick() {
+      store.sweep(Date.now(), SWEEP_BUDGET);
+      return SWEEP_EVERY;
+    },
+  };
+});
