@@ -27,18 +27,31 @@ export function checkLoadBalancing(v: unknown): LoadBalancing {
 
 export class Balancer {
   private next = 0;
+  /** Reactors that can take connections (a dead one is skipped until restarted). */
+  readonly alive: boolean[];
 
   constructor(
     readonly strategy: LoadBalancing,
     private readonly inboxes: readonly Disruptor[],
-  ) {}
+  ) {
+    this.alive = inboxes.map(() => true);
+  }
 
   /** Whether the acceptor must hash peer addresses. */
   get needsPeerHash(): boolean {
     return this.strategy === LoadBalancing.SourceAddrHash;
   }
 
+  /** The reactor for a new connection, or -1 when none is alive. */
   pick(peerHash: number): number {
+    const k = this.choose(peerHash);
+    if (this.alive[k]) return k;
+    const n = this.inboxes.length;
+    for (let i = 1; i < n; i++) if (this.alive[(k + i) % n]) return (k + i) % n;
+    return -1;
+  }
+
+  private choose(peerHash: number): number {
     const n = this.inboxes.length;
     switch (this.strategy) {
       case LoadBalancing.SourceAddrHash:
@@ -47,6 +60,7 @@ export class Balancer {
         let best = 0;
         let bestLoad = Infinity;
         for (let k = 0; k < n; k++) {
+          if (!this.alive[(this.next + k) % n]) continue;
           const d = this.inboxes[(this.next + k) % n]!;
           const load = d.connections + d.pending;
           if (load < bestLoad) {

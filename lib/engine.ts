@@ -15,6 +15,7 @@ import { fromNative } from './errors.js';
 import { Remote, type EngineHandle } from './remote.js';
 import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reactor_host.js';
 import type { EventHandler } from './handler.js';
+import type { ReactorConfig } from './reactor.js';
 import type { ConnRef, Delivery } from './conn.js';
 import * as L from './layout.js';
 import { Balancer } from './balancer.js';
@@ -33,8 +34,9 @@ export interface StopOptions {
  * thread-safe (those are also available anywhere through `engine.handle` and `connect`).
  *
  * Events: `message (msg, loop)` from `postToEngine` in handlers; `handlerError (err, event, loop)`
- * when a handler throws (logged to stderr when nobody listens); `reactorError (err, loop)` when a
- * reactor thread dies; `stopped` once stopped.
+ * when a handler throws (logged to stderr when nobody listens); `reactorError (err, loop, lost)` when
+ * a reactor thread dies (`lost`: its connections, closed by its teardown); `reactorRestarted (loop)`
+ * with `restartReactors`; `stopped` once stopped.
  */
 export class Engine extends EventEmitter {
   /** Bound listen addresses, port 0 resolved (e.g. `tcp://127.0.0.1:40123`). */
@@ -49,6 +51,7 @@ export class Engine extends EventEmitter {
   private readonly inboxes: Disruptor[];
   private readonly wakeFds: number[];
   private readonly hosts: ReactorHost[];
+  private readonly makeHost: ((loop: number) => ReactorHost) | undefined;
   private readonly acceptor: NativeAcceptor;
   private readonly acceptOut: Int32Array;
   private readonly remote: Remote;
@@ -74,6 +77,7 @@ export class Engine extends EventEmitter {
     inboxes: Disruptor[];
     wakeFds: number[];
     hosts: ReactorHost[];
+    makeHost: ((loop: number) => ReactorHost) | undefined;
     acceptor: NativeAcceptor;
     acceptOut: Int32Array;
     unixPaths: string[];
@@ -87,6 +91,7 @@ export class Engine extends EventEmitter {
     this.inboxes = parts.inboxes;
     this.wakeFds = parts.wakeFds;
     this.hosts = parts.hosts;
+    this.makeHost = parts.makeHost;
     this.acceptor = parts.acceptor;
     this.acceptOut = parts.acceptOut;
     this.unixPaths = parts.unixPaths;
@@ -118,6 +123,11 @@ export class Engine extends EventEmitter {
       return;
     }
     const k = this.balancer.pick(hash);
+    if (k < 0) {
+      native.closeFd(fd); // no reactor alive
+      this.refused++;
+      return;
+    }
     if (this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) {
       this.published[k]!++;
       woke.add(k);
@@ -137,6 +147,12 @@ export class Engine extends EventEmitter {
     while (this.pending.length > 0) {
       const [fd, listener, hash] = this.pending[0]!;
       const k = this.balancer.pick(hash);
+      if (k < 0) {
+        native.closeFd(fd);
+        this.refused++;
+        this.pending.shift();
+        continue;
+      }
       if (!this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) break;
       this.published[k]!++;
       woke.add(k);
@@ -163,6 +179,49 @@ export class Engine extends EventEmitter {
   offload(ref: ConnRef, payload: unknown, options: { name?: string; timeout?: number } = {}): Promise<unknown> {
     if (!this.pool) return Promise.reject(new Error('ringloop: offload needs the pool option on serve()'));
     return this.pool.run({ ref, payload, name: options.name ?? 'default', timeout: options.timeout ?? 0 });
+  }
+
+  /**
+   * A reactor thread died (an uncaught error in handler code outside the events, or it exited).
+   * Its descriptors were closed by its teardown; its connections are lost. New connections go to
+   * the other reactors; with `restartReactors` a fresh one takes its place.
+   */
+  private reactorDied(err: Error, loop: number): void {
+    if (this.stopping) return;
+    const d = this.inboxes[loop]!;
+    const lost = d.connections;
+    this.balancer.alive[loop] = false;
+    d.setState(L.STATE_STOPPED); // asyncWrite & co. answer 'stopped' meanwhile
+    if (this.listenerCount('reactorError') > 0) this.emit('reactorError', err, loop, lost);
+    else console.error(`ringloop: reactor ${loop} died (${lost} connections lost):`, err);
+    // Once its thread is gone (its teardown closes its fds), the engine reclaims what the dead
+    // consumer never took, closing handed-over fds, and resets its counters.
+    void this.hosts[loop]!.stopped.then(() => {
+      native.inboxDiscard(d.i32);
+      Atomics.store(d.i32, L.CONNS, 0);
+      Atomics.store(d.i32, L.ACCEPTED, this.published[loop]!);
+      if (this.opts.restartReactors && this.makeHost && !this.stopping) void this.restart(loop);
+    });
+  }
+
+  private async restart(loop: number): Promise<void> {
+    const host = this.makeHost!(loop);
+    try {
+      await host.ready;
+      await host.init(this.addrs);
+    } catch (e) {
+      await host.terminate().catch(() => undefined);
+      this.emit('reactorError', e instanceof Error ? e : new Error(String(e)), loop, 0);
+      return;
+    }
+    if (this.stopping) {
+      await host.terminate();
+      return;
+    }
+    this.hosts[loop] = host;
+    this.inboxes[loop]!.setState(L.STATE_RUNNING);
+    this.balancer.alive[loop] = true;
+    this.emit('reactorRestarted', loop);
   }
 
   /** Open connections plus hand-overs not yet taken by their reactor, plus fds waiting here. */
@@ -271,10 +330,7 @@ export class Engine extends EventEmitter {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, event, loop);
         else console.error(`ringloop: handler ${event} threw in reactor ${loop}:`, err);
       },
-      died: (err, loop) => {
-        if (this.listenerCount('reactorError') > 0) this.emit('reactorError', err, loop);
-        else console.error(`ringloop: reactor ${loop} died:`, err);
-      },
+      died: (err, loop) => this.reactorDied(err, loop),
       offload: (jobs) => this.runJobs(jobs),
     };
   }
@@ -397,16 +453,18 @@ export async function serve(
       died: (e, l) => engine?.events().died(e, l),
       offload: pool ? (jobs) => engine?.runJobs(jobs) : null,
     };
+    const configFor = (i: number): ReactorConfig => ({
+      index: i,
+      loops: opts.loops,
+      handle,
+      readBufferCap: opts.readBufferCap,
+      writeBufferCap: opts.writeBufferCap,
+      ticker: opts.ticker,
+      idleTimeout: opts.idleTimeout,
+    });
+    const makeWorkerHost = (i: number): ReactorHost =>
+      new WorkerHost({ config: configFor(i), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);
     for (let i = 0; i < opts.loops; i++) {
-      const config = {
-        index: i,
-        loops: opts.loops,
-        handle,
-        readBufferCap: opts.readBufferCap,
-        writeBufferCap: opts.writeBufferCap,
-        ticker: opts.ticker,
-        idleTimeout: opts.idleTimeout,
-      };
       if (local) {
         const h = await buildHandler(handler, 'the handler object', {
           loop: 0,
@@ -414,13 +472,25 @@ export async function serve(
           addrs: bound,
           options: opts.handlerOptions,
         });
-        hosts.push(new LocalHost(config, h, events, opts.handlerOptions));
+        hosts.push(new LocalHost(configFor(i), h, events, opts.handlerOptions));
       } else {
-        hosts.push(new WorkerHost({ config, handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events));
+        hosts.push(makeWorkerHost(i));
       }
     }
     await allReady(hosts);
-    engine = new Engine({ addrs: bound, opts, inboxes, wakeFds, hosts, acceptor, acceptOut, unixPaths, pool, handle });
+    engine = new Engine({
+      addrs: bound,
+      opts,
+      inboxes,
+      wakeFds,
+      hosts,
+      makeHost: local ? undefined : makeWorkerHost,
+      acceptor,
+      acceptOut,
+      unixPaths,
+      pool,
+      handle,
+    });
     for (const [m, l] of early) engine.events().message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));
     acceptor.resume();

@@ -49,6 +49,8 @@ export interface ServeOptions {
    * closed at once (counted in `engine.stats().refused`) rather than left hanging in the backlog.
    */
   maxConnections?: number;
+  /** Start a fresh reactor in place of one that died (default false: serve on with the others). */
+  restartReactors?: boolean;
   /** How new connections are spread over the reactors (default 'round-robin'); see LoadBalancing. */
   loadBalancing?: LoadBalancing;
 }
@@ -68,6 +70,7 @@ export interface ResolvedOptions {
   loadBalancing: LoadBalancing;
   idleTimeout: number;
   maxConnections: number;
+  restartReactors: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -108,5 +111,6 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
     loadBalancing: checkLoadBalancing(o.loadBalancing),
     idleTimeout: int('idleTimeout', o.idleTimeout ?? 0, 0, 2 ** 31 - 1),
     maxConnections: int('maxConnections', o.maxConnections ?? 0, 0, 2 ** 31 - 1),
+    restartReactors: Boolean(o.restartReactors),
   };
 }

@@ -87,14 +87,21 @@ export class WorkerHost implements ReactorHost {
             break;
         }
       });
+      // An uncaught error is followed by 'exit': report the first, once.
+      let reported = false;
+      const died = (err: Error): void => {
+        if (reported || this.stopping) return;
+        reported = true;
+        events.died(err, this.index);
+      };
       this.worker.on('error', (err) => {
         if (!started) reject(err);
-        else events.died(err, this.index);
+        else died(err);
       });
       this.worker.on('exit', (code) => {
         this.exited = true;
         if (!started) reject(new Error(`reactor ${this.index} exited during start (code ${code})`));
-        else if (!this.stopping) events.died(new Error(`reactor ${this.index} exited (code ${code})`), this.index);
+        else died(new Error(`reactor ${this.index} exited (code ${code})`));
         this.resolveStopped();
       });
     });

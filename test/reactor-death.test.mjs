@@ -1,0 +1,66 @@
+// A reactor thread that dies is detected; the engine serves on (and can restart it).
+import t from 'tap';
+import net from 'node:net';
+import { start, fixture, poll } from './helpers/engine.mjs';
+import { withTimeout, sleep } from './helpers/net.mjs';
+import { fdCount } from './helpers/resources.mjs';
+
+const F = fixture('crash.mjs');
+
+function client(port) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+async function ask(s, msg) {
+  s.write(msg);
+  return String(await new Promise((r) => s.once('data', r)));
+}
+
+async function twoOnBothLoops(port, messages) {
+  const a = await client(port);
+  const b = await client(port);
+  const opened = await messages.waitForCount((m) => m.ev === 'opened', 2);
+  return opened[0].loop === 0 ? [a, b] : [b, a];
+}
+
+t.test('a dead reactor is reported, its connections closed, and the others keep serving', { timeout: 30000 }, async (t) => {
+  const { engine, port, messages } = await start(t, F);
+  const died = new Promise((r) => engine.once('reactorError', (err, loop, lost) => r({ err, loop, lost })));
+  const [on0, on1] = await twoOnBothLoops(port, messages);
+  on0.on('error', () => {});
+  on0.write('crash');
+  const d = await withTimeout(died, 10000, 'reactorError');
+  t.equal(d.loop, 0);
+  t.match(d.err.message, /reactor crash on purpose/);
+  t.equal(d.lost, 1, 'its one connection was lost');
+  await withTimeout(new Promise((r) => (on0.destroyed ? r() : on0.once('close', r))), 5000, 'its client sees the close');
+  t.equal(await ask(on1, 'alive'), 'alive', 'the other reactor serves on');
+  for (let i = 0; i < 3; i++) {
+    const s = await client(port);
+    t.equal(await ask(s, `new${i}`), `new${i}`, 'new connections go to the living reactor');
+    s.destroy();
+  }
+  t.ok(await poll(() => engine.connectionsPerLoop()[0] === 0), 'its count is back to zero');
+  on1.destroy();
+});
+
+t.test('with restartReactors a fresh reactor takes the dead one\'s place', { timeout: 30000 }, async (t) => {
+  const { engine, port, messages } = await start(t, F, { restartReactors: true });
+  engine.on('reactorError', () => {});
+  const restarted = new Promise((r) => engine.once('reactorRestarted', r));
+  const [on0, on1] = await twoOnBothLoops(port, messages);
+  on0.on('error', () => {});
+  on0.write('crash');
+  t.equal(await withTimeout(restarted, 15000, 'restart'), 0);
+  const before = messages.filter((m) => m.ev === 'opened').length;
+  const socks = [];
+  for (let i = 0; i < 4; i++) socks.push(await client(port));
+  const opened = (await messages.waitForCount((m) => m.ev === 'opened', before + 4)).slice(before);
+  t.same([...new Set(opened.map((m) => m.loop))].sort(), [0, 1], 'both reactors take connections again');
+  for (const s of socks) t.equal(await ask(s, 'x'), 'x');
+  for (const s of socks) s.destroy();
+  on1.destroy();
+  t.ok(fdCount() > 0);
+});
