@@ -461,6 +461,7 @@ export async function serve(
       writeBufferCap: opts.writeBufferCap,
       ticker: opts.ticker,
       idleTimeout: opts.idleTimeout,
+      writeHighWater: opts.writeBufferHighWater,
     });
     const makeWorkerHost = (i: number): ReactorHost =>
       new WorkerHost({ config: configFor(i), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);

@@ -10,6 +10,7 @@ import path from 'node:path';
 export interface NativeLoopOptions {
   readBufferCap: number;
   writeBufferCap: number;
+  writeHighWater: number;
   arenaBytes: number;
 }
 

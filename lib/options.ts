@@ -20,6 +20,13 @@ export interface ServeOptions {
    * past it closes the connection with ENOBUFS in `onClosed`: never a silent drop.
    */
   writeBufferCap?: number;
+  /**
+   * Backpressure: once a connection has this much output pending (default 1 MiB, or writeBufferCap
+   * if smaller), the reactor stops reading it until half has drained, so a client that sends
+   * without reading is held back by TCP flow control. Set it to writeBufferCap to close such a
+   * client (ENOBUFS) instead.
+   */
+  writeBufferHighWater?: number;
   /** Set SO_REUSEPORT on the listeners so several processes can share a port. Default false. */
   reusePort?: boolean;
   /** TCP_NODELAY on accepted connections. Default true. */
@@ -60,6 +67,7 @@ export interface ResolvedOptions {
   ticker: boolean;
   readBufferCap: number;
   writeBufferCap: number;
+  writeBufferHighWater: number;
   reusePort: boolean;
   tcpNoDelay: boolean;
   keepAliveSec: number;
@@ -96,11 +104,19 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
   const slots = o.inboxSlots ?? 4096;
   int('inboxSlots', slots, 16, 1 << 24);
   if ((slots & (slots - 1)) !== 0) throw new RangeError(`option inboxSlots must be a power of two, got ${slots}`);
+  const writeBufferCap = int('writeBufferCap', o.writeBufferCap ?? 64 * MiB, 4096, 2 ** 31 - 1);
+  const writeBufferHighWater = int(
+    'writeBufferHighWater',
+    o.writeBufferHighWater ?? Math.min(MiB, writeBufferCap),
+    1024,
+    writeBufferCap,
+  );
   return {
     loops,
+    writeBufferHighWater,
     ticker: Boolean(o.ticker),
     readBufferCap: int('readBufferCap', o.readBufferCap ?? 64 * MiB, 4096, 2 ** 31 - 1),
-    writeBufferCap: int('writeBufferCap', o.writeBufferCap ?? 64 * MiB, 4096, 2 ** 31 - 1),
+    writeBufferCap,
     reusePort: Boolean(o.reusePort),
     tcpNoDelay: o.tcpNoDelay ?? true,
     keepAliveSec,

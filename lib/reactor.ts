@@ -25,6 +25,8 @@ export interface ReactorConfig {
   ticker: boolean;
   /** Close connections with no read or write for this many ms (0: never). */
   idleTimeout: number;
+  /** Pending output past which a connection is not read until half of it drained. */
+  writeHighWater: number;
 }
 
 /** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
@@ -202,7 +204,12 @@ export class Reactor {
       this.events,
       this.out,
       this.outArena,
-      { readBufferCap: cfg.readBufferCap, writeBufferCap: cfg.writeBufferCap, arenaBytes: ARENA_BYTES },
+      {
+        readBufferCap: cfg.readBufferCap,
+        writeBufferCap: cfg.writeBufferCap,
+        writeHighWater: cfg.writeHighWater,
+        arenaBytes: ARENA_BYTES,
+      },
       this.onBatch,
     );
   }

@@ -191,6 +191,7 @@ void Reactor::openConn(int fd, int32_t listener) {
   c.open = true;
   c.closing = false;
   c.woken = false;
+  c.throttled = false;
   if (static_cast<size_t>(fd) >= fdSlot_.size()) fdSlot_.resize(fd + 1024, -1);
   fdSlot_[fd] = slot;
   openCount_++;
@@ -286,7 +287,12 @@ void Reactor::writeConn(int32_t slot, const iovec* iov, int cnt) {
     }
     skip = 0;
   }
-  setMask(c, c.mask | kPollWritable);
+  uint32_t mask = c.mask | kPollWritable;
+  if (!c.closing && (mask & kPollReadable) && c.out->size() > opts_.writeHighWater) {
+    mask &= ~kPollReadable;
+    c.throttled = true;
+  }
+  setMask(c, mask);
 }
 
 void Reactor::flushOut(int32_t slot) {
@@ -304,6 +310,10 @@ void Reactor::flushOut(int32_t slot) {
     c.out->discard(static_cast<size_t>(r));
     c.written += static_cast<uint64_t>(r);
     if (c.acks) settleAcks(c);
+    if (c.throttled && c.out->size() <= opts_.writeHighWater / 2) {
+      c.throttled = false;
+      if (!c.closing) setMask(c, c.mask | kPollReadable);
+    }
   }
   if (c.out) c.out->release();
   setMask(c, c.mask & ~kPollWritable);

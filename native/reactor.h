@@ -50,6 +50,7 @@ struct Conn {
   bool open = false;
   bool closing = false;  // close once the outbound ring drains
   bool woken = false;
+  bool throttled = false;  // reading paused for backpressure (see Options::writeHighWater)
   RingBuffer* in = nullptr;
   RingBuffer* out = nullptr;
   // Bytes ever queued for / handed to the kernel: asyncWrite completions are positions in this stream.
@@ -70,6 +71,9 @@ class Reactor {
   struct Options {
     size_t readCap;
     size_t writeCap;
+    // Past this much pending output a connection stops being read until half of it drained: a
+    // client that sends without reading is held back by TCP flow control, not by our memory.
+    size_t writeHighWater;
   };
   Reactor(const Inbox& inbox, int wakeFd, const Options& opts, ArenaHost* host);
   ~Reactor();
