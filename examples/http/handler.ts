@@ -15,6 +15,10 @@
  * - Errors answer and close: 400 malformed, 431 header block over `maxHeaderBytes` (8 KiB),
  *   413 body over `maxBodyBytes` (1 MiB), 501 unknown transfer coding, 505 other HTTP versions.
  *   The limits can be changed with `serve(..., { handlerOptions: { maxHeaderBytes, maxBodyBytes } })`.
+ *   After an error response the connection lingers: input is read and dropped until the client has
+ *   been quiet for 100 ms (at most 2 s or 16 MiB), then it is closed. Closing at once with request
+ *   bytes still unread makes the kernel reset the connection, and a client still sending (a body
+ *   over the limit) would get ECONNRESET/EPIPE instead of its 413.
  *
  * Hot path: fixed responses are preformatted bytes (rebuilt once per second for `Date`), copied
  * into the out arena; the echo body is written from the read arena without a copy.
@@ -25,6 +29,54 @@ import { CONTINUE, Kind, Mode, OCTET_STREAM, Responses } from './responses.js';
 
 const SLASH = 47;
 const ECHO_PATH = Buffer.from('/echo', 'latin1');
+
+const LINGER_QUIET_MS = 100;
+const LINGER_MAX_MS = 2000;
+const LINGER_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Per-connection state. */
+class HttpConn {
+  readonly parser: HttpParser;
+  /** Set once an error was answered: input is dropped until the connection closes. */
+  lingering = false;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  lingerSince = 0;
+  lingerBytes = 0;
+  /** Whether input arrived since the last linger check. */
+  heard = false;
+  /** The linger is over: the next `react` closes. */
+  closeNow = false;
+
+  constructor(limits: ParserLimits) {
+    this.parser = new HttpParser(limits);
+  }
+
+  /**
+   * Starts the lingering close of `c` (see the module comment). The timer does not close the
+   * connection itself: it wakes it, and `react` closes. (Loop-side writes and closes made outside
+   * a reactor round are not reliable in this version of the library; see the report of issue 5.)
+   */
+  startLinger(c: Conn): void {
+    this.lingering = true;
+    this.lingerSince = Date.now();
+    this.heard = false;
+    this.timer = setInterval(() => {
+      if (this.closeNow || !this.heard || Date.now() - this.lingerSince > LINGER_MAX_MS) {
+        this.closeNow = true;
+        const d = c.wake();
+        // 'full': the inbox is busy, try again at the next tick; 'stopped': the engine closes it.
+        if (d !== 'full') this.stopLinger();
+      }
+      this.heard = false;
+    }, LINGER_QUIET_MS);
+    this.timer.unref();
+  }
+
+  stopLinger(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
 
 function limitsFrom(options: unknown): ParserLimits {
   const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
@@ -72,10 +124,24 @@ export default defineHandler((info: InitInfo): EventHandler => {
 
   return {
     onOpened(c) {
-      c.context = new HttpParser(limits);
+      c.context = new HttpConn(limits);
+    },
+    onClosed(c) {
+      (c.context as HttpConn).stopLinger();
     },
     react(c) {
-      const p = c.context as HttpParser;
+      const hc = c.context as HttpConn;
+      if (hc.lingering) {
+        const n = c.discard();
+        if (n > 0) {
+          hc.heard = true;
+          hc.lingerBytes += n;
+        }
+        if (!hc.closeNow && hc.lingerBytes <= LINGER_MAX_BYTES) return;
+        hc.stopLinger();
+        return Action.Close;
+      }
+      const p = hc.parser;
       const buf = c.peek();
       if (buf === null || buf.length === 0) return;
       responses.refresh(Date.now());
@@ -95,7 +161,8 @@ export default defineHandler((info: InitInfo): EventHandler => {
         } else {
           c.write(responses.error(-r));
           c.discard();
-          return Action.Close;
+          hc.startLinger(c);
+          return;
         }
       }
       c.discard(off);
