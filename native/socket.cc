@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "socket_compat.h"
+
 namespace rl {
 
 static int fail(int fd) {
@@ -47,12 +49,12 @@ int sockListen(const ListenSpec& spec, int* boundPort) {
     len = sizeof(sockaddr_in);
     domain = AF_INET;
   }
-  int fd = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socketNonBlocking(domain, SOCK_STREAM);
   if (fd < 0) return -errno;
   int one = 1;
   if (domain != AF_UNIX) {
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail(fd);
-    if (spec.reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) return fail(fd);
+    if (spec.reusePort && setReusePort(fd) < 0) return fail(fd);
   }
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) return fail(fd);
   if (listen(fd, spec.backlog > 0 ? spec.backlog : SOMAXCONN) < 0) return fail(fd);
@@ -70,7 +72,7 @@ int sockListen(const ListenSpec& spec, int* boundPort) {
 int sockAcceptBatch(int lfd, int* out, int max) {
   int n = 0;
   while (n < max) {
-    int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = acceptNonBlocking(lfd);
     if (fd >= 0) {
       out[n++] = fd;
       continue;
@@ -92,7 +94,7 @@ int sockConfigure(int fd, bool noDelay, int keepAliveSec) {
   if (keepAliveSec > 0) {
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0) return -errno;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &keepAliveSec, sizeof keepAliveSec) < 0) return -errno;
+    if (setKeepAliveIdle(fd, keepAliveSec) < 0) return -errno;
     if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &keepAliveSec, sizeof keepAliveSec) < 0) return -errno;
   }
   return 0;
@@ -112,7 +114,7 @@ ssize_t sockWritev(int fd, const iovec* iov, int cnt) {
   msg.msg_iovlen = cnt;
   ssize_t r;
   do {
-    r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    r = sendmsg(fd, &msg, kSendFlags);
   } while (r < 0 && errno == EINTR);
   return r < 0 ? -errno : r;
 }

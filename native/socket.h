@@ -1,5 +1,6 @@
 // Non-blocking socket helpers. Every call returns -errno on failure (never throws, never raises
-// SIGPIPE: writes use MSG_NOSIGNAL).
+// SIGPIPE: writes use MSG_NOSIGNAL, or SO_NOSIGPIPE is set on each socket where that is the only
+// way; platform differences live in socket_compat.h).
 #pragma once
 #include <sys/types.h>
 #include <sys/uio.h>
