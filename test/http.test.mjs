@@ -150,8 +150,9 @@ t.test('pipelining: 16 requests in one write are answered in order', async (t) =
         expect.push([200, `abc${String(i).padStart(2, '0')}`]);
         break;
       case 4:
-        reqs.push(`HEAD / HTTP/1.1\r\nHost: t\r\n\r\n`);
-        expect.push([200, '']);
+        // HEAD answers carry no body, also for a 404: a body here would desync the pipeline.
+        reqs.push(`HEAD ${i === 9 ? '/nowhere' : '/'} HTTP/1.1\r\nHost: t\r\n\r\n`);
+        expect.push([i === 9 ? 404 : 200, '']);
         heads[i] = true;
         break;
     }

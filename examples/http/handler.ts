@@ -94,15 +94,16 @@ export default defineHandler((info: InitInfo): EventHandler => {
     const at = p.base;
     const ps = at + p.pathStart;
     const len = p.pathEnd - p.pathStart;
+    const head = p.method === Method.HEAD;
     if (len === 0 || (len === 1 && buf[ps] === SLASH)) {
       if (p.method === Method.GET) c.write(responses.get(Kind.Hello, mode));
-      else if (p.method === Method.HEAD) c.write(responses.get(Kind.HelloHead, mode));
+      else if (head) c.write(responses.get(Kind.HelloHead, mode));
       else c.write(responses.get(Kind.RootNotAllowed, mode));
     } else if (len === 5 && isEcho(buf, ps)) {
       if (p.method === Method.POST) echo(c, buf, p, mode);
-      else c.write(responses.get(Kind.EchoNotAllowed, mode));
+      else c.write(responses.get(Kind.EchoNotAllowed, mode, head));
     } else {
-      c.write(responses.get(Kind.NotFound, mode));
+      c.write(responses.get(Kind.NotFound, mode, head));
     }
     return mode !== Mode.Close;
   }

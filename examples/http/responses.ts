@@ -55,6 +55,8 @@ export const OCTET_STREAM = Buffer.from('application/octet-stream', 'latin1');
 export class Responses {
   /** `table[kind * 3 + mode]`. */
   private readonly table: Uint8Array[] = new Array<Uint8Array>(KINDS * MODES);
+  /** The same without their bodies, for HEAD requests. */
+  private readonly heads: Uint8Array[] = new Array<Uint8Array>(KINDS * MODES);
   /** Error responses (always `Connection: close`) by status. */
   private readonly errors = new Map<number, Uint8Array>();
   private second = -1;
@@ -73,23 +75,29 @@ export class Responses {
     this.date = new Date(s * 1000).toUTCString();
     const head = (status: string, mode: number): string =>
       `HTTP/1.1 ${status}\r\nServer: ringloop\r\nDate: ${this.date}\r\n${CONNECTION[mode]}`;
-    const t = this.table;
+    const set = (kind: Kind, m: number, text: string): void => {
+      const full = bytes(text);
+      this.table[kind * MODES + m] = full;
+      const end = text.indexOf('\r\n\r\n');
+      this.heads[kind * MODES + m] = end < 0 ? full : full.subarray(0, end + 4);
+    };
     for (let m = 0; m < MODES; m++) {
       const hello = `${head('200 OK', m)}Content-Type: text/plain\r\nContent-Length: ${HELLO_BODY.length}\r\n\r\n`;
-      t[Kind.Hello * MODES + m] = bytes(hello + HELLO_BODY);
-      t[Kind.HelloHead * MODES + m] = bytes(hello);
-      t[Kind.NotFound * MODES + m] = bytes(plain(head('404 Not Found', m), 'Not Found\n'));
-      t[Kind.RootNotAllowed * MODES + m] = bytes(plain(`${head('405 Method Not Allowed', m)}Allow: GET, HEAD\r\n`, 'Method Not Allowed\n'));
-      t[Kind.EchoNotAllowed * MODES + m] = bytes(plain(`${head('405 Method Not Allowed', m)}Allow: POST\r\n`, 'Method Not Allowed\n'));
-      t[Kind.EchoHead * MODES + m] = bytes(`${head('200 OK', m)}Content-Type: `);
+      set(Kind.Hello, m, hello + HELLO_BODY);
+      set(Kind.HelloHead, m, hello);
+      set(Kind.NotFound, m, plain(head('404 Not Found', m), 'Not Found\n'));
+      set(Kind.RootNotAllowed, m, plain(`${head('405 Method Not Allowed', m)}Allow: GET, HEAD\r\n`, 'Method Not Allowed\n'));
+      set(Kind.EchoNotAllowed, m, plain(`${head('405 Method Not Allowed', m)}Allow: POST\r\n`, 'Method Not Allowed\n'));
+      set(Kind.EchoHead, m, `${head('200 OK', m)}Content-Type: `);
     }
     for (const [status, reason] of Object.entries(REASONS)) {
       this.errors.set(Number(status), bytes(plain(head(`${status} ${reason}`, Mode.Close), `${reason}\n`)));
     }
   }
 
-  get(kind: Kind, mode: Mode): Uint8Array {
-    return this.table[kind * MODES + mode]!;
+  /** The response `kind` for `mode`; without its body when `headOnly` (the request was HEAD). */
+  get(kind: Kind, mode: Mode, headOnly = false): Uint8Array {
+    return (headOnly ? this.heads : this.table)[kind * MODES + mode]!;
   }
 
   /** The response for a parse failure with this status (400 for an unknown one); it closes the connection. */
