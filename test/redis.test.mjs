@@ -138,6 +138,20 @@ t.test('100 pipelined commands in one write are answered in order', async (t) =>
   t.equal(await client.call('DBSIZE'), 26, '25 keys + counter');
 });
 
+t.test('a pipeline whose replies exceed the out arena (20000 commands, ~10 MiB of replies)', { timeout: 60000 }, async (t) => {
+  const { client } = await server(t);
+  const value = Buffer.alloc(1000, 'q');
+  const cmds = [];
+  for (let i = 0; i < 10000; i++) cmds.push(encode('SET', `big${i}`, Buffer.concat([Buffer.from(`${i}:`), value])));
+  for (let i = 0; i < 10000; i++) cmds.push(encode('GET', `big${i}`));
+  client.send(Buffer.concat(cmds));
+  const replies = await client.replies(20000, 40000);
+  t.equal(replies.slice(0, 10000).filter((r) => r === 'OK').length, 10000, '10000 OK');
+  const bad = [];
+  for (let i = 0; i < 10000; i++) if (replies[10000 + i] !== `${i}:${value.toString()}`) bad.push(i);
+  t.same(bad.slice(0, 5), [], '10000 values, in order');
+});
+
 t.test('strings: SET/GET/MSET/MGET/DEL/EXISTS/DBSIZE/FLUSHALL', async (t) => {
   const { client: c } = await server(t);
   t.equal(await c.call('SET', 'a', '1'), 'OK');
