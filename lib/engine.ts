@@ -411,7 +411,11 @@ export async function serve(
     (n) => engine?.onAccept(n),
   );
   let pool: Pool | undefined;
+  // reusePort mode: per address, one listen fd per reactor, until handed over.
+  const reuseFds: number[][] = [];
+  const reuseListeners: number[] = [];
   const cleanup = async (): Promise<void> => {
+    for (const fds of reuseFds) for (const fd of fds) native.closeFd(fd);
     acceptor.close();
     await pool?.destroy().catch(() => undefined);
     await Promise.all(hosts.map((h) => h.terminate().catch(() => undefined)));
@@ -425,7 +429,18 @@ export async function serve(
     parsed.forEach((a, i) => {
       let r: { fd: number; port: number };
       try {
-        r = acceptor.listen(a.family, a.host, a.port, opts.backlog, opts.reusePort, i);
+        if (opts.reusePort && a.family !== 0) {
+          // One SO_REUSEPORT socket per reactor, the first resolving port 0; the kernel spreads
+          // connections over them and each reactor accepts its own (no hand-off).
+          const fds: number[] = [];
+          reuseFds.push(fds);
+          r = native.listen(a.family, a.host, a.port, opts.backlog, true);
+          fds.push(r.fd);
+          for (let k = 1; k < opts.loops; k++) fds.push(native.listen(a.family, a.host, r.port, opts.backlog, true).fd);
+          reuseListeners.push(i);
+        } else {
+          r = acceptor.listen(a.family, a.host, a.port, opts.backlog, opts.reusePort, i);
+        }
       } catch (e) {
         throw fromNative(e, `cannot listen on ${a.input}`);
       }
@@ -462,6 +477,8 @@ export async function serve(
       ticker: opts.ticker,
       idleTimeout: opts.idleTimeout,
       writeHighWater: opts.writeBufferHighWater,
+      noDelay: opts.tcpNoDelay,
+      keepAliveSec: opts.keepAliveSec,
     });
     const makeWorkerHost = (i: number): ReactorHost =>
       new WorkerHost({ config: configFor(i), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);
@@ -494,6 +511,13 @@ export async function serve(
     });
     for (const [m, l] of early) engine.events().message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));
+    reuseFds.forEach((fds, j) =>
+      fds.forEach((fd, k) => {
+        // Inboxes are empty at this point: the publish cannot be refused.
+        inboxes[k]!.publish(L.MSG_LISTEN, fd, reuseListeners[j]!, 0);
+      }),
+    );
+    reuseFds.length = 0; // the reactors own them now
     acceptor.resume();
     engine.started();
     return engine;

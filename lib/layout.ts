@@ -39,6 +39,8 @@ export const MSG_WAKE = 3;
 export const MSG_CLOSE = 4;
 export const MSG_STOP = 5;
 export const MSG_TEST = 6;
+/** A listen socket the reactor accepts on itself (reusePort mode): a = fd, b = listener index. */
+export const MSG_LISTEN = 7;
 
 /** Reactor states (STATE word). */
 export const STATE_RUNNING = 0;

@@ -12,6 +12,8 @@ export interface NativeLoopOptions {
   writeBufferCap: number;
   writeHighWater: number;
   arenaBytes: number;
+  noDelay: boolean;
+  keepAliveSec: number;
 }
 
 /** One reactor's native loop (native/reactor_binding.cc). Loop-only. */
@@ -67,6 +69,7 @@ export interface Addon {
   createWakeFd(): number;
   wake(fd: number): number;
   closeFd(fd: number): number;
+  listen(family: 0 | 4 | 6, host: string, port: number, backlog: number, reusePort: boolean): { fd: number; port: number };
   stage(data: Uint8Array): number;
   unstage(lo: number, hi: number): void;
   inboxDiscard(inbox: Int32Array): number;

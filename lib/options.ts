@@ -27,7 +27,12 @@ export interface ServeOptions {
    * client (ENOBUFS) instead.
    */
   writeBufferHighWater?: number;
-  /** Set SO_REUSEPORT on the listeners so several processes can share a port. Default false. */
+  /**
+   * SO_REUSEPORT mode (default false): each reactor opens its own listener on every TCP address
+   * and accepts itself; the kernel spreads connections (by a hash of the 4-tuple), with no hand-off
+   * through the acceptor. Other processes may share the port too. `loadBalancing` and
+   * `maxConnections` then do not apply; Unix sockets still go through the acceptor.
+   */
   reusePort?: boolean;
   /** TCP_NODELAY on accepted connections. Default true. */
   tcpNoDelay?: boolean;

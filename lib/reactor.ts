@@ -27,6 +27,9 @@ export interface ReactorConfig {
   idleTimeout: number;
   /** Pending output past which a connection is not read until half of it drained. */
   writeHighWater: number;
+  /** Socket options for connections the reactor accepts itself (reusePort mode). */
+  noDelay: boolean;
+  keepAliveSec: number;
 }
 
 /** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
@@ -209,6 +212,8 @@ export class Reactor {
         writeBufferCap: cfg.writeBufferCap,
         writeHighWater: cfg.writeHighWater,
         arenaBytes: ARENA_BYTES,
+        noDelay: cfg.noDelay,
+        keepAliveSec: cfg.keepAliveSec,
       },
       this.onBatch,
     );

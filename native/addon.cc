@@ -35,6 +35,21 @@ Napi::Value Wake(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r);
 }
 
+// listen(family, host, port, backlog, reusePort) -> {fd, port}: a listen socket the caller hands to
+// a reactor (reusePort mode), where the acceptor does not watch it.
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  ListenSpec spec{info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value(),
+                  info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
+                  info[4].ToBoolean()};
+  int port = 0;
+  int fd = sockListen(spec, &port);
+  if (fd < 0) return ThrowErrno(info.Env(), -fd, "listen");
+  Napi::Object r = Napi::Object::New(info.Env());
+  r.Set("fd", fd);
+  r.Set("port", port);
+  return r;
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), sockClose(info[0].As<Napi::Number>().Int32Value()));
 }
@@ -64,7 +79,7 @@ Napi::Value InboxDiscard(const Napi::CallbackInfo& info) {
   int n = 0;
   InboxMsg m;
   while (inbox.peek(&m)) {
-    if (m.type == layout::kMsgAccept && m.a >= 0) sockClose(m.a);
+    if ((m.type == layout::kMsgAccept || m.type == layout::kMsgListen) && m.a >= 0) sockClose(m.a);
     free(m.staged);
     inbox.advance();
     n++;
@@ -107,7 +122,7 @@ Napi::Object Constants(Napi::Env env) {
       {"SEQ", kSeq}, {"TYPE", kType}, {"A", kA}, {"B", kB}, {"C", kC}, {"LEN", kLen}, {"PTR_LO", kPtrLo},
       {"PTR_HI", kPtrHi}, {"TOKEN", kToken}, {"PAYLOAD_OFFSET", kPayloadOffset}, {"MSG_ACCEPT", kMsgAccept},
       {"MSG_WRITE", kMsgWrite}, {"MSG_WAKE", kMsgWake}, {"MSG_CLOSE", kMsgClose}, {"MSG_STOP", kMsgStop},
-      {"MSG_TEST", kMsgTest}, {"STATE_RUNNING", kStateRunning}, {"STATE_STOPPING", kStateStopping},
+      {"MSG_TEST", kMsgTest}, {"MSG_LISTEN", kMsgListen}, {"STATE_RUNNING", kStateRunning}, {"STATE_STOPPING", kStateStopping},
       {"STATE_STOPPED", kStateStopped}, {"EV_RECORD_INTS", ev::kRecordInts}, {"EV_OPEN", ev::kOpen},
       {"EV_DATA", ev::kData}, {"EV_CLOSED", ev::kClosed}, {"EV_STOPPED", ev::kStopped}, {"EV_ACK", ev::kAck},
       {"OUT_RECORD_INTS", out::kRecordInts}, {"OUT_WRITE", out::kWrite}, {"OUT_KEEP", out::kKeep},
@@ -126,6 +141,7 @@ class Addon : public Napi::Addon<Addon> {
                           InstanceMethod<&Addon::Call<CreateWakeFd>>("createWakeFd"),
                           InstanceMethod<&Addon::Call<Wake>>("wake"),
                           InstanceMethod<&Addon::Call<CloseFd>>("closeFd"),
+                          InstanceMethod<&Addon::Call<Listen>>("listen"),
                           InstanceMethod<&Addon::Call<Stage>>("stage"),
                           InstanceMethod<&Addon::Call<Unstage>>("unstage"),
                           InstanceMethod<&Addon::Call<InboxDiscard>>("inboxDiscard"),

@@ -43,6 +43,7 @@ constexpr int kMsgWake = 3;    // a = slot, b = generation
 constexpr int kMsgClose = 4;   // a = slot, b = generation
 constexpr int kMsgStop = 5;
 constexpr int kMsgTest = 6;    // a, b, c: opaque (disruptor tests)
+constexpr int kMsgListen = 7;  // a = listen fd (SO_REUSEPORT), b = listener index: the reactor accepts itself
 // Reactor states.
 constexpr int kStateRunning = 0;
 constexpr int kStateStopping = 1;

@@ -33,6 +33,7 @@ Reactor::~Reactor() {
     delete c.out;
     delete c.acks;
   }
+  for (int fd : listeners_) sockClose(fd);
   pollerFree(poller_);
 }
 
@@ -88,7 +89,11 @@ void Reactor::gather() {
       wakeupDrain(fd);
       continue;
     }
-    if (fd < 0 || static_cast<size_t>(fd) >= fdSlot_.size() || fdSlot_[fd] < 0) continue;
+    if (fd < 0 || static_cast<size_t>(fd) >= fdSlot_.size() || fdSlot_[fd] == -1) continue;
+    if (fdSlot_[fd] <= -2) {
+      acceptFrom(fd, -(fdSlot_[fd] + 2));
+      continue;
+    }
     int32_t slot = fdSlot_[fd];
     Conn& c = conns_[slot];
     if ((m & kPollWritable) || ((m & kPollError) && !(c.mask & kPollReadable))) flushOut(slot);
@@ -149,9 +154,13 @@ void Reactor::drainInbox() {
       case kMsgClose:
         if (live(m.a, static_cast<uint32_t>(m.b))) closeGraceful(m.a);
         break;
+      case kMsgListen:
+        addListener(m.a, m.b);
+        break;
       case kMsgStop:
         if (!stopping_) {
           stopping_ = true;
+          closeListeners();
           inbox_.store(kState, kStateStopping);
           for (size_t s = 0; s < conns_.size(); s++)
             if (conns_[s].open) closeGraceful(static_cast<int32_t>(s));
@@ -197,6 +206,45 @@ void Reactor::openConn(int fd, int32_t listener) {
   openCount_++;
   inbox_.add(kConns, 1);
   push(ev::kOpen, slot, static_cast<int32_t>(c.gen), listener);
+}
+
+void Reactor::addListener(int fd, int32_t index) {
+  if (stopping_ || fd < 0) {
+    if (fd >= 0) sockClose(fd);
+    return;
+  }
+  if (pollerAdd(poller_, fd, kPollReadable) < 0) {
+    sockClose(fd);
+    return;
+  }
+  if (static_cast<size_t>(fd) >= fdSlot_.size()) fdSlot_.resize(fd + 1024, -1);
+  fdSlot_[fd] = -(index + 2);
+  listeners_.push_back(fd);
+}
+
+void Reactor::acceptFrom(int fd, int32_t index) {
+  int fds[64];
+  int n = sockAcceptBatch(fd, fds, 64);
+  if (n == -EMFILE || n == -ENFILE || n == -ENOBUFS || n == -ENOMEM) {
+    // Level-triggered: the pending client would wake us forever. Wait for a close instead.
+    for (int l : listeners_) pollerModify(poller_, l, kPollNone);
+    listenersPaused_ = true;
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    sockConfigure(fds[i], opts_.noDelay, opts_.keepAliveSec);
+    inbox_.add(kAccepted, -1);  // openConn counts hand-overs; this one was not handed over
+    openConn(fds[i], index);
+  }
+}
+
+void Reactor::closeListeners() {
+  for (int fd : listeners_) {
+    pollerRemove(poller_, fd);
+    fdSlot_[fd] = -1;
+    sockClose(fd);
+  }
+  listeners_.clear();
 }
 
 void Reactor::readConn(int32_t slot) {
@@ -350,6 +398,10 @@ void Reactor::closeConn(int32_t slot, int err) {
   c.fd = -1;
   c.mask = 0;
   push(ev::kClosed, slot, err, static_cast<int32_t>(c.gen));
+  if (listenersPaused_) {  // a descriptor just came free
+    listenersPaused_ = false;
+    for (int l : listeners_) pollerModify(poller_, l, kPollReadable);
+  }
   c.gen++;  // a stale ref to this slot can no longer match
   free_.push_back(slot);
   openCount_--;
@@ -445,6 +497,7 @@ void Reactor::closeAll(int err) {
 }
 
 void Reactor::closeSilently() {
+  closeListeners();
   for (Conn& c : conns_) {
     if (!c.open) continue;
     sockClose(c.fd);

@@ -74,6 +74,9 @@ class Reactor {
     // Past this much pending output a connection stops being read until half of it drained: a
     // client that sends without reading is held back by TCP flow control, not by our memory.
     size_t writeHighWater;
+    // Applied to connections this reactor accepts itself (reusePort mode).
+    bool noDelay;
+    int keepAliveSec;
   };
   Reactor(const Inbox& inbox, int wakeFd, const Options& opts, ArenaHost* host);
   ~Reactor();
@@ -113,6 +116,9 @@ class Reactor {
   void setMask(Conn& c, uint32_t mask);
   void push(int32_t a, int32_t b, int32_t c, int32_t d);
   void maybeStopped();
+  void addListener(int fd, int32_t index);
+  void acceptFrom(int fd, int32_t index);
+  void closeListeners();
   void ackWrite(int32_t slot, uint32_t gen, int32_t token, int32_t len);
   void settleAcks(Conn& c);
 
@@ -123,7 +129,10 @@ class Reactor {
   Poller* poller_ = nullptr;
   std::vector<Conn> conns_;
   std::vector<int32_t> free_;
+  // fd -> connection slot; -1 none; <= -2 a listen socket of listener -(v + 2).
   std::vector<int32_t> fdSlot_;
+  std::vector<int> listeners_;
+  bool listenersPaused_ = false;  // out of descriptors: resumed when a connection closes
   std::vector<int32_t> woken_;
   std::vector<int32_t> events_;
   std::vector<PollEvent> pev_;

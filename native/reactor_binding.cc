@@ -53,7 +53,8 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     Napi::Object o = info[4].As<Napi::Object>();
     Reactor::Options opts{static_cast<size_t>(o.Get("readBufferCap").As<Napi::Number>().DoubleValue()),
                           static_cast<size_t>(o.Get("writeBufferCap").As<Napi::Number>().DoubleValue()),
-                          static_cast<size_t>(o.Get("writeHighWater").As<Napi::Number>().DoubleValue())};
+                          static_cast<size_t>(o.Get("writeHighWater").As<Napi::Number>().DoubleValue()),
+                          o.Get("noDelay").ToBoolean(), o.Get("keepAliveSec").ToNumber().Int32Value()};
     size_t arenaBytes = static_cast<size_t>(o.Get("arenaBytes").As<Napi::Number>().DoubleValue());
     inbox_ = Inbox(inbox.Data(), inbox.ByteLength());
     if (!inbox_.valid() || evCap_ < 64 || outCap_ < 1) {

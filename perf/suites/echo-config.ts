@@ -10,6 +10,8 @@ export const ECHO: TcpSuiteConfig = {
   description: 'TCP echo throughput + latency: ringloop vs node:net vs node:cluster(2) vs a C epoll ceiling',
   contenders: [
     { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'echo', ...ADDR, '--loops', '2'] },
+    // The same server in SO_REUSEPORT mode: each reactor accepts on its own listener.
+    { name: 'ringloop:reuseport', argv: [node, 'dist/examples/run.js', 'echo', ...ADDR, '--loops', '2', '--reuse-port'] },
     { name: 'node:net', argv: [node, 'dist/perf/peers/net-echo.js', ...ADDR] },
     { name: 'node:cluster', argv: [node, 'dist/perf/peers/cluster-echo.js', ...ADDR] },
     // The ceiling: a minimal single-threaded C epoll echo (built on demand, see cPrograms).
