@@ -43,6 +43,18 @@ export interface Conn {
   /** Whether the connection is still open (false after `onClosed` or once a close is requested). */
   readonly open: boolean;
 
+  /**
+   * What the kernel reports for this connection's socket (seconds and bytes; the kernel doubles
+   * SO_RCVBUF/SO_SNDBUF values for its bookkeeping), or null once closed. Diagnostics.
+   */
+  socketOptions(): {
+    noDelay: boolean;
+    keepAliveIdle: number;
+    keepAliveInterval: number;
+    keepAliveCount: number;
+    recvBuf: number;
+    sendBuf: number;
+  } | null;
   /** Bytes received and not yet consumed. */
   readonly inboundBuffered: number;
   /** Bytes written by the handler and not yet handed to the kernel (as of the last flush). */

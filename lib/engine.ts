@@ -407,7 +407,7 @@ export async function serve(
   let engine: Engine | undefined;
   const acceptor = new native.Acceptor(
     acceptOut,
-    { noDelay: opts.tcpNoDelay, keepAliveSec: opts.keepAliveSec, hashPeers: opts.loadBalancing === 'source-addr-hash' },
+    { ...opts.socket, hashPeers: opts.loadBalancing === 'source-addr-hash' },
     (n) => engine?.onAccept(n),
   );
   let pool: Pool | undefined;
@@ -434,12 +434,14 @@ export async function serve(
           // connections over them and each reactor accepts its own (no hand-off).
           const fds: number[] = [];
           reuseFds.push(fds);
-          r = native.listen(a.family, a.host, a.port, opts.backlog, true);
+          r = native.listen(a.family, a.host, a.port, opts.backlog, true, opts.reuseAddr);
           fds.push(r.fd);
-          for (let k = 1; k < opts.loops; k++) fds.push(native.listen(a.family, a.host, r.port, opts.backlog, true).fd);
+          for (let k = 1; k < opts.loops; k++) {
+            fds.push(native.listen(a.family, a.host, r.port, opts.backlog, true, opts.reuseAddr).fd);
+          }
           reuseListeners.push(i);
         } else {
-          r = acceptor.listen(a.family, a.host, a.port, opts.backlog, opts.reusePort, i);
+          r = acceptor.listen(a.family, a.host, a.port, opts.backlog, opts.reusePort, i, opts.reuseAddr);
         }
       } catch (e) {
         throw fromNative(e, `cannot listen on ${a.input}`);
@@ -477,8 +479,7 @@ export async function serve(
       ticker: opts.ticker,
       idleTimeout: opts.idleTimeout,
       writeHighWater: opts.writeBufferHighWater,
-      noDelay: opts.tcpNoDelay,
-      keepAliveSec: opts.keepAliveSec,
+      socket: opts.socket,
     });
     const makeWorkerHost = (i: number): ReactorHost =>
       new WorkerHost({ config: configFor(i), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);

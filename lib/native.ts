@@ -12,8 +12,17 @@ export interface NativeLoopOptions {
   writeBufferCap: number;
   writeHighWater: number;
   arenaBytes: number;
+  socket: NativeSockOptions;
+}
+
+/** Socket options for accepted connections (seconds and bytes; 0 = system default). */
+export interface NativeSockOptions {
   noDelay: boolean;
-  keepAliveSec: number;
+  keepAliveIdle: number;
+  keepAliveInterval: number;
+  keepAliveCount: number;
+  recvBuf: number;
+  sendBuf: number;
 }
 
 /** One reactor's native loop (native/reactor_binding.cc). Loop-only. */
@@ -26,11 +35,20 @@ export interface NativeLoop {
   closeAll(errno: number): void;
   destroy(): void;
   setOutArena(arena: Uint8Array): void;
+  socketOptions(slot: number): NativeSockOptions | null;
 }
 
 /** The main thread's acceptor (native/acceptor.cc). */
 export interface NativeAcceptor {
-  listen(family: 0 | 4 | 6, host: string, port: number, backlog: number, reusePort: boolean, index: number): {
+  listen(
+    family: 0 | 4 | 6,
+    host: string,
+    port: number,
+    backlog: number,
+    reusePort: boolean,
+    index: number,
+    reuseAddr: boolean,
+  ): {
     fd: number;
     port: number;
   };
@@ -60,7 +78,7 @@ export interface Addon {
   ) => NativeLoop;
   Acceptor: new (
     out: Int32Array,
-    options: { noDelay: boolean; keepAliveSec: number; hashPeers: boolean },
+    options: NativeSockOptions & { hashPeers: boolean },
     onAccept: (count: number) => void,
   ) => NativeAcceptor;
   TestRing: new (cap: number) => NativeTestRing;
@@ -69,7 +87,14 @@ export interface Addon {
   createWakeFd(): number;
   wake(fd: number): number;
   closeFd(fd: number): number;
-  listen(family: 0 | 4 | 6, host: string, port: number, backlog: number, reusePort: boolean): { fd: number; port: number };
+  listen(
+    family: 0 | 4 | 6,
+    host: string,
+    port: number,
+    backlog: number,
+    reusePort: boolean,
+    reuseAddr: boolean,
+  ): { fd: number; port: number };
   stage(data: Uint8Array): number;
   unstage(lo: number, hi: number): void;
   inboxDiscard(inbox: Int32Array): number;

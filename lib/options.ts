@@ -1,6 +1,7 @@
 /** serve() options: what users may set, their defaults, and validation that fails fast. */
 import os from 'node:os';
 import type { PoolOptions } from './pool.js';
+import type { NativeSockOptions } from './native.js';
 import { checkLoadBalancing, type LoadBalancing } from './balancer.js';
 
 export interface ServeOptions {
@@ -36,8 +37,16 @@ export interface ServeOptions {
   reusePort?: boolean;
   /** TCP_NODELAY on accepted connections. Default true. */
   tcpNoDelay?: boolean;
-  /** TCP keep-alive idle time in ms (rounded up to seconds), or false (default). */
-  tcpKeepAlive?: number | false;
+  /**
+   * TCP keep-alive (default off): the idle time in ms before the first probe, or
+   * `{ idle, interval, count }` (ms, ms, probes). Rounded up to whole seconds.
+   */
+  tcpKeepAlive?: number | false | { idle: number; interval?: number; count?: number };
+  /** SO_RCVBUF / SO_SNDBUF for accepted connections in bytes (default: the system's autotuning). */
+  socketRecvBuffer?: number;
+  socketSendBuffer?: number;
+  /** SO_REUSEADDR on TCP listeners (default true: restart on a port with connections in TIME_WAIT). */
+  reuseAddr?: boolean;
   /** listen() backlog (default: the system's SOMAXCONN). */
   backlog?: number;
   /** Slots in each reactor's inbox, a power of two (default 4096). */
@@ -75,7 +84,8 @@ export interface ResolvedOptions {
   writeBufferHighWater: number;
   reusePort: boolean;
   tcpNoDelay: boolean;
-  keepAliveSec: number;
+  socket: NativeSockOptions;
+  reuseAddr: boolean;
   backlog: number;
   inboxSlots: number;
   handlerOptions: unknown;
@@ -104,8 +114,25 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
         ? os.availableParallelism()
         : 1;
   const ka = o.tcpKeepAlive;
-  let keepAliveSec = 0;
-  if (ka !== undefined && ka !== false) keepAliveSec = Math.ceil(int('tcpKeepAlive', ka, 1, 2 ** 31 - 1) / 1000);
+  const secs = (name: string, v: unknown): number => Math.ceil(int(name, v, 1, 2 ** 31 - 1) / 1000);
+  const socket: NativeSockOptions = {
+    noDelay: o.tcpNoDelay ?? true,
+    keepAliveIdle: 0,
+    keepAliveInterval: 0,
+    keepAliveCount: 0,
+    recvBuf: o.socketRecvBuffer === undefined ? 0 : int('socketRecvBuffer', o.socketRecvBuffer, 1024, 2 ** 30),
+    sendBuf: o.socketSendBuffer === undefined ? 0 : int('socketSendBuffer', o.socketSendBuffer, 1024, 2 ** 30),
+  };
+  if (typeof ka === 'number') socket.keepAliveIdle = secs('tcpKeepAlive', ka);
+  else if (typeof ka === 'object' && ka !== null) {
+    socket.keepAliveIdle = secs('tcpKeepAlive.idle', ka.idle);
+    if (ka.interval !== undefined) socket.keepAliveInterval = secs('tcpKeepAlive.interval', ka.interval);
+    if (ka.count !== undefined) socket.keepAliveCount = int('tcpKeepAlive.count', ka.count, 1, 127);
+  } else if (ka !== undefined && ka !== false) {
+    throw new RangeError(`option tcpKeepAlive must be false, a number of ms or { idle, interval, count }, got ${String(ka)}`);
+  }
+  if (o.tcpNoDelay !== undefined && typeof o.tcpNoDelay !== 'boolean') throw new TypeError('option tcpNoDelay must be a boolean');
+  if (o.reuseAddr !== undefined && typeof o.reuseAddr !== 'boolean') throw new TypeError('option reuseAddr must be a boolean');
   const slots = o.inboxSlots ?? 4096;
   int('inboxSlots', slots, 16, 1 << 24);
   if ((slots & (slots - 1)) !== 0) throw new RangeError(`option inboxSlots must be a power of two, got ${slots}`);
@@ -123,8 +150,9 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
     readBufferCap: int('readBufferCap', o.readBufferCap ?? 64 * MiB, 4096, 2 ** 31 - 1),
     writeBufferCap,
     reusePort: Boolean(o.reusePort),
-    tcpNoDelay: o.tcpNoDelay ?? true,
-    keepAliveSec,
+    tcpNoDelay: socket.noDelay,
+    socket,
+    reuseAddr: o.reuseAddr ?? true,
     backlog: o.backlog === undefined ? 0 : int('backlog', o.backlog, 1, 65535),
     inboxSlots: slots,
     handlerOptions: o.handlerOptions,

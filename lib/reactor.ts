@@ -9,7 +9,7 @@ import { Delivery, type Conn, type ConnRef } from './conn.js';
 import { Disruptor } from './disruptor.js';
 import { Remote, type EngineHandle } from './remote.js';
 import { errnoError } from './errors.js';
-import { native, type NativeLoop } from './native.js';
+import { native, type NativeLoop, type NativeSockOptions } from './native.js';
 import type { JobRequest } from './pool.js';
 import { AckTable } from './acks.js';
 import { TimingWheel } from './wheel.js';
@@ -28,8 +28,7 @@ export interface ReactorConfig {
   /** Pending output past which a connection is not read until half of it drained. */
   writeHighWater: number;
   /** Socket options for connections the reactor accepts itself (reusePort mode). */
-  noDelay: boolean;
-  keepAliveSec: number;
+  socket: NativeSockOptions;
 }
 
 /** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
@@ -94,6 +93,9 @@ class ConnImpl implements Conn {
   }
   get outboundBuffered(): number {
     return this.r.outboundBuffered(this);
+  }
+  socketOptions(): NativeSockOptions | null {
+    return this.open ? this.r.socketOptions(this) : null;
   }
 
   peek(n?: number): Uint8Array | null {
@@ -212,8 +214,7 @@ export class Reactor {
         writeBufferCap: cfg.writeBufferCap,
         writeHighWater: cfg.writeHighWater,
         arenaBytes: ARENA_BYTES,
-        noDelay: cfg.noDelay,
-        keepAliveSec: cfg.keepAliveSec,
+        socket: cfg.socket,
       },
       this.onBatch,
     );
@@ -603,6 +604,10 @@ export class Reactor {
 
   address(c: ConnImpl, peer: boolean): string {
     return c.open || this.conns[c.slot] === c ? this.loop.address(c.slot, peer) : '';
+  }
+
+  socketOptions(c: ConnImpl): NativeSockOptions | null {
+    return this.conns[c.slot] === c ? this.loop.socketOptions(c.slot) : null;
   }
 
   outboundBuffered(c: ConnImpl): number {

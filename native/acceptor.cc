@@ -42,7 +42,7 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
   }
 
   // new Acceptor(out: Int32Array of (fd, listener, peer hash) triples,
-  //              options: {noDelay, keepAliveSec, hashPeers}, onAccept(n))
+  //              options: {hashPeers, ...socket options (see ReadSockOptions)}, onAccept(n))
   explicit Acceptor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Acceptor>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsObject() || !info[2].IsFunction()) {
@@ -54,8 +54,7 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
     out_ = out.Data();
     outPairs_ = out.ElementLength() / 3;
     Napi::Object o = info[1].As<Napi::Object>();
-    noDelay_ = o.Get("noDelay").ToBoolean();
-    keepAliveSec_ = o.Get("keepAliveSec").ToNumber().Int32Value();
+    ReadSockOptions(o, &sockOpts_);
     hashPeers_ = o.Get("hashPeers").ToBoolean();
     cb_ = Napi::Persistent(info[2].As<Napi::Function>());
     ctx_ = new Napi::AsyncContext(env, "ringloop:acceptor");
@@ -65,13 +64,13 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
   ~Acceptor() override { delete ctx_; }
 
  private:
-  // listen(family 4|6|0, host, port, backlog, reusePort, index) -> {fd, port}
+  // listen(family 4|6|0, host, port, backlog, reusePort, index, reuseAddr) -> {fd, port}
   Napi::Value Listen(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) return ThrowErrno(env, EBADF, "listen on a closed acceptor");
     ListenSpec spec{info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value(),
                     info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
-                    info[4].ToBoolean()};
+                    info[4].ToBoolean(), info[6].IsUndefined() || info[6].ToBoolean()};
     int port = 0;
     int fd = sockListen(spec, &port);
     if (fd < 0) return ThrowErrno(env, -fd, "listen");
@@ -123,7 +122,7 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
     }
     if (n == 0) return;
     for (int i = 0; i < n; i++) {
-      sockConfigure(self->fds_[i], self->noDelay_, self->keepAliveSec_);
+      sockConfigure(self->fds_[i], self->sockOpts_);
       self->out_[3 * i] = self->fds_[i];
       self->out_[3 * i + 1] = l->index;
       self->out_[3 * i + 2] = self->hashPeers_ ? PeerHash(self->fds_[i]) : 0;
@@ -207,9 +206,8 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
   int32_t* out_ = nullptr;
   size_t outPairs_ = 0;
   int fds_[kBatch];
-  bool noDelay_ = true;
+  SockOptions sockOpts_;
   bool hashPeers_ = false;
-  int keepAliveSec_ = 0;
   bool closed_ = false;
   bool paused_ = true;
   Napi::FunctionReference cb_;

@@ -21,6 +21,16 @@ Napi::Value ThrowErrno(Napi::Env env, int err, const std::string& what) {
   return env.Undefined();
 }
 
+void ReadSockOptions(Napi::Object o, SockOptions* out) {
+  auto num = [&](const char* k) { return o.Has(k) ? o.Get(k).ToNumber().Int32Value() : 0; };
+  out->noDelay = o.Get("noDelay").ToBoolean();
+  out->keepAliveIdleSec = num("keepAliveIdle");
+  out->keepAliveIntervalSec = num("keepAliveInterval");
+  out->keepAliveCount = num("keepAliveCount");
+  out->recvBuf = num("recvBuf");
+  out->sendBuf = num("sendBuf");
+}
+
 namespace {
 
 Napi::Value CreateWakeFd(const Napi::CallbackInfo& info) {
@@ -40,7 +50,7 @@ Napi::Value Wake(const Napi::CallbackInfo& info) {
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   ListenSpec spec{info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value(),
                   info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
-                  info[4].ToBoolean()};
+                  info[4].ToBoolean(), info[5].IsUndefined() || info[5].ToBoolean()};
   int port = 0;
   int fd = sockListen(spec, &port);
   if (fd < 0) return ThrowErrno(info.Env(), -fd, "listen");

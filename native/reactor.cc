@@ -232,7 +232,7 @@ void Reactor::acceptFrom(int fd, int32_t index) {
     return;
   }
   for (int i = 0; i < n; i++) {
-    sockConfigure(fds[i], opts_.noDelay, opts_.keepAliveSec);
+    sockConfigure(fds[i], opts_.sock);
     inbox_.add(kAccepted, -1);  // openConn counts hand-overs; this one was not handed over
     openConn(fds[i], index);
   }

@@ -14,6 +14,7 @@
 #include "inbox.h"
 #include "poller.h"
 #include "ringbuf.h"
+#include "socket.h"
 
 namespace rl {
 
@@ -75,8 +76,7 @@ class Reactor {
     // client that sends without reading is held back by TCP flow control, not by our memory.
     size_t writeHighWater;
     // Applied to connections this reactor accepts itself (reusePort mode).
-    bool noDelay;
-    int keepAliveSec;
+    SockOptions sock;
   };
   Reactor(const Inbox& inbox, int wakeFd, const Options& opts, ArenaHost* host);
   ~Reactor();

@@ -26,7 +26,8 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
                         InstanceMethod<&Loop::WriteNow>("writeNow"), InstanceMethod<&Loop::Address>("address"),
                         InstanceMethod<&Loop::OutboundBuffered>("outboundBuffered"),
                         InstanceMethod<&Loop::CloseAll>("closeAll"), InstanceMethod<&Loop::Destroy>("destroy"),
-                        InstanceMethod<&Loop::SetOutArena>("setOutArena")});
+                        InstanceMethod<&Loop::SetOutArena>("setOutArena"),
+                        InstanceMethod<&Loop::SocketOptions>("socketOptions")});
   }
 
   // new Loop(inbox: Int32Array, events: Int32Array, outRecs: Int32Array, outArena: Uint8Array,
@@ -54,7 +55,8 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     Reactor::Options opts{static_cast<size_t>(o.Get("readBufferCap").As<Napi::Number>().DoubleValue()),
                           static_cast<size_t>(o.Get("writeBufferCap").As<Napi::Number>().DoubleValue()),
                           static_cast<size_t>(o.Get("writeHighWater").As<Napi::Number>().DoubleValue()),
-                          o.Get("noDelay").ToBoolean(), o.Get("keepAliveSec").ToNumber().Int32Value()};
+                          SockOptions{}};
+    ReadSockOptions(o.Get("socket").As<Napi::Object>(), &opts.sock);
     size_t arenaBytes = static_cast<size_t>(o.Get("arenaBytes").As<Napi::Number>().DoubleValue());
     inbox_ = Inbox(inbox.Data(), inbox.ByteLength());
     if (!inbox_.valid() || evCap_ < 64 || outCap_ < 1) {
@@ -201,6 +203,22 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     if (destroyed_) return Napi::String::New(env, "");
     int fd = reactor_->connFd(info[0].As<Napi::Number>().Int32Value());
     return Napi::String::New(env, fd < 0 ? "" : sockAddress(fd, info[1].ToBoolean()));
+  }
+
+  // socketOptions(slot) -> what the kernel reports for that connection's socket, or null.
+  Napi::Value SocketOptions(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int fd = destroyed_ ? -1 : reactor_->connFd(info[0].As<Napi::Number>().Int32Value());
+    SockOptions o;
+    if (fd < 0 || sockInspect(fd, &o) < 0) return env.Null();
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("noDelay", o.noDelay);
+    r.Set("keepAliveIdle", o.keepAliveIdleSec);
+    r.Set("keepAliveInterval", o.keepAliveIntervalSec);
+    r.Set("keepAliveCount", o.keepAliveCount);
+    r.Set("recvBuf", o.recvBuf);
+    r.Set("sendBuf", o.sendBuf);
+    return r;
   }
 
   Napi::Value OutboundBuffered(const Napi::CallbackInfo& info) {

@@ -53,7 +53,7 @@ int sockListen(const ListenSpec& spec, int* boundPort) {
   if (fd < 0) return -errno;
   int one = 1;
   if (domain != AF_UNIX) {
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail(fd);
+    if (spec.reuseAddr && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail(fd);
     if (spec.reusePort && setReusePort(fd) < 0) return fail(fd);
   }
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) return fail(fd);
@@ -84,19 +84,46 @@ int sockAcceptBatch(int lfd, int* out, int max) {
   return n;
 }
 
-int sockConfigure(int fd, bool noDelay, int keepAliveSec) {
+int sockConfigure(int fd, const SockOptions& o) {
+  if (o.recvBuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o.recvBuf, sizeof o.recvBuf) < 0) return -errno;
+  if (o.sendBuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o.sendBuf, sizeof o.sendBuf) < 0) return -errno;
   sockaddr_storage ss{};
   socklen_t sl = sizeof ss;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) < 0) return -errno;
   if (ss.ss_family == AF_UNIX) return 0;
-  int v = noDelay ? 1 : 0;
+  int v = o.noDelay ? 1 : 0;
   if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0) return -errno;
-  if (keepAliveSec > 0) {
+  if (o.keepAliveIdleSec > 0) {
     int one = 1;
+    int intvl = o.keepAliveIntervalSec > 0 ? o.keepAliveIntervalSec : o.keepAliveIdleSec;
     if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0) return -errno;
-    if (setKeepAliveIdle(fd, keepAliveSec) < 0) return -errno;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &keepAliveSec, sizeof keepAliveSec) < 0) return -errno;
+    if (setKeepAliveIdle(fd, o.keepAliveIdleSec) < 0) return -errno;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl) < 0) return -errno;
+    if (o.keepAliveCount > 0 &&
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o.keepAliveCount, sizeof o.keepAliveCount) < 0)
+      return -errno;
   }
+  return 0;
+}
+
+int sockInspect(int fd, SockOptions* o) {
+  auto get = [fd](int level, int name) {
+    int v = 0;
+    socklen_t l = sizeof v;
+    return getsockopt(fd, level, name, &v, &l) == 0 ? v : -1;
+  };
+  o->recvBuf = get(SOL_SOCKET, SO_RCVBUF);
+  o->sendBuf = get(SOL_SOCKET, SO_SNDBUF);
+  if (o->recvBuf < 0) return -errno;
+  sockaddr_storage ss{};
+  socklen_t sl = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) < 0) return -errno;
+  if (ss.ss_family == AF_UNIX) return 0;
+  o->noDelay = get(IPPROTO_TCP, TCP_NODELAY) > 0;
+  bool ka = get(SOL_SOCKET, SO_KEEPALIVE) > 0;
+  o->keepAliveIdleSec = ka ? getKeepAliveIdle(fd) : 0;
+  o->keepAliveIntervalSec = ka ? get(IPPROTO_TCP, TCP_KEEPINTVL) : 0;
+  o->keepAliveCount = ka ? get(IPPROTO_TCP, TCP_KEEPCNT) : 0;
   return 0;
 }
 

@@ -15,6 +15,7 @@ struct ListenSpec {
   int port;
   int backlog;
   bool reusePort;
+  bool reuseAddr = true;
 };
 
 // Binds and listens; on success returns the fd and stores the bound port (port 0 resolved).
@@ -22,8 +23,18 @@ int sockListen(const ListenSpec& spec, int* boundPort);
 // Accepts up to max connections (non-blocking, close-on-exec). Returns how many were accepted; if
 // none were and the first accept failed with something other than EAGAIN, returns -errno.
 int sockAcceptBatch(int lfd, int* out, int max);
-// keepAliveSec <= 0 disables keep-alive.
-int sockConfigure(int fd, bool noDelay, int keepAliveSec);
+// Options applied to every accepted connection. Zero means "leave the system default".
+struct SockOptions {
+  bool noDelay = true;
+  int keepAliveIdleSec = 0;      // > 0 turns keep-alive on
+  int keepAliveIntervalSec = 0;  // default: the idle time
+  int keepAliveCount = 0;
+  int recvBuf = 0;  // SO_RCVBUF
+  int sendBuf = 0;  // SO_SNDBUF
+};
+int sockConfigure(int fd, const SockOptions& o);
+// Reads the options back (diagnostics and tests); keepAliveIdleSec is 0 when keep-alive is off.
+int sockInspect(int fd, SockOptions* o);
 ssize_t sockRead(int fd, void* buf, size_t n);
 ssize_t sockWritev(int fd, const iovec* iov, int cnt);
 int sockShutdownWrite(int fd);

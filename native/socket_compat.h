@@ -89,6 +89,18 @@ inline int setReusePort(int fd) {
 
 // Idle time before the first keep-alive probe: TCP_KEEPIDLE (Linux, FreeBSD) is called
 // TCP_KEEPALIVE on macOS.
+// The keep-alive idle time, read back (-1 if unavailable).
+inline int getKeepAliveIdle(int fd) {
+  int v = -1;
+  socklen_t l = sizeof v;
+#if defined(TCP_KEEPIDLE)
+  getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l);
+#else
+  getsockopt(fd, IPPROTO_TCP, TCP_KEEPALIVE, &v, &l);
+#endif
+  return v;
+}
+
 inline int setKeepAliveIdle(int fd, int sec) {
 #if defined(TCP_KEEPIDLE)
   return setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &sec, sizeof sec);
