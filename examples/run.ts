@@ -1,5 +1,5 @@
 /**
- * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--reuse-port] [--mode M]`.
+ * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M]`.
  * An example may ship a `config.js` exporting `options({ mode })` with extra serve() options.
  * Prints exactly one line, `listening <url> [<url>...]` (every bound address, port 0 resolved), on stdout once it accepts, and
  * stops gracefully on SIGINT/SIGTERM.
@@ -14,7 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 function usage(msg?: string): never {
   if (msg) console.error(`error: ${msg}`);
   const names = fs.readdirSync(here, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  console.error(`usage: npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--reuse-port] [--mode M]\nexamples: ${names.join(', ')}`);
+  console.error(`usage: npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M]\nexamples: ${names.join(', ')}`);
   process.exit(2);
 }
 
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       opts.numEventLoop = n;
     } else if (a === '--multicore') opts.multicore = true;
     else if (a === '--reuse-port') opts.reusePort = true;
+    else if (a === '--ticker') opts.ticker = true;
     else if (a === '--mode') mode = value();
     else usage(`unknown argument ${a}`);
   }

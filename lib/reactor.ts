@@ -293,7 +293,12 @@ export class Reactor {
     this.endBatch();
     this.inBatch = false;
     if (this.jobs.length > 0) this.sendJobs();
-    return this.nOut;
+    // The native side applies these records as soon as we return, before any other JS runs: the
+    // counters start again from zero for whatever is written outside a round (timers, messages).
+    const records = this.nOut;
+    this.nOut = 0;
+    this.outPos = 0;
+    return records;
   };
 
   offload(c: ConnImpl, payload: unknown, name: string, timeout: number): void {
@@ -493,6 +498,7 @@ export class Reactor {
       const p = (this.nOut - 1) * L.OUT_RECORD_INTS;
       if (o[p] === L.OUT_WRITE && o[p + 1] === c.slot && o[p + 2] === c.gen && o[p + 5] === src && o[p + 3]! + o[p + 4]! === off) {
         o[p + 4] = o[p + 4]! + len;
+        if (!this.inBatch) this.queueFlush();
         return;
       }
     }
