@@ -1,0 +1,137 @@
+// Profiling sessions: `npm run profile -- <example> [--tool cpu-prof|perf|0x|clinic] [--seconds N] [--out DIR]`.
+// Starts the example under load from the matching load generator and writes a flamegraph SVG that
+// shows every thread, the reactor workers' JavaScript included (and, with perf, native frames).
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { repoRoot } from '../lib/paths.js';
+import { ensureLoadgen } from '../lib/loadgen.js';
+import { flamegraphSvg, type Folded } from './flame.js';
+import { foldCpuProfile } from './cpuprofile.js';
+import { foldPerfScript } from './perf-script.js';
+
+type Tool = 'cpu-prof' | 'perf' | '0x' | 'clinic';
+
+interface Args {
+  example: string;
+  tool: Tool;
+  seconds: number;
+  out: string;
+}
+
+function usage(msg: string): never {
+  console.error(`profile: ${msg}\nusage: npm run profile -- <example> [--tool cpu-prof|perf|0x|clinic] [--seconds N] [--out DIR]`);
+  process.exit(2);
+}
+
+function parse(argv: string[]): Args {
+  const example = argv[0];
+  if (!example || example.startsWith('-')) usage('missing example name');
+  if (!existsSync(join(repoRoot, 'dist/examples', example, 'handler.js'))) usage(`no example named "${example}" (run npm run build first?)`);
+  const get = (k: string): string | undefined => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const tool = (get('tool') ?? 'cpu-prof') as Tool;
+  if (!['cpu-prof', 'perf', '0x', 'clinic'].includes(tool)) usage(`unknown tool ${tool}`);
+  const seconds = Number(get('seconds') ?? 10);
+  if (!(seconds > 0)) usage('--seconds must be positive');
+  return { example, tool, seconds, out: resolve(get('out') ?? join(repoRoot, 'perf/results')) };
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** The load generator that speaks the example's protocol, for `seconds`. */
+function loadCommand(example: string, port: number, seconds: number): [string, string[]] {
+  if (example === 'http') {
+    if (!have('wrk')) usage('the http example is loaded with wrk: install it (perf/setup.sh or apt-get install wrk)');
+    return ['wrk', ['-c', '100', '-t', '2', '-d', `${seconds}s`, `http://127.0.0.1:${port}/`]];
+  }
+  if (example === 'redis') {
+    if (!have('redis-benchmark')) usage('the redis example is loaded with redis-benchmark: install redis-tools');
+    return ['redis-benchmark', ['-p', String(port), '-t', 'ping,set,get', '-c', '50', '-n', String(40000 * seconds), '-q']];
+  }
+  const bin = ensureLoadgen((m) => console.error(m));
+  return [bin, ['--port', String(port), '--conns', '100', '--size', '64', '--depth', '4', '--seconds', String(seconds), '--warmup', '0']];
+}
+
+function nodeFlags(tool: Tool, dir: string): string[] {
+  if (tool === 'cpu-prof') return ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=500'];
+  if (tool === 'perf') return ['--perf-basic-prof', '--interpreted-frames-native-stack'];
+  return [];
+}
+
+async function main(): Promise<void> {
+  const a = parse(process.argv.slice(2));
+  if (a.tool === '0x' || a.tool === 'clinic') {
+    const bin = join(repoRoot, 'node_modules/.bin', a.tool);
+    if (!existsSync(bin)) usage(`${a.tool} is not installed in this project (npm install --save-dev ${a.tool}); cpu-prof and perf need nothing extra`);
+  }
+  if (a.tool === 'perf' && !have('perf')) usage('perf is not installed (apt-get install linux-perf)');
+  mkdirSync(a.out, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'ringloop-profile-'));
+  const runJs = join(repoRoot, 'dist/examples/run.js');
+  const exampleArgs = [runJs, a.example, '--addr', 'tcp://127.0.0.1:0'];
+  const server = spawn(process.execPath, [...nodeFlags(a.tool, work), ...exampleArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((ok, fail) => {
+    let buf = '';
+    server.stdout!.on('data', (d: Buffer) => {
+      buf += d;
+      const m = /listening tcp:\/\/[^:]+:(\d+)/.exec(buf);
+      if (m) ok(Number(m[1]));
+    });
+    server.once('exit', (c) => fail(new Error(`example exited (${c}) before listening`)));
+    setTimeout(() => fail(new Error('example did not print its listening line in 20 s')), 20000);
+  });
+  let perfRec: ReturnType<typeof spawn> | undefined;
+  const perfData = join(work, 'perf.data');
+  if (a.tool === 'perf') {
+    perfRec = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-g', '-p', String(server.pid), '-o', perfData, '--', 'sleep', String(a.seconds)], {
+      stdio: 'ignore',
+    });
+  }
+  const [cmd, args] = loadCommand(a.example, port, a.seconds);
+  console.error(`profile: ${a.tool} on ${a.example} (port ${port}) under ${cmd} for ${a.seconds} s`);
+  spawnSync(cmd, args, { stdio: 'ignore' });
+  if (perfRec) await new Promise((r) => perfRec!.once('exit', r));
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+
+  const folded: Folded = new Map();
+  if (a.tool === 'cpu-prof') {
+    // One file per thread: CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile (thread 0 = main).
+    for (const f of readdirSync(work).filter((n) => n.endsWith('.cpuprofile'))) {
+      const tid = Number(f.split('.')[4]);
+      foldCpuProfile(join(work, f), tid === 0 ? 'main thread' : `worker thread ${tid}`, folded);
+    }
+  } else if (a.tool === 'perf') {
+    foldPerfScript(execFileSync('perf', ['script', '-i', perfData], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString(), folded);
+  }
+  if (folded.size === 0) throw new Error('no samples were collected');
+  const svg = flamegraphSvg(folded, `ringloop ${a.example} — ${a.tool}, ${a.seconds} s under ${cmd}`);
+  const file = join(a.out, `profile-${a.example}-${a.tool}.svg`);
+  writeFileSync(file, svg);
+  rmSync(work, { recursive: true, force: true });
+  // The hottest frames of worker threads: where the reactors spend their time.
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const [stack, n] of folded) {
+    total += n;
+    const frames = stack.split(';');
+    const leaf = frames[frames.length - 1]!;
+    self.set(leaf, (self.get(leaf) ?? 0) + n);
+  }
+  const top = [...self].sort((x, y) => y[1] - x[1]).slice(0, 12);
+  console.log(`flamegraph: ${file}`);
+  console.log('hottest frames (self time):');
+  for (const [f, n] of top) console.log(`  ${((n / total) * 100).toFixed(1).padStart(5)}%  ${f}`);
+  void readFileSync;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
