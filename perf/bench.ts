@@ -7,8 +7,9 @@ import { ECHO } from './suites/echo-config.js';
 import { OFFLOAD } from './suites/offload-config.js';
 import type { Suite } from './suites/suite.js';
 import { tcpSuite } from './suites/tcp-suite.js';
+import { HTTP, REDIS } from './suites/proto-configs.js';
 
-const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD)];
+const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), HTTP, REDIS];
 
 function suiteList(): string {
   return SUITES.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n');
@@ -21,7 +22,6 @@ function usageExit(message: string | null): never {
 }
 
 function pickSuite(opts: BenchOptions): Suite {
-  if (opts.suite === undefined) usageExit('no suite given');
   const suite = SUITES.find((s) => s.name === opts.suite);
   if (!suite) usageExit(`unknown suite '${opts.suite}'; available: ${SUITES.map((s) => s.name).join(', ')}`);
   const unknown = (opts.only ?? []).filter((n) => !suite.contenders.includes(n));
@@ -56,22 +56,38 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n\nsuites:\n${suiteList()}\n`);
     return 0;
   }
-  const suite = pickSuite(opts);
+  // No suite: the whole benchmark in one invocation, one results file for all of it.
+  const suites = opts.suite === undefined ? SUITES : [pickSuite(opts)];
   installCleanup();
 
-  const log = (msg: string): void => void process.stderr.write(`[${suite.name}] ${msg}\n`);
-  const outcome = await suite.run({ opts, log });
-
-  const out: string[] = [outcome.text];
-  const item = (text: string): string => `  - ${text.split('\n').join('\n    ')}`;
-  if (outcome.warnings.length > 0) out.push('', 'warnings:', ...outcome.warnings.map(item));
-  if (outcome.failures.length > 0) out.push('', 'FAILURES:', ...outcome.failures.map(item));
-  const file = saveResults(suite.name, outcome.json);
-  out.push('', `results written to ${file}`);
+  const out: string[] = [];
+  const all: Record<string, unknown> = {};
+  let failed = false;
+  for (const suite of suites) {
+    const log = (msg: string): void => void process.stderr.write(`[${suite.name}] ${msg}\n`);
+    const outcome = await suite.run({ opts: { ...opts, only: suites.length > 1 ? null : opts.only }, log });
+    out.push(outcome.text);
+    const item = (text: string): string => `  - ${text.split('\n').join('\n    ')}`;
+    if (outcome.warnings.length > 0) out.push('', 'warnings:', ...outcome.warnings.map(item));
+    if (outcome.failures.length > 0) out.push('', 'FAILURES:', ...outcome.failures.map(item));
+    failed ||= outcome.failures.length > 0;
+    all[suite.name] = outcome.json;
+    if (suites.length === 1) {
+      const file = saveResults(suite.name, outcome.json);
+      out.push('', `results written to ${file}`);
+      process.stdout.write(`${out.join('\n')}\n`);
+      // Last line, single line: consumers can `tail -n1 | jq`.
+      if (opts.json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`);
+      return failed ? 1 : 0;
+    }
+    out.push('');
+  }
+  const json = { suite: 'all', suites: all };
+  const file = saveResults('all', json);
+  out.push(`results written to ${file}`);
   process.stdout.write(`${out.join('\n')}\n`);
-  // Last line, single line: consumers can `tail -n1 | jq`.
-  if (opts.json) process.stdout.write(`${JSON.stringify(outcome.json)}\n`);
-  return outcome.failures.length > 0 ? 1 : 0;
+  if (opts.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+  return failed ? 1 : 0;
 }
 
 main().then(

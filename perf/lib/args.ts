@@ -14,7 +14,7 @@ export interface BenchOptions {
 /** Thrown for bad command lines; the runner turns it into exit code 2. */
 export class UsageError extends Error {}
 
-export const USAGE = `usage: node dist/perf/bench.js <suite> [options]   (or: npm run bench -- <suite> [options])
+export const USAGE = `usage: node dist/perf/bench.js [suite] [options]   (or: npm run bench -- [suite] [options]; no suite: all of them)
 
 options:
   --json            also print the results as one JSON object on the last stdout line

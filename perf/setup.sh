@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what the benchmark suites drive or compare against, from Debian packages:
+# wrk (http), redis-tools (redis-benchmark, redis-cli) and redis-server (the redis peer).
+set -euo pipefail
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v redis-benchmark >/dev/null || need+=(redis-tools)
+command -v redis-server >/dev/null || need+=(redis-server)
+if [ ${#need[@]} -eq 0 ]; then echo "perf/setup.sh: everything is installed"; exit 0; fi
+echo "perf/setup.sh: installing ${need[*]}"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get install -y "${need[@]}" || { $SUDO apt-get update && $SUDO apt-get install -y "${need[@]}"; }
