@@ -18,11 +18,13 @@ async function ask(s, msg) {
   return String(await new Promise((r) => s.once('data', r)));
 }
 
+// Two clients, one on each reactor, matched by their own port (messages may arrive in any order).
 async function twoOnBothLoops(port, messages) {
   const a = await client(port);
   const b = await client(port);
   const opened = await messages.waitForCount((m) => m.ev === 'opened', 2);
-  return opened[0].loop === 0 ? [a, b] : [b, a];
+  const loopOf = (s) => opened.find((m) => m.remotePort === s.localPort).loop;
+  return loopOf(a) === 0 ? [a, b] : [b, a];
 }
 
 t.test('a dead reactor is reported, its connections closed, and the others keep serving', { timeout: 30000 }, async (t) => {
