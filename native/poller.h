@@ -16,6 +16,9 @@ enum PollMask : uint32_t {
 struct PollEvent {
   int fd;
   uint32_t mask;
+  // A socket error the mechanism delivered with the event (kqueue's EV_EOF fflags), else 0. Some
+  // implementations consume it in doing so, and the next read then sees a plain EOF.
+  int err = 0;
 };
 
 struct Poller;

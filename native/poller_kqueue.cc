@@ -24,6 +24,8 @@ struct Poller {
   std::vector<uint8_t> interest;
   // Per-fd mask being merged in pollerWait; all zero between calls.
   std::vector<uint8_t> merged;
+  // Per-fd socket error seen with EV_EOF in pollerWait; all zero between calls.
+  std::vector<int> errs;
   std::vector<struct kevent> events;
 };
 
@@ -41,7 +43,7 @@ Poller* pollerCreate(int* err) {
     *err = -watch;
     return nullptr;
   }
-  return new Poller{kq, watch, {}, {}, std::vector<struct kevent>(256)};
+  return new Poller{kq, watch, {}, {}, {}, std::vector<struct kevent>(256)};
 }
 
 void pollerFree(Poller* p) {
@@ -121,12 +123,21 @@ int pollerWait(Poller* p, PollEvent* out, int max, int timeoutMs) {
     }
     if (p->merged[fd] == 0) out[count++] = PollEvent{fd, 0};
     p->merged[fd] |= static_cast<uint8_t>(m);
+    const struct kevent& e = p->events[i];
+    if (e.filter == EVFILT_READ && (e.flags & EV_EOF) && e.fflags) {
+      if (p->errs.size() < p->merged.size()) p->errs.resize(p->merged.size(), 0);
+      p->errs[fd] = static_cast<int>(e.fflags);
+    }
   }
   for (int i = 0; i < count; i++) {
     int fd = out[i].fd;
     if (fd < 0 || static_cast<size_t>(fd) >= p->merged.size()) continue;
     out[i].mask = p->merged[fd];
     p->merged[fd] = 0;
+    if (static_cast<size_t>(fd) < p->errs.size()) {
+      out[i].err = p->errs[fd];
+      p->errs[fd] = 0;
+    }
   }
   return count;
 }

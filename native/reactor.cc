@@ -97,7 +97,7 @@ void Reactor::gather() {
     int32_t slot = fdSlot_[fd];
     Conn& c = conns_[slot];
     if ((m & kPollWritable) || ((m & kPollError) && !(c.mask & kPollReadable))) flushOut(slot);
-    if (c.open && c.fd == fd && (c.mask & kPollReadable) && (m & (kPollReadable | kPollError))) readConn(slot);
+    if (c.open && c.fd == fd && (c.mask & kPollReadable) && (m & (kPollReadable | kPollError))) readConn(slot, pev_[i].err);
   }
   for (int32_t slot : woken_) {
     Conn& c = conns_[slot];
@@ -247,7 +247,7 @@ void Reactor::closeListeners() {
   listeners_.clear();
 }
 
-void Reactor::readConn(int32_t slot) {
+void Reactor::readConn(int32_t slot, int pollErr) {
   Conn& c = conns_[slot];
   size_t leftover = c.in ? c.in->size() : 0;
   if (leftover >= opts_.readCap) {
@@ -280,6 +280,10 @@ void Reactor::readConn(int32_t slot) {
     return;
   }
   if (r == -EAGAIN || r == -EWOULDBLOCK) return;
+  if (r == 0 && pollErr != 0) {
+    closeConn(slot, pollErr);  // the poller consumed the socket error (kqueue): report it, not EOF
+    return;
+  }
   if (r == 0) {
     // Peer finished sending: flush what we owe, then close (half-close is not kept open).
     setMask(c, c.mask & ~kPollReadable);

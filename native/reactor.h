@@ -107,7 +107,7 @@ class Reactor {
   Conn* live(int32_t slot, uint32_t gen);
   void drainInbox();
   void openConn(int fd, int32_t listener);
-  void readConn(int32_t slot);
+  void readConn(int32_t slot, int pollErr);
   void deliver(int32_t slot, size_t newBytes, size_t off);
   void flushOut(int32_t slot);
   void writeConn(int32_t slot, const iovec* iov, int cnt);

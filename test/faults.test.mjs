@@ -55,7 +55,7 @@ t.test('exceptions in onClosed and tick are reported and serving goes on', { tim
   const a = await client(port);
   a.end();
   await messages.waitFor((m) => m.ev === 'closed');
-  await messages.waitForCount((m) => m.ev === 'tick', 3, 5000, 'ticks');
+  await messages.waitForCount((m) => m.ev === 'tick', 4, 5000, 'ticks');
   await sleep(50);
   t.ok(seen.some((e) => e.event === 'onClosed'), 'onClosed error reported');
   t.ok(seen.some((e) => e.event === 'tick'), 'tick error reported, and ticking went on');
