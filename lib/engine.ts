@@ -15,7 +15,7 @@ import { fromNative } from './errors.js';
 import { Remote, type EngineHandle } from './remote.js';
 import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reactor_host.js';
 import type { EventHandler } from './handler.js';
-import type { ReactorConfig } from './reactor.js';
+import { CONN_TABLE_SLOTS, type ReactorConfig } from './reactor.js';
 import type { ConnRef, Delivery } from './conn.js';
 import * as L from './layout.js';
 import { Balancer } from './balancer.js';
@@ -35,7 +35,8 @@ export interface StopOptions {
  *
  * Events: `message (msg, loop)` from `postToEngine` in handlers; `handlerError (err, event, loop)`
  * when a handler throws (logged to stderr when nobody listens); `reactorError (err, loop, lost)` when
- * a reactor thread dies (`lost`: its connections, closed by its teardown); `reactorRestarted (loop)`
+ * a reactor thread dies (`lost`: its connections, closed by its teardown), then one
+ * `connectionLost (ref, err)` per connection it held (its onClosed on this thread); `reactorRestarted (loop)`
  * with `restartReactors`; `stopped` once stopped.
  */
 export class Engine extends EventEmitter {
@@ -52,6 +53,7 @@ export class Engine extends EventEmitter {
   private readonly wakeFds: number[];
   private readonly hosts: ReactorHost[];
   private readonly makeHost: ((loop: number) => ReactorHost) | undefined;
+  private readonly connTables: Int32Array[];
   private readonly acceptor: NativeAcceptor;
   private readonly acceptOut: Int32Array;
   private readonly remote: Remote;
@@ -83,6 +85,7 @@ export class Engine extends EventEmitter {
     unixPaths: string[];
     pool: Pool | undefined;
     handle: EngineHandle;
+    connTables: SharedArrayBuffer[];
   }) {
     super();
     this.addrs = Object.freeze(parts.addrs);
@@ -92,6 +95,7 @@ export class Engine extends EventEmitter {
     this.wakeFds = parts.wakeFds;
     this.hosts = parts.hosts;
     this.makeHost = parts.makeHost;
+    this.connTables = parts.connTables.map((b) => new Int32Array(b));
     this.acceptor = parts.acceptor;
     this.acceptOut = parts.acceptOut;
     this.unixPaths = parts.unixPaths;
@@ -197,6 +201,13 @@ export class Engine extends EventEmitter {
     // Once its thread is gone (its teardown closes its fds), the engine reclaims what the dead
     // consumer never took, closing handed-over fds, and resets its counters.
     void this.hosts[loop]!.stopped.then(() => {
+      // The onClosed its handler can no longer run: one 'connectionLost' per connection it held.
+      const table = this.connTables[loop]!;
+      for (let slot = 0; slot < CONN_TABLE_SLOTS; slot++) {
+        if (Atomics.load(table, 2 * slot) !== 1) continue;
+        Atomics.store(table, 2 * slot, 0);
+        this.emit('connectionLost', Object.freeze({ loop, slot, generation: table[2 * slot + 1]! }), err);
+      }
       native.inboxDiscard(d.i32);
       Atomics.store(d.i32, L.CONNS, 0);
       Atomics.store(d.i32, L.ACCEPTED, this.published[loop]!);
@@ -470,7 +481,9 @@ export async function serve(
       died: (e, l) => engine?.events().died(e, l),
       offload: pool ? (jobs) => engine?.runJobs(jobs) : null,
     };
+    const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
     const configFor = (i: number): ReactorConfig => ({
+      connTable: connTables[i]!,
       index: i,
       loops: opts.loops,
       handle,
@@ -509,6 +522,7 @@ export async function serve(
       unixPaths,
       pool,
       handle,
+      connTables,
     });
     for (const [m, l] of early) engine.events().message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));

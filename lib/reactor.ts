@@ -29,7 +29,15 @@ export interface ReactorConfig {
   writeHighWater: number;
   /** Socket options for connections the reactor accepts itself (reusePort mode). */
   socket: NativeSockOptions;
+  /**
+   * Open connections as [open, generation] pairs per slot (the first CONN_TABLE_SLOTS slots), so
+   * the engine can name this reactor's connections if the thread dies.
+   */
+  connTable: SharedArrayBuffer;
 }
+
+/** Slots mirrored in ReactorConfig.connTable. */
+export const CONN_TABLE_SLOTS = 1 << 16;
 
 /** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
 export interface ReactorHooks {
@@ -188,6 +196,7 @@ export class Reactor {
   private tickTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
   private readonly acks: AckTable;
+  private readonly connTable: Int32Array;
   private readonly wheel = new TimingWheel<ConnImpl>(WHEEL_TICK_MS, WHEEL_SIZE, (c, now) => this.expire(c, now));
   /** Date.now() as of the current batch: one clock read per round, not per connection. */
   private now = 0;
@@ -200,6 +209,7 @@ export class Reactor {
     this.index = cfg.index;
     this.remote = new Remote(cfg.handle);
     this.acks = new AckTable(cfg.handle.acks);
+    this.connTable = new Int32Array(cfg.connTable);
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
     const ab = new ArrayBuffer(OUT_ARENA_BYTES);
     this.outArena = new Uint8Array(ab);
@@ -360,6 +370,10 @@ export class Reactor {
   private onOpen(slot: number, gen: number, listener: number): void {
     const c = new ConnImpl(this, slot, gen, listener);
     this.conns[slot] = c;
+    if (slot < CONN_TABLE_SLOTS) {
+      this.connTable[2 * slot + 1] = gen;
+      Atomics.store(this.connTable, 2 * slot, 1);
+    }
     if (this.cfg.idleTimeout > 0) this.touch(c);
     if (!this.handler.onOpened) return;
     let res: ReactResult;
@@ -402,6 +416,7 @@ export class Reactor {
     c.open = false;
     c.inView = false;
     c.deadline = 0;
+    if (slot < CONN_TABLE_SLOTS) Atomics.store(this.connTable, 2 * slot, 0);
     const err = c.error ?? (errno !== 0 ? errnoError(errno) : undefined);
     if (!this.handler.onClosed) return;
     try {

@@ -30,6 +30,8 @@ async function twoOnBothLoops(port, messages) {
 t.test('a dead reactor is reported, its connections closed, and the others keep serving', { timeout: 30000 }, async (t) => {
   const { engine, port, messages } = await start(t, F);
   const died = new Promise((r) => engine.once('reactorError', (err, loop, lost) => r({ err, loop, lost })));
+  const lostRefs = [];
+  engine.on('connectionLost', (ref, err) => lostRefs.push({ ref, err }));
   const [on0, on1] = await twoOnBothLoops(port, messages);
   on0.on('error', () => {});
   on0.write('crash');
@@ -37,6 +39,9 @@ t.test('a dead reactor is reported, its connections closed, and the others keep 
   t.equal(d.loop, 0);
   t.match(d.err.message, /reactor crash on purpose/);
   t.equal(d.lost, 1, 'its one connection was lost');
+  t.ok(await poll(() => lostRefs.length === 1), 'and named on the engine thread: one connectionLost');
+  t.equal(lostRefs[0].ref.loop, 0, 'with the ref of the connection on the dead reactor');
+  t.match(lostRefs[0].err.message, /reactor crash on purpose/, 'and the error that killed it');
   await withTimeout(new Promise((r) => (on0.destroyed ? r() : on0.once('close', r))), 5000, 'its client sees the close');
   t.equal(await ask(on1, 'alive'), 'alive', 'the other reactor serves on');
   for (let i = 0; i < 3; i++) {
