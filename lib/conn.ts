@@ -18,6 +18,16 @@ export interface ConnRef {
   readonly generation: number;
 }
 
+/** A connection socket's options (seconds and bytes; 0 = off / system default). */
+export interface SocketOptions {
+  noDelay: boolean;
+  keepAliveIdle: number;
+  keepAliveInterval: number;
+  keepAliveCount: number;
+  recvBuf: number;
+  sendBuf: number;
+}
+
 /** Result of a thread-safe operation on a ConnRef. */
 export const Delivery = {
   /** Queued in the owning reactor's inbox. */
@@ -47,14 +57,7 @@ export interface Conn {
    * What the kernel reports for this connection's socket (seconds and bytes; the kernel doubles
    * SO_RCVBUF/SO_SNDBUF values for its bookkeeping), or null once closed. Diagnostics.
    */
-  socketOptions(): {
-    noDelay: boolean;
-    keepAliveIdle: number;
-    keepAliveInterval: number;
-    keepAliveCount: number;
-    recvBuf: number;
-    sendBuf: number;
-  } | null;
+  socketOptions(): SocketOptions | null;
   /** Bytes received and not yet consumed. */
   readonly inboundBuffered: number;
   /** Bytes written by the handler and not yet handed to the kernel (as of the last flush). */

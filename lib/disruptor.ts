@@ -89,7 +89,7 @@ export class Disruptor {
     for (;;) {
       seq = Atomics.load(i32, L.CLAIM);
       if (((seq - Atomics.load(i32, L.HEAD)) | 0) >= this.slots) {
-        if (staged) native.unstage(ptr % 0x100000000 | 0, Math.floor(ptr / 0x100000000) | 0);
+        if (staged) native.unstage(lo32(ptr), hi32(ptr));
         return false;
       }
       if (Atomics.compareExchange(i32, L.CLAIM, seq, (seq + 1) | 0) === seq) break;
@@ -102,8 +102,8 @@ export class Disruptor {
     i32[base + L.TOKEN] = token;
     if (staged) {
       i32[base + L.C] = 1;
-      i32[base + L.PTR_LO] = ptr % 0x100000000 | 0;
-      i32[base + L.PTR_HI] = Math.floor(ptr / 0x100000000) | 0;
+      i32[base + L.PTR_LO] = lo32(ptr);
+      i32[base + L.PTR_HI] = hi32(ptr);
     } else {
       i32[base + L.C] = c;
       if (len > 0) this.u8.set(payload!, base * 4 + L.PAYLOAD_OFFSET);
@@ -193,4 +193,12 @@ export class Disruptor {
   get state(): number {
     return Atomics.load(this.i32, L.STATE);
   }
+}
+
+/** The two Int32 words a staged payload's address travels in (user-space pointers fit in 53 bits). */
+function lo32(ptr: number): number {
+  return ptr % 0x100000000 | 0;
+}
+function hi32(ptr: number): number {
+  return Math.floor(ptr / 0x100000000) | 0;
 }

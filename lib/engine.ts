@@ -329,9 +329,8 @@ export class Engine extends EventEmitter {
     });
   }
 
-  /** @internal */
-  events(): HostEvents {
-    return {
+  /** @internal The hooks reactors report through, built once (they run per message). */
+  readonly hostEvents: HostEvents = {
       message: (msg, loop) => {
         if (this.early) this.early.push([msg, loop]);
         else this.emit('message', msg, loop);
@@ -343,8 +342,7 @@ export class Engine extends EventEmitter {
       },
       died: (err, loop) => this.reactorDied(err, loop),
       offload: (jobs) => this.runJobs(jobs),
-    };
-  }
+  };
 }
 
 /** Marks inboxes stopped, reclaims what was never consumed, and closes the wake fds. */
@@ -475,10 +473,10 @@ export async function serve(
     }
     const early: [unknown, number][] = [];
     const events: HostEvents = {
-      message: (m, l) => (engine ? engine.events().message(m, l) : early.push([m, l])),
-      shutdown: () => engine?.events().shutdown(),
-      handlerError: (e, ev, l) => engine?.events().handlerError(e, ev, l),
-      died: (e, l) => engine?.events().died(e, l),
+      message: (m, l) => (engine ? engine.hostEvents.message(m, l) : early.push([m, l])),
+      shutdown: () => engine?.hostEvents.shutdown(),
+      handlerError: (e, ev, l) => engine?.hostEvents.handlerError(e, ev, l),
+      died: (e, l) => engine?.hostEvents.died(e, l),
       offload: pool ? (jobs) => engine?.runJobs(jobs) : null,
     };
     const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
@@ -524,7 +522,7 @@ export async function serve(
       handle,
       connTables,
     });
-    for (const [m, l] of early) engine.events().message(m, l);
+    for (const [m, l] of early) engine.hostEvents.message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));
     reuseFds.forEach((fds, j) =>
       fds.forEach((fd, k) => {

@@ -10,7 +10,7 @@
 export { serve, Engine, type StopOptions } from './engine.js';
 export { Action, defineHandler } from './handler.js';
 export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
-export { Delivery, type Conn, type ConnRef } from './conn.js';
+export { Delivery, type Conn, type ConnRef, type SocketOptions } from './conn.js';
 export type { ServeOptions } from './options.js';
 export { LoadBalancing } from './balancer.js';
 export { Remote, connect, type EngineHandle } from './remote.js';

@@ -17,7 +17,6 @@ import { Delivery } from './conn.js';
 import type { Remote } from './remote.js';
 import type { WriteAck } from './acks.js';
 
-const encoder = new TextEncoder();
 
 export class Job {
   constructor(
@@ -62,17 +61,8 @@ export class Job {
   }
 }
 
-export function concat(chunks: readonly (Uint8Array | string)[]): Uint8Array {
-  const parts = chunks.map((c) => (typeof c === 'string' ? encoder.encode(c) : c));
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+function concat(chunks: readonly (Uint8Array | string)[]): Uint8Array {
+  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
 }
 
 export { Delivery };

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { SocketOptions } from './conn.js';
 
 /** Options the native reactor reads once at construction. */
 export interface NativeLoopOptions {
@@ -15,15 +16,8 @@ export interface NativeLoopOptions {
   socket: NativeSockOptions;
 }
 
-/** Socket options for accepted connections (seconds and bytes; 0 = system default). */
-export interface NativeSockOptions {
-  noDelay: boolean;
-  keepAliveIdle: number;
-  keepAliveInterval: number;
-  keepAliveCount: number;
-  recvBuf: number;
-  sendBuf: number;
-}
+/** Socket options for accepted connections, as the native side reads and reports them. */
+export type NativeSockOptions = SocketOptions;
 
 /** One reactor's native loop (native/reactor_binding.cc). Loop-only. */
 export interface NativeLoop {

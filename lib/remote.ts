@@ -20,6 +20,10 @@ export interface EngineHandle {
 
 const encoder = new TextEncoder();
 
+function bytesOf(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? encoder.encode(data) : data;
+}
+
 export class Remote {
   private readonly inboxes: Disruptor[];
   private readonly acks: AckTable;
@@ -46,14 +50,14 @@ export class Remote {
    * dropped by the reactor (the generation no longer matches); it never reaches a newer connection.
    */
   asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {
-    return this.send(ref, L.MSG_WRITE, typeof data === 'string' ? encoder.encode(data) : data);
+    return this.send(ref, L.MSG_WRITE, bytesOf(data));
   }
 
   /** As `asyncWrite`, but waits (polling) while the inbox is full instead of returning 'full'. */
   async asyncWriteWait(ref: ConnRef, data: Uint8Array | string, timeoutMs?: number): Promise<Delivery> {
     const d = this.inbox(ref);
     if (d.state !== L.STATE_RUNNING) return Delivery.Stopped;
-    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    const bytes = bytesOf(data);
     const ok = await d.publishWait(L.MSG_WRITE, ref.slot, ref.generation, 0, bytes, timeoutMs);
     return ok ? Delivery.Queued : d.state !== L.STATE_RUNNING ? Delivery.Stopped : Delivery.Full;
   }
@@ -69,7 +73,7 @@ export class Remote {
     if (d.state !== L.STATE_RUNNING) return { status: 'stopped' };
     const token = this.acks.take();
     if (token === 0) return { status: 'full' };
-    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    const bytes = bytesOf(data);
     if (!d.publish(L.MSG_WRITE, ref.slot, ref.generation, 0, bytes, token)) {
       this.acks.release(token);
       return { status: 'full' };

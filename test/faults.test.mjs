@@ -2,21 +2,9 @@
 import t from 'tap';
 import net from 'node:net';
 import { start, fixture, lib } from './helpers/engine.mjs';
-import { sleep, withTimeout } from './helpers/net.mjs';
+import { sleep, withTimeout, openClient as client, ask } from './helpers/net.mjs';
 
 const F = fixture('faults.mjs');
-
-function client(port) {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.on('error', reject);
-  });
-}
-
-async function ask(s, msg) {
-  s.write(msg);
-  return String(await new Promise((r) => s.once('data', r)));
-}
 
 function errorsOf(engine) {
   const seen = [];

@@ -1,22 +1,10 @@
 // A reactor thread that dies is detected; the engine serves on (and can restart it).
 import t from 'tap';
-import net from 'node:net';
 import { start, fixture, poll } from './helpers/engine.mjs';
-import { withTimeout, sleep } from './helpers/net.mjs';
+import { withTimeout, sleep, openClient as client, ask } from './helpers/net.mjs';
 import { fdCount } from './helpers/resources.mjs';
 
 const F = fixture('crash.mjs');
-
-function client(port) {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
-    s.on('error', reject);
-  });
-}
-async function ask(s, msg) {
-  s.write(msg);
-  return String(await new Promise((r) => s.once('data', r)));
-}
 
 // Two clients, one on each reactor, matched by their own port (messages may arrive in any order).
 async function twoOnBothLoops(port, messages) {

@@ -268,3 +268,17 @@ export async function destroyAll(sockets, ms = 5000) {
     'closing client sockets',
   );
 }
+
+/** Resolves with a socket connected to 127.0.0.1:port (rejects on a connect error). */
+export function openClient(port) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+/** Writes `msg` and resolves with the next chunk received, as a string. */
+export async function ask(s, msg) {
+  s.write(msg);
+  return String(await new Promise((r) => s.once('data', r)));
+}
