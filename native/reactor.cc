@@ -386,6 +386,9 @@ void Reactor::closeGraceful(int32_t slot) {
 void Reactor::closeConn(int32_t slot, int err) {
   Conn& c = conns_[slot];
   if (!c.open) return;
+  // Counted down before the peer can see the close, so an observer who saw it never reads a stale count.
+  openCount_--;
+  inbox_.add(kConns, -1);
   pollerRemove(poller_, c.fd);
   sockClose(c.fd);
   fdSlot_[c.fd] = -1;
@@ -408,8 +411,6 @@ void Reactor::closeConn(int32_t slot, int err) {
   }
   c.gen++;  // a stale ref to this slot can no longer match
   free_.push_back(slot);
-  openCount_--;
-  inbox_.add(kConns, -1);
 }
 
 void Reactor::ackWrite(int32_t slot, uint32_t gen, int32_t token, int32_t len) {
@@ -504,6 +505,7 @@ void Reactor::closeSilently() {
   closeListeners();
   for (Conn& c : conns_) {
     if (!c.open) continue;
+    inbox_.add(kConns, -1);
     sockClose(c.fd);
     delete c.in;
     delete c.out;
@@ -511,7 +513,6 @@ void Reactor::closeSilently() {
     c.in = c.out = nullptr;
     c.acks = nullptr;
     c.open = false;
-    inbox_.add(kConns, -1);
   }
   openCount_ = 0;
 }
