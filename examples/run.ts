@@ -1,6 +1,7 @@
 /**
  * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M]`.
- * An example may ship a `config.js` exporting `options({ mode })` with extra serve() options.
+ * An example may ship a `config.js` exporting `options({ mode })` with extra serve() options and
+ * `defaultAddrs`, the addresses it listens on without `--addr` (otherwise tcp://127.0.0.1:9000).
  * Prints exactly one line, `listening <url> [<url>...]` (every bound address, port 0 resolved), on stdout once it accepts, and
  * stops gracefully on SIGINT/SIGTERM.
  */
@@ -45,12 +46,17 @@ async function main(): Promise<void> {
   }
   const handler = path.join(here, name, 'handler.js');
   if (!fs.existsSync(handler)) usage(`no example named "${name}"`);
-  if (addrs.length === 0) addrs.push('tcp://127.0.0.1:9000');
   const config = path.join(here, name, 'config.js');
+  let defaults = ['tcp://127.0.0.1:9000'];
   if (fs.existsSync(config)) {
-    const mod = (await import(pathToFileURL(config).href)) as { options(a: { mode?: string }): ServeOptions };
+    const mod = (await import(pathToFileURL(config).href)) as {
+      options(a: { mode?: string }): ServeOptions;
+      defaultAddrs?: string[];
+    };
     opts = { ...mod.options({ mode }), ...opts };
+    if (mod.defaultAddrs) defaults = mod.defaultAddrs;
   }
+  if (addrs.length === 0) addrs.push(...defaults);
   if (opts.numEventLoop === undefined && !opts.multicore) opts.multicore = true;
   const engine = await serve(handler, addrs, opts);
   console.log(`listening ${engine.addrs.join(' ')}`);
