@@ -7,10 +7,12 @@
         "native/acceptor.cc",
         "native/inbox.cc",
         "native/reactor.cc",
+        "native/reactor_dgram.cc",
         "native/reactor_binding.cc",
         "native/ringbuf.cc",
         "native/ringbuf_binding.cc",
-        "native/socket.cc"
+        "native/socket.cc",
+        "native/socket_dgram.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

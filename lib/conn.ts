@@ -16,6 +16,12 @@ export interface ConnRef {
   readonly loop: number;
   readonly slot: number;
   readonly generation: number;
+  /**
+   * UDP only: the peer ("host:port", "[v6]:port") writes through this ref go to, as datagrams from
+   * the socket named by loop/slot/generation. A datagram's `c.ref` carries its sender; spread it
+   * with another `peer` to write to anyone.
+   */
+  readonly peer?: string;
 }
 
 /** A connection socket's options (seconds and bytes; 0 = off / system default). */
@@ -52,6 +58,12 @@ export interface Conn {
   readonly listener: number;
   /** Whether the connection is still open (false after `onClosed` or once a close is requested). */
   readonly open: boolean;
+  /**
+   * True for a UDP socket's datagram: `react` runs once per datagram, `remoteAddr` is its sender,
+   * each `write` (or returned output) is one datagram back to that sender, unbuffered; `close` is a
+   * no-op, deadlines and `wake` throw, and `context` is shared by every peer of the socket.
+   */
+  readonly isDatagram: boolean;
 
   /**
    * What the kernel reports for this connection's socket (seconds and bytes; the kernel doubles
@@ -75,6 +87,12 @@ export interface Conn {
   /** Discards everything buffered (the seed's ResetBuffer). */
   resetBuffer(): void;
 
+  /**
+   * UDP only: one datagram from this socket to `addr` (numeric "host:port" or "[v6]:port"), sent
+   * when the batch returns; usable at any time while the socket is open. Throws on a stream
+   * connection, a malformed address or a datagram larger than `maxDatagramSize`.
+   */
+  sendTo(addr: string, data: Uint8Array | string): number;
   /** Queues bytes for this connection; they are sent when the current event returns. Returns the byte count. */
   write(data: Uint8Array | string): number;
   /** Queues several chunks in order (sent with one writev where possible). */

@@ -23,6 +23,16 @@ import { prepareUnixPath } from './unix_path.js';
 import { AckTable, type WriteAck } from './acks.js';
 import { Pool, type JobRequest, type PoolOptions } from './pool.js';
 
+/** See `Engine.stats()`. */
+export interface EngineStats {
+  connections: number;
+  refused: number;
+  datagramsReceived: number;
+  datagramsSent: number;
+  datagramsDropped: number;
+  datagramsTruncated: number;
+}
+
 /** Options of `engine.stop()`. */
 export interface StopOptions {
   /** Ms to wait for pending output to flush before closing what is left (default: serve's stopTimeout). */
@@ -242,9 +252,21 @@ export class Engine extends EventEmitter {
     return n;
   }
 
-  /** Counters: open connections, and connections refused because of `maxConnections`. */
-  stats(): { connections: number; refused: number } {
-    return { connections: this.countConnections(), refused: this.refused };
+  /**
+   * Counters: open connections, connections refused because of `maxConnections`, and datagrams
+   * (UDP): received, sent, dropped on send (the socket buffer was full, the peer unreachable, or a
+   * ref named a closed socket) and dropped on receive because they exceeded `maxDatagramSize`.
+   */
+  stats(): EngineStats {
+    const sum = (word: number): number => this.inboxes.reduce((n, d) => n + Atomics.load(d.i32, word), 0);
+    return {
+      connections: this.countConnections(),
+      refused: this.refused,
+      datagramsReceived: sum(L.DGRAM_IN),
+      datagramsSent: sum(L.DGRAM_OUT),
+      datagramsDropped: sum(L.DGRAM_DROPPED),
+      datagramsTruncated: sum(L.DGRAM_TRUNCATED),
+    };
   }
 
   /** Open connections over all reactors. Thread-safe counters, read without a round trip. */
@@ -423,8 +445,11 @@ export async function serve(
   // reusePort mode: per address, one listen fd per reactor, until handed over.
   const reuseFds: number[][] = [];
   const reuseListeners: number[] = [];
+  // UDP: per address, one socket per reactor (SO_REUSEPORT when several), until handed over.
+  const dgramFds: number[][] = [];
+  const dgramListeners: number[] = [];
   const cleanup = async (): Promise<void> => {
-    for (const fds of reuseFds) for (const fd of fds) native.closeFd(fd);
+    for (const fds of [...reuseFds, ...dgramFds]) for (const fd of fds) native.closeFd(fd);
     acceptor.close();
     await pool?.destroy().catch(() => undefined);
     await Promise.all(hosts.map((h) => h.terminate().catch(() => undefined)));
@@ -438,7 +463,21 @@ export async function serve(
     parsed.forEach((a, i) => {
       let r: { fd: number; port: number };
       try {
-        if (opts.reusePort && a.family !== 0) {
+        if (a.dgram) {
+          // Reactors own UDP sockets. With several, each gets its own socket on the port and the
+          // kernel spreads the peers over them (by a hash of the sender's address and port).
+          // Never SO_REUSEADDR: on UDP that would let another socket take our datagrams.
+          const fds: number[] = [];
+          dgramFds.push(fds);
+          const share = opts.loops > 1 || opts.reusePort;
+          const { recvBuf, sendBuf } = opts.socket;
+          r = native.listen(a.family, a.host, a.port, 0, share, false, true, recvBuf, sendBuf);
+          fds.push(r.fd);
+          for (let k = 1; k < opts.loops; k++) {
+            fds.push(native.listen(a.family, a.host, r.port, 0, true, false, true, recvBuf, sendBuf).fd);
+          }
+          dgramListeners.push(i);
+        } else if (opts.reusePort && a.family !== 0) {
           // One SO_REUSEPORT socket per reactor, the first resolving port 0; the kernel spreads
           // connections over them and each reactor accepts its own (no hand-off).
           const fds: number[] = [];
@@ -464,6 +503,7 @@ export async function serve(
       const fd = native.createWakeFd();
       wakeFds.push(fd);
       Atomics.store(d.i32, L.WAKE_FD, fd);
+      Atomics.store(d.i32, L.DGRAM_MAX, opts.maxDatagramSize);
     }
     const handle: EngineHandle = Object.freeze({ inboxes: Object.freeze(inboxes.map((d) => d.sab)), acks: AckTable.create() });
     if (options.pool) {
@@ -491,6 +531,7 @@ export async function serve(
       idleTimeout: opts.idleTimeout,
       writeHighWater: opts.writeBufferHighWater,
       socket: opts.socket,
+      maxDatagramSize: opts.maxDatagramSize,
     });
     const makeWorkerHost = (i: number): ReactorHost =>
       new WorkerHost({ config: configFor(i), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);
@@ -530,7 +571,13 @@ export async function serve(
         inboxes[k]!.publish(L.MSG_LISTEN, fd, reuseListeners[j]!, 0);
       }),
     );
+    dgramFds.forEach((fds, j) =>
+      fds.forEach((fd, k) => {
+        inboxes[k]!.publish(L.MSG_LISTEN, fd, dgramListeners[j]!, 1);
+      }),
+    );
     reuseFds.length = 0; // the reactors own them now
+    dgramFds.length = 0;
     acceptor.resume();
     engine.started();
     return engine;

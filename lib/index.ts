@@ -7,7 +7,7 @@
  * const engine = await serve(new URL('./echo.js', import.meta.url), 'tcp://127.0.0.1:9000', { multicore: true });
  * ```
  */
-export { serve, Engine, type StopOptions } from './engine.js';
+export { serve, Engine, type StopOptions, type EngineStats } from './engine.js';
 export { Action, defineHandler } from './handler.js';
 export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
 export { Delivery, type Conn, type ConnRef, type SocketOptions } from './conn.js';

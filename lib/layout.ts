@@ -17,6 +17,13 @@ export const STATE = 22;
 export const WAKERS = 23;
 /** ACCEPT messages the reactor has consumed (opened or refused). */
 export const ACCEPTED = 24;
+/** Datagram counters (added once per round): received, sent, dropped on send, dropped on receive (too large). */
+export const DGRAM_IN = 25;
+export const DGRAM_OUT = 26;
+export const DGRAM_DROPPED = 27;
+export const DGRAM_TRUNCATED = 28;
+/** The engine's maxDatagramSize, for producers on other threads. */
+export const DGRAM_MAX = 29;
 export const HEADER_INTS = 32;
 
 /** Slot words (Int32 offsets from the slot start) and where inline payload bytes begin. */
@@ -39,8 +46,12 @@ export const MSG_WAKE = 3;
 export const MSG_CLOSE = 4;
 export const MSG_STOP = 5;
 export const MSG_TEST = 6;
-/** A listen socket the reactor accepts on itself (reusePort mode): a = fd, b = listener index. */
+/** A listen socket the reactor accepts on itself (reusePort mode), c = 0, or a UDP socket it serves, c = 1: a = fd, b = listener index. */
 export const MSG_LISTEN = 7;
+/** One datagram: a = slot, b = generation of the UDP socket; payload = peer record + bytes. */
+export const MSG_SENDTO = 8;
+/** Bytes of the peer record (family, port, address) that precedes a datagram (native/socket_dgram.h). */
+export const PEER_BYTES = 32;
 
 /** Reactor states (STATE word). */
 export const STATE_RUNNING = 0;
@@ -54,12 +65,17 @@ export const EV_DATA = 2; // slot, arena offset, length
 export const EV_CLOSED = 3; // slot, errno, generation
 export const EV_STOPPED = 4;
 export const EV_ACK = 5; // token, bytes handed to the kernel or -errno
+export const EV_DGRAM_OPEN = 6; // slot, generation, listener: a UDP socket
+export const EV_DATAGRAM = 7; // slot, arena offset, length; peer record PEER_BYTES before
 
 /** Out-records, JS -> native: [op, slot, generation, offset, length, source|errno]. */
 export const OUT_RECORD_INTS = 6;
 export const OUT_WRITE = 1;
 export const OUT_KEEP = 2;
 export const OUT_CLOSE = 3;
+/** One datagram, bytes in the out arena / the read arena; last field: peer record's out-arena offset, or -(read-arena offset + 1). */
+export const OUT_SENDTO = 4;
+export const OUT_SENDTO_READ = 5;
 /** Source of an OUT_WRITE: the read arena (zero-copy echo) or the out arena. */
 export const SRC_READ_ARENA = 0;
 export const SRC_OUT_ARENA = 1;

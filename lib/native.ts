@@ -13,6 +13,7 @@ export interface NativeLoopOptions {
   writeBufferCap: number;
   writeHighWater: number;
   arenaBytes: number;
+  maxDatagramSize: number;
   socket: NativeSockOptions;
 }
 
@@ -88,7 +89,14 @@ export interface Addon {
     backlog: number,
     reusePort: boolean,
     reuseAddr: boolean,
+    dgram?: boolean,
+    recvBuf?: number,
+    sendBuf?: number,
   ): { fd: number; port: number };
+  /** "host:port" of the 32-byte peer record at `offset` ("" if it is not one). */
+  peerFormat(u8: Uint8Array, offset: number): string;
+  /** Writes the peer record of a numeric "host:port" / "[v6]:port"; false if `addr` is not one. */
+  peerParse(addr: string, u8: Uint8Array, offset: number): boolean;
   stage(data: Uint8Array): number;
   unstage(lo: number, hi: number): void;
   inboxDiscard(inbox: Int32Array): number;

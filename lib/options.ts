@@ -74,6 +74,13 @@ export interface ServeOptions {
   restartReactors?: boolean;
   /** How new connections are spread over the reactors (default 'round-robin'); see LoadBalancing. */
   loadBalancing?: LoadBalancing;
+  /**
+   * UDP: the largest datagram received or sent, in bytes (default 65507, the most IPv4 carries;
+   * 512-65527). A larger datagram received is dropped whole and counted
+   * (`engine.stats().datagramsTruncated`), never delivered cut; writing a larger one throws a
+   * RangeError. A smaller value lets each receive batch hold more datagrams.
+   */
+  maxDatagramSize?: number;
 }
 
 export interface ResolvedOptions {
@@ -94,6 +101,7 @@ export interface ResolvedOptions {
   idleTimeout: number;
   maxConnections: number;
   restartReactors: boolean;
+  maxDatagramSize: number;
 }
 
 const MiB = 1024 * 1024;
@@ -161,5 +169,6 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
     idleTimeout: int('idleTimeout', o.idleTimeout ?? 0, 0, 2 ** 31 - 1),
     maxConnections: int('maxConnections', o.maxConnections ?? 0, 0, 2 ** 31 - 1),
     restartReactors: Boolean(o.restartReactors),
+    maxDatagramSize: int('maxDatagramSize', o.maxDatagramSize ?? 65507, 512, 65527),
   };
 }

@@ -12,6 +12,7 @@ import { errnoError } from './errors.js';
 import { native, type NativeLoop, type NativeSockOptions } from './native.js';
 import type { JobRequest } from './pool.js';
 import { AckTable } from './acks.js';
+import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import { TimingWheel } from './wheel.js';
 import * as L from './layout.js';
 import os from 'node:os';
@@ -29,6 +30,8 @@ export interface ReactorConfig {
   writeHighWater: number;
   /** Socket options for connections the reactor accepts itself (reusePort mode). */
   socket: NativeSockOptions;
+  /** Largest UDP datagram received or sent. */
+  maxDatagramSize: number;
   /**
    * Open connections as [open, generation] pairs per slot (the first CONN_TABLE_SLOTS slots), so
    * the engine can name this reactor's connections if the thread dies.
@@ -60,6 +63,7 @@ const WHEEL_TICK_MS = 50;
 const WHEEL_SIZE = 256;
 
 class ConnImpl implements Conn {
+  readonly isDatagram = false;
   context: unknown = undefined;
   /** Read window in the arena during an event: [start, end). */
   start = 0;
@@ -142,6 +146,9 @@ class ConnImpl implements Conn {
     for (const c of chunks) n += this.write(c);
     return n;
   }
+  sendTo(): number {
+    throw new TypeError('ringloop: sendTo is for datagram (UDP) sockets; a stream connection writes with write()');
+  }
   flush(): void {
     this.r.flush();
   }
@@ -174,7 +181,7 @@ class ConnImpl implements Conn {
   }
 }
 
-export class Reactor {
+export class Reactor implements DatagramHost {
   readonly index: number;
   readonly remote: Remote;
   arena: Uint8Array = new Uint8Array(0);
@@ -187,6 +194,8 @@ export class Reactor {
   private readonly outBuf: Buffer;
   private outPos = 0;
   private readonly conns: (ConnImpl | undefined)[] = [];
+  /** UDP sockets this reactor serves, by slot. */
+  private readonly sockets: (DgramConn | undefined)[] = [];
   private readonly touched: ConnImpl[] = [];
   private readonly dirty: ConnImpl[] = [];
   private inBatch = false;
@@ -225,6 +234,7 @@ export class Reactor {
         writeHighWater: cfg.writeHighWater,
         arenaBytes: ARENA_BYTES,
         socket: cfg.socket,
+        maxDatagramSize: cfg.maxDatagramSize,
       },
       this.onBatch,
     );
@@ -286,6 +296,12 @@ export class Reactor {
         case L.EV_DATA:
           this.onData(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
+        case L.EV_DATAGRAM:
+          this.onDatagram(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          break;
+        case L.EV_DGRAM_OPEN:
+          this.sockets[ev[o + 1]!] = new DgramConn(this, ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          break;
         case L.EV_OPEN:
           this.onOpen(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
@@ -311,7 +327,7 @@ export class Reactor {
     return records;
   };
 
-  offload(c: ConnImpl, payload: unknown, name: string, timeout: number): void {
+  offload(c: Conn, payload: unknown, name: string, timeout: number): void {
     if (!this.hooks.offload) throw new Error('ringloop: offload needs the pool option on serve()');
     if (typeof name !== 'string' || name === '') throw new TypeError('offload: name must be a non-empty string');
     payload = this.detachFromArena(payload);
@@ -409,7 +425,117 @@ export class Reactor {
     if (res !== undefined) this.apply(c, res);
   }
 
+  private onDatagram(slot: number, off: number, len: number): void {
+    const d = this.sockets[slot];
+    const react = this.handler.react;
+    if (!d || !react) return;
+    d.deliver(off, len);
+    let res: ReactResult;
+    try {
+      res = react.call(this.handler, d);
+    } catch (e) {
+      // Nothing to close for one datagram: report it and go on with the next.
+      this.hooks.handlerError(asError(e), 'react');
+      res = undefined;
+    }
+    try {
+      if (res !== undefined && res !== null && typeof res !== 'number') {
+        const out = typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res) ? (res as Output) : (res as { out?: Output }).out;
+        if (out !== undefined) this.sendDatagram(d, out, -(d.peerOff + 1));
+      }
+      const a = typeof res === 'number' ? res : res && typeof res === 'object' && !(res instanceof Uint8Array) && !Array.isArray(res) ? (res as { action?: Action }).action : undefined;
+      if (a === Action.Shutdown) this.hooks.shutdown();
+    } catch (e) {
+      this.hooks.handlerError(asError(e), 'react');
+    }
+    d.inView = false; // what react left unread is dropped with the datagram
+  }
+
+  /** One datagram from socket `d`; `peer` names its peer record (see L.OUT_SENDTO). Returns the byte count. */
+  sendDatagram(d: DgramConn, data: Output, peer: number): number {
+    if (!d.open) throw new Error('ringloop: the datagram socket is closed');
+    let len: number;
+    if (typeof data === 'string') len = Buffer.byteLength(data);
+    else if (data instanceof Uint8Array) len = data.byteLength;
+    else len = data.reduce((n: number, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength), 0);
+    const max = this.cfg.maxDatagramSize;
+    if (len > max) throw new RangeError(`ringloop: a datagram of ${len} bytes exceeds maxDatagramSize (${max})`);
+    if (data instanceof Uint8Array && this.inBatch && data.buffer === this.arenaBuf) {
+      // Still in the read arena (e.g. echo): sent from there, no copy.
+      if (this.nOut >= OUT_CAP) this.flush();
+      this.pushSend(L.OUT_SENDTO_READ, d, data.byteOffset, len, peer);
+      return len;
+    }
+    // A peer record in the out arena (sendTo) was placed after making room (sendDatagramTo), so
+    // only a reply, whose record is in the read arena, may need a flush here.
+    if (this.nOut >= OUT_CAP || len > this.outArena.byteLength - this.outPos) this.flush();
+    const off = this.outPos;
+    if (typeof data === 'string') this.outBuf.write(data, off);
+    else if (data instanceof Uint8Array) this.outArena.set(data, off);
+    else {
+      let p = off;
+      for (const c of data) {
+        if (typeof c === 'string') p += this.outBuf.write(c, p);
+        else {
+          this.outArena.set(c, p);
+          p += c.byteLength;
+        }
+      }
+    }
+    this.outPos += len;
+    this.pushSend(L.OUT_SENDTO, d, off, len, peer);
+    return len;
+  }
+
+  sendDatagramTo(d: DgramConn, addr: string, data: Output): number {
+    if (typeof addr !== 'string') throw new TypeError('sendTo: addr must be a string "host:port"');
+    // Room for the peer record and the largest datagram, so a flush cannot move the record.
+    if (this.nOut >= OUT_CAP || L.PEER_BYTES + this.cfg.maxDatagramSize > this.outArena.byteLength - this.outPos) this.flush();
+    const at = this.outPos;
+    if (!native.peerParse(addr, this.outArena, at)) {
+      throw new TypeError(`sendTo: "${addr}" is not a numeric address "host:port" or "[ipv6]:port"`);
+    }
+    this.outPos += L.PEER_BYTES;
+    try {
+      return this.sendDatagram(d, data, at);
+    } catch (e) {
+      this.outPos = at;
+      throw e;
+    }
+  }
+
+  private pushSend(op: number, d: DgramConn, off: number, len: number, peer: number): void {
+    const p = this.nOut++ * L.OUT_RECORD_INTS;
+    const o = this.out;
+    o[p] = op;
+    o[p + 1] = d.slot;
+    o[p + 2] = d.gen;
+    o[p + 3] = off;
+    o[p + 4] = len;
+    o[p + 5] = peer;
+    if (!this.inBatch) this.queueFlush();
+  }
+
+  socketAddress(slot: number, peer: boolean): string {
+    return this.loop.address(slot, peer);
+  }
+
+  slotOptions(slot: number): NativeSockOptions | null {
+    return this.loop.socketOptions(slot);
+  }
+
+  asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {
+    return this.remote.asyncWrite(ref, data);
+  }
+
   private onClosed(slot: number, errno: number): void {
+    const sock = this.sockets[slot];
+    if (sock) {
+      // A UDP socket closes only at stop: no onClosed, it was never a connection.
+      sock.open = false;
+      this.sockets[slot] = undefined;
+      return;
+    }
     const c = this.conns[slot];
     if (!c) return;
     this.conns[slot] = undefined;

@@ -10,6 +10,7 @@ import type { ConnRef } from './conn.js';
 import { Delivery } from './conn.js';
 import * as L from './layout.js';
 import { AckTable, type WriteAck } from './acks.js';
+import { native } from './native.js';
 
 /** A structured-cloneable description of an engine's inboxes (send it to any thread). */
 export interface EngineHandle {
@@ -48,17 +49,34 @@ export class Remote {
   /**
    * Queues bytes for the connection (copied now). A ref whose connection has closed meanwhile is
    * dropped by the reactor (the generation no longer matches); it never reaches a newer connection.
+   * A ref with a `peer` (UDP) sends the bytes as one datagram to that peer; it throws a TypeError
+   * for a malformed peer and a RangeError past the engine's `maxDatagramSize`.
    */
   asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {
-    return this.send(ref, L.MSG_WRITE, bytesOf(data));
+    const [type, payload] = this.message(ref, data);
+    return this.send(ref, type, payload);
+  }
+
+  /** The inbox message for a write: bytes as they are, or a peer record + bytes for a datagram. */
+  private message(ref: ConnRef, data: Uint8Array | string): [number, Uint8Array] {
+    const bytes = bytesOf(data);
+    if (ref.peer === undefined) return [L.MSG_WRITE, bytes];
+    const max = Atomics.load(this.inbox(ref).i32, L.DGRAM_MAX);
+    if (bytes.byteLength > max) throw new RangeError(`ringloop: a datagram of ${bytes.byteLength} bytes exceeds maxDatagramSize (${max})`);
+    const msg = new Uint8Array(L.PEER_BYTES + bytes.byteLength);
+    if (!native.peerParse(ref.peer, msg, 0)) {
+      throw new TypeError(`ringloop: ref.peer "${ref.peer}" is not a numeric address "host:port" or "[ipv6]:port"`);
+    }
+    msg.set(bytes, L.PEER_BYTES);
+    return [L.MSG_SENDTO, msg];
   }
 
   /** As `asyncWrite`, but waits (polling) while the inbox is full instead of returning 'full'. */
   async asyncWriteWait(ref: ConnRef, data: Uint8Array | string, timeoutMs?: number): Promise<Delivery> {
     const d = this.inbox(ref);
     if (d.state !== L.STATE_RUNNING) return Delivery.Stopped;
-    const bytes = bytesOf(data);
-    const ok = await d.publishWait(L.MSG_WRITE, ref.slot, ref.generation, 0, bytes, timeoutMs);
+    const [type, payload] = this.message(ref, data);
+    const ok = await d.publishWait(type, ref.slot, ref.generation, 0, payload, timeoutMs);
     return ok ? Delivery.Queued : d.state !== L.STATE_RUNNING ? Delivery.Stopped : Delivery.Full;
   }
 
@@ -71,10 +89,10 @@ export class Remote {
   async asyncWriteAck(ref: ConnRef, data: Uint8Array | string): Promise<WriteAck> {
     const d = this.inbox(ref);
     if (d.state !== L.STATE_RUNNING) return { status: 'stopped' };
+    const [type, payload] = this.message(ref, data);
     const token = this.acks.take();
     if (token === 0) return { status: 'full' };
-    const bytes = bytesOf(data);
-    if (!d.publish(L.MSG_WRITE, ref.slot, ref.generation, 0, bytes, token)) {
+    if (!d.publish(type, ref.slot, ref.generation, 0, payload, token)) {
       this.acks.release(token);
       return { status: 'full' };
     }

@@ -9,6 +9,7 @@
 #include "reactor.h"
 #include "ringbuf.h"
 #include "socket.h"
+#include "socket_dgram.h"
 #include "wakeup.h"
 
 namespace rl {
@@ -45,19 +46,47 @@ Napi::Value Wake(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r);
 }
 
-// listen(family, host, port, backlog, reusePort) -> {fd, port}: a listen socket the caller hands to
-// a reactor (reusePort mode), where the acceptor does not watch it.
+// listen(family, host, port, backlog, reusePort, reuseAddr, dgram, recvBuf, sendBuf) -> {fd, port}:
+// a listen socket the caller hands to a reactor (reusePort mode), where the acceptor does not
+// watch it, or a bound UDP socket (dgram), which a reactor always owns.
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   ListenSpec spec{info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value(),
                   info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
-                  info[4].ToBoolean(), info[5].IsUndefined() || info[5].ToBoolean()};
+                  info[4].ToBoolean(), info[5].IsUndefined() || info[5].ToBoolean(), info[6].ToBoolean()};
   int port = 0;
   int fd = sockListen(spec, &port);
   if (fd < 0) return ThrowErrno(info.Env(), -fd, "listen");
+  if (spec.dgram) {
+    SockOptions o;
+    o.recvBuf = info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 0;
+    o.sendBuf = info[8].IsNumber() ? info[8].As<Napi::Number>().Int32Value() : 0;
+    int r = sockConfigure(fd, o);
+    if (r < 0) {
+      sockClose(fd);
+      return ThrowErrno(info.Env(), -r, "setsockopt");
+    }
+  }
   Napi::Object r = Napi::Object::New(info.Env());
   r.Set("fd", fd);
   r.Set("port", port);
   return r;
+}
+
+// peerFormat(u8, offset) -> "host:port" for the 32-byte peer record at that offset ("" if invalid).
+Napi::Value PeerFormat(const Napi::CallbackInfo& info) {
+  auto u8 = info[0].As<Napi::Uint8Array>();
+  size_t off = info[1].As<Napi::Number>().Uint32Value();
+  if (off > u8.ByteLength() || u8.ByteLength() - off < kPeerBytes) return Napi::String::New(info.Env(), "");
+  return Napi::String::New(info.Env(), peerFormat(u8.Data() + off));
+}
+
+// peerParse(str, u8, offset) -> whether str was a numeric "host:port" / "[v6]:port"; writes the record.
+Napi::Value PeerParse(const Napi::CallbackInfo& info) {
+  auto u8 = info[1].As<Napi::Uint8Array>();
+  size_t off = info[2].As<Napi::Number>().Uint32Value();
+  if (!info[0].IsString() || off > u8.ByteLength() || u8.ByteLength() - off < kPeerBytes)
+    return Napi::Boolean::New(info.Env(), false);
+  return Napi::Boolean::New(info.Env(), peerParse(info[0].As<Napi::String>().Utf8Value(), u8.Data() + off));
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
@@ -129,6 +158,9 @@ Napi::Object Constants(Napi::Env env) {
   const std::pair<const char*, int> all[] = {
       {"CLAIM", kClaim}, {"HEAD", kHead}, {"PARKED", kParked}, {"WAKE_FD", kWakeFd}, {"SLOTS", kSlots},
       {"SLOT_BYTES", kSlotBytes}, {"CONNS", kConns}, {"STATE", kState}, {"WAKERS", kWakers}, {"ACCEPTED", kAccepted}, {"HEADER_INTS", kHeaderInts},
+      {"DGRAM_IN", kDgramIn}, {"DGRAM_OUT", kDgramOut}, {"DGRAM_DROPPED", kDgramDropped}, {"DGRAM_TRUNCATED", kDgramTruncated},
+      {"DGRAM_MAX", kDgramMax}, {"MSG_SENDTO", kMsgSendTo}, {"PEER_BYTES", static_cast<int>(kPeerBytes)},
+      {"EV_DGRAM_OPEN", ev::kDgramOpen}, {"EV_DATAGRAM", ev::kDatagram}, {"OUT_SENDTO", out::kSendTo}, {"OUT_SENDTO_READ", out::kSendToRead},
       {"SEQ", kSeq}, {"TYPE", kType}, {"A", kA}, {"B", kB}, {"C", kC}, {"LEN", kLen}, {"PTR_LO", kPtrLo},
       {"PTR_HI", kPtrHi}, {"TOKEN", kToken}, {"PAYLOAD_OFFSET", kPayloadOffset}, {"MSG_ACCEPT", kMsgAccept},
       {"MSG_WRITE", kMsgWrite}, {"MSG_WAKE", kMsgWake}, {"MSG_CLOSE", kMsgClose}, {"MSG_STOP", kMsgStop},
@@ -151,6 +183,8 @@ class Addon : public Napi::Addon<Addon> {
                           InstanceMethod<&Addon::Call<CreateWakeFd>>("createWakeFd"),
                           InstanceMethod<&Addon::Call<Wake>>("wake"),
                           InstanceMethod<&Addon::Call<CloseFd>>("closeFd"),
+                          InstanceMethod<&Addon::Call<PeerFormat>>("peerFormat"),
+                          InstanceMethod<&Addon::Call<PeerParse>>("peerParse"),
                           InstanceMethod<&Addon::Call<Listen>>("listen"),
                           InstanceMethod<&Addon::Call<Stage>>("stage"),
                           InstanceMethod<&Addon::Call<Unstage>>("unstage"),

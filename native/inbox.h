@@ -24,6 +24,13 @@ constexpr int kConns = 21;
 constexpr int kState = 22;
 constexpr int kAccepted = 24;  // ACCEPT messages consumed (so the acceptor knows what is in flight)
 constexpr int kWakers = 23;  // producers inside a wake-up (JS only; here for the layout test)
+// Datagram counters, added once per round: received, sent, dropped on send (full socket buffer,
+// unreachable peer, too large), dropped on receive (larger than maxDatagramSize), and that size.
+constexpr int kDgramIn = 25;
+constexpr int kDgramOut = 26;
+constexpr int kDgramDropped = 27;
+constexpr int kDgramTruncated = 28;
+constexpr int kDgramMax = 29;
 constexpr int kHeaderInts = 32;
 // Slot words.
 constexpr int kSeq = 0;
@@ -43,7 +50,8 @@ constexpr int kMsgWake = 3;    // a = slot, b = generation
 constexpr int kMsgClose = 4;   // a = slot, b = generation
 constexpr int kMsgStop = 5;
 constexpr int kMsgTest = 6;    // a, b, c: opaque (disruptor tests)
-constexpr int kMsgListen = 7;  // a = listen fd (SO_REUSEPORT), b = listener index: the reactor accepts itself
+constexpr int kMsgListen = 7;  // a = listen fd (SO_REUSEPORT), b = listener index, c = 1 for a UDP socket
+constexpr int kMsgSendTo = 8;  // a = slot, b = generation, c = staged; payload = peer record + datagram
 // Reactor states.
 constexpr int kStateRunning = 0;
 constexpr int kStateStopping = 1;

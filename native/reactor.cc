@@ -96,6 +96,10 @@ void Reactor::gather() {
     }
     int32_t slot = fdSlot_[fd];
     Conn& c = conns_[slot];
+    if (c.dgram) {
+      readDgrams(slot, pev_[i].err);
+      continue;
+    }
     if ((m & kPollWritable) || ((m & kPollError) && !(c.mask & kPollReadable))) flushOut(slot);
     if (c.open && c.fd == fd && (c.mask & kPollReadable) && (m & (kPollReadable | kPollError))) readConn(slot, pev_[i].err);
   }
@@ -123,6 +127,7 @@ void Reactor::gather() {
   }
   woken_.erase(std::remove_if(woken_.begin(), woken_.end(), [this](int32_t s) { return !conns_[s].woken; }),
                woken_.end());
+  flushCounters();
   maybeStopped();
 }
 
@@ -134,7 +139,11 @@ void Reactor::drainInbox() {
         openConn(m.a, m.b);
         break;
       case kMsgWrite:
-        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->closing) {
+        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && c->dgram) {
+          // A datagram needs a peer (MSG_SENDTO); a stream write would fail on the socket.
+          dgramDropped_++;
+          if (m.token) push(ev::kAck, m.token, -EDESTADDRREQ, 0);
+        } else if (c && !c->closing) {
           if (m.len > 0) {
             iovec v{const_cast<uint8_t*>(m.data), static_cast<size_t>(m.len)};
             writeConn(m.a, &v, 1);
@@ -146,16 +155,21 @@ void Reactor::drainInbox() {
         }
         break;
       case kMsgWake:
-        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->woken) {
+        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->woken && !c->dgram) {
           c->woken = true;
           woken_.push_back(m.a);
         }
         break;
       case kMsgClose:
-        if (live(m.a, static_cast<uint32_t>(m.b))) closeGraceful(m.a);
+        // A UDP socket belongs to the engine, not to one peer: only stop closes it.
+        if (Conn* c = live(m.a, static_cast<uint32_t>(m.b)); c && !c->dgram) closeGraceful(m.a);
         break;
       case kMsgListen:
-        addListener(m.a, m.b);
+        if (m.c == 1) openDgram(m.a, m.b);
+        else addListener(m.a, m.b);
+        break;
+      case kMsgSendTo:
+        sendToFromInbox(m);
         break;
       case kMsgStop:
         if (!stopping_) {
@@ -180,6 +194,27 @@ void Reactor::openConn(int fd, int32_t listener) {
     if (fd >= 0) sockClose(fd);
     return;
   }
+  int32_t slot = takeSlot(fd, listener);
+  if (slot < 0) return;
+  inbox_.add(kConns, 1);
+  push(ev::kOpen, slot, static_cast<int32_t>(conns_[slot].gen), listener);
+}
+
+// A UDP socket is served like a connection slot (same generation rules for refs that name it),
+// but it is not a connection: not counted, no onOpened/onClosed, never buffered.
+void Reactor::openDgram(int fd, int32_t listener) {
+  if (stopping_ || fd < 0) {
+    if (fd >= 0) sockClose(fd);
+    return;
+  }
+  int32_t slot = takeSlot(fd, listener);
+  if (slot < 0) return;
+  conns_[slot].dgram = true;
+  push(ev::kDgramOpen, slot, static_cast<int32_t>(conns_[slot].gen), listener);
+}
+
+// Registers fd in a free slot, readable. Returns the slot, or -1 (fd closed) if the poller refused it.
+int32_t Reactor::takeSlot(int fd, int32_t listener) {
   int32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -192,7 +227,7 @@ void Reactor::openConn(int fd, int32_t listener) {
   if (pollerAdd(poller_, fd, kPollReadable) < 0) {
     sockClose(fd);
     free_.push_back(slot);
-    return;
+    return -1;
   }
   c.fd = fd;
   c.mask = kPollReadable;
@@ -201,11 +236,11 @@ void Reactor::openConn(int fd, int32_t listener) {
   c.closing = false;
   c.woken = false;
   c.throttled = false;
+  c.dgram = false;
   if (static_cast<size_t>(fd) >= fdSlot_.size()) fdSlot_.resize(fd + 1024, -1);
   fdSlot_[fd] = slot;
   openCount_++;
-  inbox_.add(kConns, 1);
-  push(ev::kOpen, slot, static_cast<int32_t>(c.gen), listener);
+  return slot;
 }
 
 void Reactor::addListener(int fd, int32_t index) {
@@ -388,7 +423,7 @@ void Reactor::closeConn(int32_t slot, int err) {
   if (!c.open) return;
   // Counted down before the peer can see the close, so an observer who saw it never reads a stale count.
   openCount_--;
-  inbox_.add(kConns, -1);
+  if (!c.dgram) inbox_.add(kConns, -1);
   pollerRemove(poller_, c.fd);
   sockClose(c.fd);
   fdSlot_[c.fd] = -1;
@@ -469,11 +504,15 @@ void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t
         if (len == 0 || off > limit || len > limit - off) continue;  // never read outside a buffer
         iov[cnt++] = iovec{const_cast<uint8_t*>(base + off), len};
       }
-      if (c && !c->closing && cnt > 0) writeConn(slot, iov, cnt);
+      if (c && !c->closing && !c->dgram && cnt > 0) writeConn(slot, iov, cnt);
+      continue;
+    }
+    if (op == out::kSendTo || op == out::kSendToRead) {
+      i = commitDatagrams(recs, i, n, outArena, outSize);
       continue;
     }
     i++;
-    if (!c) continue;
+    if (!c || c->dgram) continue;
     if (op == out::kKeep) {
       size_t off = static_cast<uint32_t>(r[3]), len = static_cast<uint32_t>(r[4]);
       if (len == 0 || off > arenaSize_ || len > arenaSize_ - off) continue;
@@ -484,12 +523,13 @@ void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t
       else closeConn(slot, r[5]);
     }
   }
+  flushCounters();
   maybeStopped();
 }
 
 int Reactor::writeNow(int32_t slot, uint32_t gen, const uint8_t* data, size_t len) {
   Conn* c = live(slot, gen);
-  if (!c || c->closing) return -EPIPE;
+  if (!c || c->closing || c->dgram) return -EPIPE;
   iovec v{const_cast<uint8_t*>(data), len};
   writeConn(slot, &v, 1);
   return 0;
@@ -505,7 +545,7 @@ void Reactor::closeSilently() {
   closeListeners();
   for (Conn& c : conns_) {
     if (!c.open) continue;
-    inbox_.add(kConns, -1);
+    if (!c.dgram) inbox_.add(kConns, -1);
     sockClose(c.fd);
     delete c.in;
     delete c.out;

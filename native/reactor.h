@@ -15,6 +15,7 @@
 #include "poller.h"
 #include "ringbuf.h"
 #include "socket.h"
+#include "socket_dgram.h"
 
 namespace rl {
 
@@ -26,6 +27,8 @@ constexpr int kData = 2;     // slot, arena offset, length (leftover + new bytes
 constexpr int kClosed = 3;   // slot, errno (0 = clean), generation
 constexpr int kStopped = 4;  // -
 constexpr int kAck = 5;      // token, bytes handed to the kernel or -errno (dropped / failed)
+constexpr int kDgramOpen = 6;  // slot, generation, listener: a UDP socket this reactor now serves
+constexpr int kDatagram = 7;   // slot, arena offset, length; the peer record sits kPeerBytes before
 }  // namespace ev
 
 namespace out {
@@ -34,6 +37,10 @@ constexpr int kRecordInts = 6;  // op, slot, generation, offset, length, source/
 constexpr int kWrite = 1;       // source 0: read arena, 1: out arena
 constexpr int kKeep = 2;        // keep read-arena bytes [offset, offset+length) as leftover
 constexpr int kClose = 3;       // source field = errno to report (0: graceful, after flushing)
+// One datagram to a peer, payload in the out arena (kSendTo) or the read arena (kSendToRead). The
+// last field names the peer record: an out-arena offset, or -(read-arena offset + 1).
+constexpr int kSendTo = 4;
+constexpr int kSendToRead = 5;
 }  // namespace out
 
 // An asyncWrite waiting to be confirmed: done once `written` reaches `end`.
@@ -52,6 +59,7 @@ struct Conn {
   bool closing = false;  // close once the outbound ring drains
   bool woken = false;
   bool throttled = false;  // reading paused for backpressure (see Options::writeHighWater)
+  bool dgram = false;      // a UDP socket: datagrams in and out, no rings, not a connection
   RingBuffer* in = nullptr;
   RingBuffer* out = nullptr;
   // Bytes ever queued for / handed to the kernel: asyncWrite completions are positions in this stream.
@@ -77,6 +85,8 @@ class Reactor {
     size_t writeHighWater;
     // Applied to connections this reactor accepts itself (reusePort mode).
     SockOptions sock;
+    // Largest datagram received whole; larger ones are dropped and counted (kDgramTruncated).
+    size_t maxDatagram;
   };
   Reactor(const Inbox& inbox, int wakeFd, const Options& opts, ArenaHost* host);
   ~Reactor();
@@ -120,6 +130,15 @@ class Reactor {
   void acceptFrom(int fd, int32_t index);
   void closeListeners();
   void ackWrite(int32_t slot, uint32_t gen, int32_t token, int32_t len);
+  int32_t takeSlot(int fd, int32_t listener);
+  void openDgram(int fd, int32_t listener);
+  void readDgrams(int32_t slot, int pollErr);
+  // Sends the queued datagrams of one socket; returns how many were handed to the kernel.
+  int sendDgrams(Conn& c, DgramOut* out, int n);
+  void sendToFromInbox(const InboxMsg& m);
+  // Sends the run of datagram out-records starting at i for one socket; returns the next index.
+  int commitDatagrams(const int32_t* recs, int i, int n, const uint8_t* outArena, size_t outSize);
+  void flushCounters();
   void settleAcks(Conn& c);
 
   Inbox inbox_;
@@ -140,6 +159,10 @@ class Reactor {
   size_t arenaSize_ = 0;
   size_t arenaPos_ = 0;
   size_t openCount_ = 0;
+  // Datagram counters for this round, published to the inbox header by flushCounters().
+  int32_t dgramIn_ = 0, dgramOut_ = 0, dgramDropped_ = 0, dgramTruncated_ = 0;
+  int lastDgramErr_ = 0;
+  std::vector<DgramIn> dgIn_;
   bool stopping_ = false;
   bool stopEmitted_ = false;
 };

@@ -49,7 +49,8 @@ int sockListen(const ListenSpec& spec, int* boundPort) {
     len = sizeof(sockaddr_in);
     domain = AF_INET;
   }
-  int fd = socketNonBlocking(domain, SOCK_STREAM);
+  if (spec.dgram && domain == AF_UNIX) return -EPROTONOSUPPORT;
+  int fd = socketNonBlocking(domain, spec.dgram ? SOCK_DGRAM : SOCK_STREAM);
   if (fd < 0) return -errno;
   int one = 1;
   if (domain != AF_UNIX) {
@@ -57,7 +58,7 @@ int sockListen(const ListenSpec& spec, int* boundPort) {
     if (spec.reusePort && setReusePort(fd) < 0) return fail(fd);
   }
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) return fail(fd);
-  if (listen(fd, spec.backlog > 0 ? spec.backlog : SOMAXCONN) < 0) return fail(fd);
+  if (!spec.dgram && listen(fd, spec.backlog > 0 ? spec.backlog : SOMAXCONN) < 0) return fail(fd);
   *boundPort = 0;
   if (domain != AF_UNIX) {
     sockaddr_storage got{};
@@ -91,6 +92,9 @@ int sockConfigure(int fd, const SockOptions& o) {
   socklen_t sl = sizeof ss;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) < 0) return -errno;
   if (ss.ss_family == AF_UNIX) return 0;
+  int type = 0;
+  socklen_t tl = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM) return 0;  // buffers only
   int v = o.noDelay ? 1 : 0;
   if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0) return -errno;
   if (o.keepAliveIdleSec > 0) {

@@ -16,9 +16,10 @@ struct ListenSpec {
   int backlog;
   bool reusePort;
   bool reuseAddr = true;
+  bool dgram = false;  // a UDP socket: bound, not listening
 };
 
-// Binds and listens; on success returns the fd and stores the bound port (port 0 resolved).
+// Binds and (for streams) listens; on success returns the fd and stores the bound port (port 0 resolved).
 int sockListen(const ListenSpec& spec, int* boundPort);
 // Accepts up to max connections (non-blocking, close-on-exec). Returns how many were accepted; if
 // none were and the first accept failed with something other than EAGAIN, returns -errno.

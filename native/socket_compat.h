@@ -3,9 +3,7 @@
 // Linux keeps its single-syscall forms (SOCK_NONBLOCK, accept4, MSG_NOSIGNAL), exactly as before.
 // RINGLOOP_PORTABLE_SOCKETS (set by the kqueue test build) takes the macOS path where Linux can,
 // so the Linux test run covers it too.
-//
-// Not wrapped because nothing uses them yet: recvmmsg/sendmmsg (macOS has neither; batched UDP
-// will need a per-datagram fallback here).
+// recvmmsg/sendmmsg and their per-datagram fallback live in socket_dgram.cc.
 #pragma once
 #include <errno.h>
 #include <fcntl.h>

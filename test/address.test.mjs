@@ -10,13 +10,19 @@ t.test('valid addresses', async (t) => {
   t.match(parseAddress('tcp4://0.0.0.0:65535'), { family: 4, port: 65535 });
   t.match(parseAddress('unix:///tmp/x.sock'), { scheme: 'unix', family: 0, host: '/tmp/x.sock' });
   t.match(parseAddress('TCP://localhost:1'), { scheme: 'tcp', host: 'localhost' });
+  t.match(parseAddress('udp://127.0.0.1:53'), { scheme: 'udp', family: 4, port: 53, dgram: true });
+  t.match(parseAddress('udp6://[::1]:53'), { scheme: 'udp6', family: 6, dgram: true });
+  t.match(parseAddress('udp4://:0'), { scheme: 'udp4', family: 4, host: '', dgram: true });
+  t.match(parseAddress('tcp://:1'), { dgram: false });
 });
 
 t.test('bad addresses say what is wrong', async (t) => {
   t.throws(() => parseAddress('tcp://:99999'), /invalid port 99999/);
   t.throws(() => parseAddress('tcp://:-1'), /expected tcp:\/\/host:port/);
   t.throws(() => parseAddress('foo://x'), /unsupported scheme "foo"/);
-  t.throws(() => parseAddress('udp://:9000'), /UDP is not supported yet/);
+  t.throws(() => parseAddress('udp6://127.0.0.1:1'), /udp6 address with an IPv4 host/);
+  t.throws(() => parseAddress('udp4://[::1]:1'), /udp4 address with an IPv6 host/);
+  t.throws(() => parseAddress('udp://:70000'), /invalid port 70000/);
   t.throws(() => parseAddress('127.0.0.1:9000'), /expected scheme:\/\/host:port/);
   t.throws(() => parseAddress('tcp6://127.0.0.1:1'), /tcp6 address with an IPv4 host/);
   t.throws(() => parseAddress('tcp4://[::1]:1'), /IPv6 host/);
@@ -27,7 +33,7 @@ t.test('bad addresses say what is wrong', async (t) => {
 });
 
 t.test('fuzz: random and mutated inputs only ever give a result or a TypeError/RangeError', async (t) => {
-  const seeds = ['tcp://127.0.0.1:9000', 'tcp6://[::1]:80', 'unix:///tmp/a.sock', 'tcp://:0', 'tcp4://1.2.3.4:5'];
+  const seeds = ['tcp://127.0.0.1:9000', 'tcp6://[::1]:80', 'unix:///tmp/a.sock', 'tcp://:0', 'tcp4://1.2.3.4:5', 'udp6://[::1]:53'];
   const alphabet = 'tcpunix46:/[]0123456789.abcdef:%@ \u0000\u00ff\ud83d';
   let seed = 12345;
   const rnd = (n) => {

@@ -1,0 +1,152 @@
+/**
+ * The Conn a handler sees for UDP: one object per datagram socket, re-pointed at each datagram
+ * as it is delivered (no allocation per datagram). During `react` it is that datagram: read it
+ * with the usual methods, and whatever is written goes back to its sender as one datagram per
+ * write, sent as soon as the batch returns, unbuffered. Loop-only, like every Conn method not
+ * marked thread-safe.
+ */
+import type { Conn, ConnRef, SocketOptions } from './conn.js';
+import type { Delivery } from './conn.js';
+import type { Output } from './handler.js';
+import { native } from './native.js';
+import * as L from './layout.js';
+
+/** What a datagram socket needs from its reactor (lib/reactor.ts). */
+export interface DatagramHost {
+  readonly index: number;
+  readonly arena: Uint8Array;
+  /** Queues one datagram; `peer` is an out-arena offset of a peer record, or -(read-arena offset + 1). */
+  sendDatagram(d: DgramConn, data: Output, peer: number): number;
+  /** Queues one datagram to a "host:port" address. */
+  sendDatagramTo(d: DgramConn, addr: string, data: Output): number;
+  socketAddress(slot: number, peer: boolean): string;
+  slotOptions(slot: number): SocketOptions | null;
+  asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery;
+  offload(c: Conn, payload: unknown, name: string, timeout: number): void;
+}
+
+export class DgramConn implements Conn {
+  readonly isDatagram = true;
+  /** Shared by every peer of this socket: keep per-peer state in a Map keyed by `remoteAddr`. */
+  context: unknown = undefined;
+  open = true;
+  /** The current datagram: [start, end) in the read arena, its peer record at peerOff. */
+  start = 0;
+  end = 0;
+  peerOff = 0;
+  inView = false;
+  private peerName: string | undefined;
+  private refCache: ConnRef | undefined;
+  private local: string | undefined;
+
+  constructor(
+    private readonly host: DatagramHost,
+    readonly slot: number,
+    readonly gen: number,
+    readonly listener: number,
+  ) {}
+
+  /** Points this object at the next datagram. */
+  deliver(off: number, len: number): void {
+    this.start = off;
+    this.end = off + len;
+    this.peerOff = off - L.PEER_BYTES;
+    this.inView = true;
+    this.peerName = undefined;
+    this.refCache = undefined;
+  }
+
+  /** The current datagram's sender, with `peer` set: asyncWrite to it answers that sender. */
+  get ref(): ConnRef {
+    if (!this.inView) return (this.refCache ??= Object.freeze({ loop: this.host.index, slot: this.slot, generation: this.gen }));
+    return (this.refCache ??= Object.freeze({ loop: this.host.index, slot: this.slot, generation: this.gen, peer: this.remoteAddr }));
+  }
+  get localAddr(): string {
+    return (this.local ??= this.host.socketAddress(this.slot, false));
+  }
+  /** The current datagram's sender as "host:port" ("" outside react). */
+  get remoteAddr(): string {
+    if (!this.inView) return '';
+    return (this.peerName ??= native.peerFormat(this.host.arena, this.peerOff));
+  }
+  get inboundBuffered(): number {
+    return this.inView ? this.end - this.start : 0;
+  }
+  /** Always 0: datagrams are never buffered. */
+  get outboundBuffered(): number {
+    return 0;
+  }
+  socketOptions(): SocketOptions | null {
+    return this.open ? this.host.slotOptions(this.slot) : null;
+  }
+
+  peek(n?: number): Uint8Array | null {
+    const avail = this.inView ? this.end - this.start : 0;
+    const k = n === undefined || n < 0 ? avail : n;
+    if (k > avail) return null;
+    return this.host.arena.subarray(this.start, this.start + k);
+  }
+  next(n?: number): Uint8Array | null {
+    const v = this.peek(n);
+    if (v) this.start += v.byteLength;
+    return v;
+  }
+  discard(n?: number): number {
+    const avail = this.inView ? this.end - this.start : 0;
+    const k = n === undefined || n < 0 ? avail : Math.min(n, avail);
+    this.start += k;
+    return k;
+  }
+  readBytes(): Uint8Array {
+    return this.peek()!;
+  }
+  readPair(): [Uint8Array, Uint8Array] {
+    return [this.peek()!, this.host.arena.subarray(0, 0)];
+  }
+  resetBuffer(): void {
+    this.start = this.end;
+  }
+
+  /** One datagram to the current datagram's sender (only during its react). */
+  write(data: Uint8Array | string): number {
+    return this.host.sendDatagram(this, data, this.replyPeer());
+  }
+  /** One datagram made of all the chunks, to the current datagram's sender. */
+  writev(chunks: readonly (Uint8Array | string)[]): number {
+    return this.host.sendDatagram(this, chunks, this.replyPeer());
+  }
+  /** One datagram to any address ("host:port" or "[v6]:port", numeric), from this socket. Any time while open. */
+  sendTo(addr: string, data: Uint8Array | string): number {
+    return this.host.sendDatagramTo(this, addr, data);
+  }
+  /** Nothing to flush: datagrams leave when the batch returns. */
+  flush(): void {}
+  /** A no-op: the UDP socket belongs to the engine and serves every peer; it closes at stop. */
+  close(): void {}
+  /** Thread-safe: a datagram to the ref's peer (the current sender) through the reactor's inbox. */
+  asyncWrite(data: Uint8Array | string): Delivery {
+    return this.host.asyncWrite(this.ref, data);
+  }
+  wake(): Delivery {
+    throw new TypeError('ringloop: wake is for stream connections; a datagram socket has nothing to re-deliver');
+  }
+  setDeadline(): void {
+    throw new TypeError('ringloop: deadlines are for stream connections, not datagram sockets');
+  }
+  setReadDeadline(): void {
+    this.setDeadline();
+  }
+  setWriteDeadline(): void {
+    this.setDeadline();
+  }
+  offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
+    this.host.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+  }
+
+  private replyPeer(): number {
+    if (!this.inView) {
+      throw new Error("ringloop: a datagram's Conn answers its sender only during react; later, use c.sendTo(addr) or asyncWrite(ref)");
+    }
+    return -(this.peerOff + 1);
+  }
+}
