@@ -402,7 +402,9 @@ async function allReady(hosts: ReactorHost[]): Promise<void> {
  *
  * @param handler a module path or URL whose default export is the handler (or a factory), loaded by
  *   every reactor; or, with a single loop, a handler object run on this thread.
- * @param addr one listen address or several, e.g. `tcp://127.0.0.1:9000`, `unix:///tmp/s.sock`.
+ * @param addr one listen address or several, e.g. `tcp://127.0.0.1:9000`, `tcp6://[::1]:9000`,
+ *   `udp://127.0.0.1:9001` (datagrams: `react` per datagram, replies go to its sender),
+ *   `unix:///tmp/s.sock`; all served by the same reactors (`c.listener` tells which).
  * @returns the running engine once every reactor is ready and every address is bound.
  *
  * @example
