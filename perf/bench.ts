@@ -2,7 +2,8 @@
 // Exit codes: 0 all good, 1 a contender failed or the loadgen saw errors, 2 usage.
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './lib/args.js';
 import { killAllServers } from './lib/proc.js';
-import { saveResults } from './lib/report.js';
+import { chartSavedResults } from './lib/chart-files.js';
+import { machineInfo, saveResults } from './lib/report.js';
 import { ECHO } from './suites/echo-config.js';
 import { OFFLOAD } from './suites/offload-config.js';
 import type { Suite } from './suites/suite.js';
@@ -29,6 +30,16 @@ function pickSuite(opts: BenchOptions): Suite {
     usageExit(`--only: unknown contender(s) ${unknown.join(', ')}; ${suite.name} has: ${suite.contenders.join(', ')}`);
   }
   return suite;
+}
+
+// The chart next to the results file. Its lines go to stderr, so that with --json the JSON
+// object stays the last stdout line; a chart problem never fails the benchmark.
+function drawChart(file: string, json: unknown): void {
+  try {
+    for (const line of chartSavedResults(file, json)) process.stderr.write(`bench: ${line}\n`);
+  } catch (err) {
+    process.stderr.write(`bench: chart not drawn: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
 }
 
 // Servers live in their own process groups, so nothing else would stop them
@@ -74,6 +85,7 @@ async function main(): Promise<number> {
     all[suite.name] = outcome.json;
     if (suites.length === 1) {
       const file = saveResults(suite.name, outcome.json);
+      drawChart(file, outcome.json);
       out.push('', `results written to ${file}`);
       process.stdout.write(`${out.join('\n')}\n`);
       // Last line, single line: consumers can `tail -n1 | jq`.
@@ -82,8 +94,11 @@ async function main(): Promise<number> {
     }
     out.push('');
   }
-  const json = { suite: 'all', suites: all };
+  // Date, machine and options once for the whole run: the tool suites' own JSON has no date.
+  const { runs, seconds, warmup } = opts;
+  const json = { suite: 'all', date: new Date().toISOString(), machine: machineInfo(), config: { runs, seconds, warmup, only: null }, suites: all };
   const file = saveResults('all', json);
+  drawChart(file, json);
   out.push(`results written to ${file}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (opts.json) process.stdout.write(`${JSON.stringify(json)}\n`);

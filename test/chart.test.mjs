@@ -1,0 +1,181 @@
+// The benchmark chart (perf/lib/chart.ts) and the README tables (perf/lib/readme-table.ts),
+// drawn from small results objects shaped as the bench runner writes them.
+import t from 'tap';
+import { chartModel } from '../dist/perf/lib/chart-model.js';
+import { renderChart } from '../dist/perf/lib/chart.js';
+import { markdownTables, readmeBlock, replaceBlock, BLOCK_START, BLOCK_END } from '../dist/perf/lib/readme-table.js';
+import { svgToPng } from '../dist/perf/lib/png.js';
+
+const machine = { cpus: 2, model: 'AMD EPYC', node: 'v20.20.2', kernel: 'Linux 6.18 x64' };
+const tcpRow = (workload, contender, msgsPerSec, failure = null) =>
+  ({ workload, contender, msgsPerSec, ok: failure === null, failure, errors: 0, runs: [] });
+
+// An echo-shaped suite: two workloads, three contenders, node:net is the baseline (the first
+// peer of the subject's ratios); c-epoll failed to start on the second workload.
+const ECHO = {
+  suite: 'echo',
+  date: '2026-11-27T12:19:24.187Z',
+  machine,
+  config: { runs: 3, seconds: 4, warmup: 1, only: null },
+  results: [
+    tcpRow('64B ping-pong', 'ringloop', 120000),
+    tcpRow('64B ping-pong', 'node:net', 60000),
+    tcpRow('64B ping-pong', 'c-epoll', 90000),
+    tcpRow('4KiB ping-pong', 'ringloop', 80000),
+    tcpRow('4KiB ping-pong', 'node:net', 50000),
+    tcpRow('4KiB ping-pong', 'c-epoll', null, 'c-epoll did not print a listening line'),
+  ],
+  ratiosByWorkload: { '64B ping-pong': { 'node:net': 2, 'c-epoll': 1.33 }, '4KiB ping-pong': { 'node:net': 1.6, 'c-epoll': null } },
+};
+
+// The whole benchmark: echo, a tool suite reporting two metrics, and a suite skipped for a missing tool.
+const ALL = {
+  suite: 'all',
+  date: '2026-11-28T10:00:00.000Z',
+  machine,
+  config: { runs: 3, seconds: 5, warmup: 1 },
+  suites: {
+    echo: ECHO,
+    redis: {
+      suite: 'redis',
+      machine,
+      results: [
+        { workload: 'no pipelining', metric: 'SET', contender: 'ringloop', rps: 90000, runs: [], cpuSeconds: 1 },
+        { workload: 'no pipelining', metric: 'SET', contender: 'redis-server', rps: 100000, runs: [], cpuSeconds: 1 },
+        { workload: 'no pipelining', metric: 'GET', contender: 'ringloop', rps: 95000, runs: [], cpuSeconds: 1 },
+        { workload: 'no pipelining', metric: 'GET', contender: 'redis-server', rps: null, runs: [], cpuSeconds: null },
+      ],
+      ratiosByWorkload: { 'no pipelining SET': { 'redis-server': 0.9 }, 'no pipelining GET': { 'redis-server': null } },
+      failures: ['no pipelining / redis-server: redis-server did not start'],
+    },
+    http: { suite: 'http', skipped: 'missing wrk: run perf/setup.sh (apt-get install wrk)' },
+  },
+};
+
+/** Bar groups of the chart: [{ attrs: {suite, workload, contender, class}, body }]. */
+function bars(svg) {
+  return [...svg.matchAll(/<g class="(bar [^"]*)" data-suite="([^"]*)" data-workload="([^"]*)" data-contender="([^"]*)">(.*?)<\/g>/g)]
+    .map(([, cls, suite, workload, contender, body]) => ({ cls, suite, workload, contender, body }));
+}
+
+/** A parse-level XML check: one root, every tag closed in order, no stray '<' or '&' in text. */
+function xmlProblems(doc) {
+  const problems = [];
+  const stack = [];
+  let roots = 0;
+  const body = doc.replace(/^<\?xml[^>]*\?>\s*/, '');
+  const tag = /<(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>/g;
+  let at = 0;
+  for (const m of body.matchAll(tag)) {
+    const between = body.slice(at, m.index);
+    if (/[<>]|&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(between)) problems.push(`bad text before offset ${m.index}: ${between.slice(0, 40)}`);
+    if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(m[3])) problems.push(`unescaped & in attributes of <${m[2]}>`);
+    at = m.index + m[0].length;
+    if (m[1]) {
+      if (stack.pop() !== m[2]) problems.push(`</${m[2]}> closes the wrong element`);
+    } else if (!m[4]) {
+      if (stack.length === 0) roots++;
+      stack.push(m[2]);
+    } else if (stack.length === 0) roots++;
+  }
+  if (body.slice(at).trim() !== '') problems.push('text after the root element');
+  if (stack.length > 0) problems.push(`unclosed: ${stack.join(' > ')}`);
+  if (roots !== 1) problems.push(`${roots} root elements`);
+  return problems;
+}
+
+t.test('the chart is a standalone, well-formed SVG document', async (t) => {
+  const svg = renderChart(chartModel(ALL));
+  t.match(svg, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg" [^>]*viewBox="0 0 \d+ \d+"/);
+  t.same(xmlProblems(svg), []);
+});
+
+t.test('the checker used above rejects what is not well-formed', async (t) => {
+  t.not(xmlProblems('<svg><g></svg>').length, 0, 'unclosed element');
+  t.not(xmlProblems('<svg><text>a & b</text></svg>').length, 0, 'raw ampersand');
+  t.not(xmlProblems('<svg/><svg/>').length, 0, 'two roots');
+});
+
+t.test('one bar per contender per workload, labelled with the contender', async (t) => {
+  const drawn = bars(renderChart(chartModel(ECHO)));
+  const expected = ECHO.results.map((r) => `${r.workload}|${r.contender}`);
+  t.same(drawn.map((b) => `${b.workload}|${b.contender}`), expected);
+  for (const b of drawn) t.match(b.body, `>${b.contender}</text>`, `${b.workload} / ${b.contender} has its label`);
+});
+
+t.test('a bar shows its median and its ratio to the baseline; the baseline says so', async (t) => {
+  const drawn = bars(renderChart(chartModel(ECHO)));
+  const bar = (w, c) => drawn.find((b) => b.workload === w && b.contender === c).body;
+  t.match(bar('64B ping-pong', 'ringloop'), /120,000 <tspan[^>]*>2\.00x<\/tspan>/);
+  t.match(bar('64B ping-pong', 'c-epoll'), /90,000 <tspan[^>]*>1\.50x<\/tspan>/);
+  t.match(bar('64B ping-pong', 'node:net'), /60,000 <tspan[^>]*>baseline<\/tspan>/);
+});
+
+t.test('a contender that failed is drawn as "failed" with its reason, never as a bar', async (t) => {
+  const failed = bars(renderChart(chartModel(ECHO))).find((b) => b.workload === '4KiB ping-pong' && b.contender === 'c-epoll');
+  t.match(failed.cls, /\bfailed\b/);
+  t.match(failed.body, /failed: c-epoll did not print a listening line/);
+  t.notMatch(failed.body, /<rect/, 'no bar');
+});
+
+t.test('the subject (ringloop) is highlighted, the others are not', async (t) => {
+  const drawn = bars(renderChart(chartModel(ECHO)));
+  t.same(drawn.filter((b) => /\bsubject\b/.test(b.cls)).map((b) => b.contender), ['ringloop', 'ringloop']);
+});
+
+t.test('tool suites get one panel per workload and metric; a failure reason comes from the suite\'s failures', async (t) => {
+  const redis = bars(renderChart(chartModel(ALL))).filter((b) => b.suite === 'redis');
+  t.same(redis.map((b) => `${b.workload}|${b.contender}`), [
+    'no pipelining · SET|ringloop', 'no pipelining · SET|redis-server', 'no pipelining · GET|ringloop', 'no pipelining · GET|redis-server',
+  ]);
+  t.match(redis[3].body, /failed: redis-server did not start/);
+});
+
+t.test('a skipped suite is named with its reason instead of panels', async (t) => {
+  t.match(renderChart(chartModel(ALL)), /<text class="skipped"[^>]*>no results: missing wrk: run perf\/setup.sh \(apt-get install wrk\)<\/text>/);
+});
+
+t.test('the title carries the date and the machine', async (t) => {
+  const svg = renderChart(chartModel(ALL));
+  t.match(svg, />ringloop benchmarks, 2026-11-28</);
+  t.match(svg, />2 cores \(AMD EPYC\) · Node v20.20.2 · Linux 6.18 x64</);
+});
+
+t.test('names are escaped as XML text', async (t) => {
+  const odd = { ...ECHO, results: [tcpRow('a<b & "c"', 'x&y', 1000)] };
+  const svg = renderChart(chartModel(odd));
+  t.match(svg, />x&amp;y<\/text>/);
+  t.match(svg, /data-workload="a&lt;b &amp; &quot;c&quot;"/);
+  t.same(xmlProblems(svg), []);
+});
+
+t.test('README table: a row per workload, a column per contender, ratios in parentheses, "failed" for a missing figure', async (t) => {
+  t.equal(markdownTables(chartModel(ECHO)), [
+    '**echo**: msgs/s, median of 3 runs; ratio vs node:net in the same run',
+    '',
+    '| workload | **ringloop** | node:net | c-epoll |',
+    '| --- | ---: | ---: | ---: |',
+    '| 64B ping-pong | 120,000 (2.00x) | 60,000 | 90,000 (1.50x) |',
+    '| 4KiB ping-pong | 80,000 (1.60x) | 50,000 | failed |',
+  ].join('\n'));
+});
+
+t.test('README block: the whole benchmark is reproduced by one bench command', async (t) => {
+  const block = readmeBlock(chartModel(ALL), 'perf/results/2026-11-28-all.svg', ['perf/results/2026-11-28-all.json'], 'npm run chart -- perf/results/2026-11-28-all.json --readme');
+  t.match(block, '![Benchmark chart: every contender per workload, 2026-11-28](perf/results/2026-11-28-all.svg)');
+  t.match(block, '- **Machine**: 2 cores, AMD EPYC, Node v20.20.2, Linux 6.18 x64\n');
+  t.match(block, '`npm run bench -- --runs 3 --seconds 5`');
+  t.match(block, '**http**: no results (missing wrk');
+});
+
+t.test('README block replaces only what lies between its markers', async (t) => {
+  const readme = `# x\n\nbefore\n${BLOCK_START}\nold table\n${BLOCK_END}\nafter\n`;
+  t.equal(replaceBlock(readme, `${BLOCK_START}\nnew\n${BLOCK_END}`), `# x\n\nbefore\n${BLOCK_START}\nnew\n${BLOCK_END}\nafter\n`);
+  t.throws(() => replaceBlock('# no markers\n', 'x'), /no generated block/);
+});
+
+t.test('without a converter on PATH the PNG is skipped, saying why', async (t) => {
+  const r = svgToPng('/nonexistent.svg', '/nonexistent.png', { PATH: '/nonexistent' });
+  t.equal(r.ok, false);
+  t.match(r.message, /^PNG skipped: neither rsvg-convert .* nor ImageMagick is on PATH$/);
+});
