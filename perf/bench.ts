@@ -8,9 +8,11 @@ import { ECHO } from './suites/echo-config.js';
 import { OFFLOAD } from './suites/offload-config.js';
 import type { Suite } from './suites/suite.js';
 import { tcpSuite } from './suites/tcp-suite.js';
+import { UDP } from './suites/udp-config.js';
+import { UNIX } from './suites/unix-config.js';
 import { HTTP, REDIS } from './suites/proto-configs.js';
 
-const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), HTTP, REDIS];
+const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), tcpSuite(UNIX), tcpSuite(UDP), HTTP, REDIS];
 
 function suiteList(): string {
   return SUITES.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n');

@@ -3,6 +3,7 @@
 // server's RSS growth per connection, ringloop against node:net in the same run.
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import { portOf } from './lib/addr.js';
 import { startServer, stopServer } from './lib/proc.js';
 import { repoRoot } from './lib/paths.js';
 
@@ -53,7 +54,7 @@ async function measure(c: { name: string; argv: string[] }, n: number): Promise<
   try {
     await sleep(500);
     const before = rssBytes(server.pid);
-    const socks = await openIdle(server.addr.port, n);
+    const socks = await openIdle(portOf(server.addr), n);
     await sleep(1500); // let the server settle (GC, lazy allocations)
     const after = rssBytes(server.pid);
     for (const s of socks) s.destroy();

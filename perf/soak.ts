@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { portOf } from './lib/addr.js';
 import { startServer, stopServer } from './lib/proc.js';
 import { repoRoot } from './lib/paths.js';
 
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
     cwd: repoRoot,
     timeoutMs: 15000,
   });
-  const port = server.addr.port;
+  const port = portOf(server.addr);
   console.log(`soak: ${conns} churning clients for ${minutes} min against ${server.url}`);
   console.log('elapsed_s  server_fds  server_rss_MiB  open_conns  cycles/s  MiB/s  errors');
   const clients = Array.from({ length: conns }, () => client(port));

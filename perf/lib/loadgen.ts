@@ -1,14 +1,21 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ListenAddr, Scheme } from './addr.js';
 import { repoRoot } from './paths.js';
 
-const SOURCE = 'perf/loadgen/echo_load.c';
-const BINARY = 'perf/bin/echo_load';
+/** One loadgen per kind of socket: echo_load for streams (TCP, Unix), udp_load for datagrams. */
+const LOADGENS: Record<Scheme, { source: string; binary: string }> = {
+  tcp: { source: 'perf/loadgen/echo_load.c', binary: 'perf/bin/echo_load' },
+  unix: { source: 'perf/loadgen/echo_load.c', binary: 'perf/bin/echo_load' },
+  udp: { source: 'perf/loadgen/udp_load.c', binary: 'perf/bin/udp_load' },
+};
+/** Included by every loadgen, so a change to it rebuilds them all. */
+const LOADGEN_HEADERS = ['perf/loadgen/loadgen_common.h'];
 
 export interface LoadgenOptions {
-  host: string;
-  port: number;
+  /** A unix:// target is passed as `--unix PATH`, the others as `--host --port`. */
+  target: ListenAddr;
   conns: number;
   size: number;
   depth: number;
@@ -40,6 +47,14 @@ export interface LoadgenResult {
   p99Us: number | null;
   p999Us: number | null;
   maxUs: number | null;
+  /**
+   * udp_load only (null from echo_load): datagrams not answered within its
+   * timeout after warmup (`lost`) and during warmup (`lostWarmup`), and
+   * replies that arrived after their datagram was counted lost (`late`).
+   */
+  lost: number | null;
+  lostWarmup: number | null;
+  late: number | null;
 }
 
 export interface LoadgenRun {
@@ -54,7 +69,9 @@ const NUMERIC_KEYS = [
 ] as const satisfies readonly (keyof LoadgenResult)[];
 
 /** Optional keys: absent or null both read as null, anything else must be a number. */
-const LATENCY_KEYS = ['p50Us', 'p99Us', 'p999Us', 'maxUs'] as const satisfies readonly (keyof LoadgenResult)[];
+const OPTIONAL_KEYS = [
+  'p50Us', 'p99Us', 'p999Us', 'maxUs', 'lost', 'lostWarmup', 'late',
+] as const satisfies readonly (keyof LoadgenResult)[];
 
 function mtimeMs(path: string): number | null {
   try {
@@ -64,12 +81,19 @@ function mtimeMs(path: string): number | null {
   }
 }
 
-/** Compiles a one-file C program (under perf/) when its binary is missing or older than its source. */
-export function ensureCProgram(source: string, binary: string, log: (msg: string) => void): string {
+/**
+ * Compiles a one-file C program (under perf/) when its binary is missing or
+ * older than its source or any of the headers it includes (`deps`).
+ */
+export function ensureCProgram(source: string, binary: string, log: (msg: string) => void, deps: readonly string[] = []): string {
   const src = join(repoRoot, source);
   const bin = join(repoRoot, binary);
-  const srcTime = mtimeMs(src);
-  if (srcTime === null) throw new Error(`C source missing: ${src}`);
+  let srcTime = -Infinity;
+  for (const file of [source, ...deps]) {
+    const t = mtimeMs(join(repoRoot, file));
+    if (t === null) throw new Error(`C source missing: ${join(repoRoot, file)}`);
+    srcTime = Math.max(srcTime, t);
+  }
   const binTime = mtimeMs(bin);
   if (binTime !== null && binTime >= srcTime) return bin;
   mkdirSync(join(repoRoot, 'perf', 'bin'), { recursive: true });
@@ -83,12 +107,14 @@ export function ensureCProgram(source: string, binary: string, log: (msg: string
   return bin;
 }
 
-/** Compiles the loadgen when the binary is missing or older than its source. */
-export function ensureLoadgen(log: (msg: string) => void): string {
-  return ensureCProgram(SOURCE, BINARY, log);
+/** Compiles the loadgen for `scheme` when the binary is missing or older than its sources. */
+export function ensureLoadgen(log: (msg: string) => void, scheme: Scheme = 'tcp'): string {
+  const { source, binary } = LOADGENS[scheme];
+  return ensureCProgram(source, binary, log, LOADGEN_HEADERS);
 }
 
-function parseResult(stdout: string): LoadgenResult | null {
+/** The loadgen's result from its stdout (the last line), or null when that is not a complete result. */
+export function parseLoadgenResult(stdout: string): LoadgenResult | null {
   const last = stdout.trim().split('\n').pop();
   if (!last) return null;
   let parsed: unknown;
@@ -105,7 +131,7 @@ function parseResult(stdout: string): LoadgenResult | null {
     if (typeof v !== 'number' || !Number.isFinite(v)) return null;
     out[key] = v;
   }
-  for (const key of LATENCY_KEYS) {
+  for (const key of OPTIONAL_KEYS) {
     const v = rec[key];
     if (v === undefined || v === null) out[key] = null;
     else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
@@ -119,8 +145,9 @@ function parseResult(stdout: string): LoadgenResult | null {
  * errors (bad bytes, early closes) are data the runner must report.
  */
 export function runLoadgen(bin: string, o: LoadgenOptions): Promise<LoadgenRun> {
+  const target = o.target.scheme === 'unix' ? ['--unix', o.target.path] : ['--host', o.target.host, '--port', String(o.target.port)];
   const args = [
-    '--host', o.host, '--port', String(o.port), '--conns', String(o.conns),
+    ...target, '--conns', String(o.conns),
     '--size', String(o.size), '--depth', String(o.depth),
     '--seconds', String(o.seconds), '--warmup', String(o.warmup),
   ];
@@ -128,7 +155,7 @@ export function runLoadgen(bin: string, o: LoadgenOptions): Promise<LoadgenRun> 
   const timeout = (o.seconds + o.warmup + 30) * 1000;
   return new Promise((resolve, reject) => {
     execFile(bin, args, { timeout, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const result = parseResult(stdout);
+      const result = parseLoadgenResult(stdout);
       if (result === null) {
         const why = err ? err.message : 'no JSON result line';
         reject(new Error(`loadgen failed: ${why}\n  args: ${args.join(' ')}\n  stderr: ${stderr.trim()}`));

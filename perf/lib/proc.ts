@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { parseTcpUrl, type TcpAddr } from './addr.js';
+import { formatListenUrl, parseListeningLine, type ListenAddr } from './addr.js';
 
 export interface ServerHandle {
   name: string;
   pid: number;
   url: string;
-  addr: TcpAddr;
+  addr: ListenAddr;
   child: ChildProcess;
   exited: Promise<ExitInfo>;
   stderrTail(): string;
@@ -23,7 +23,6 @@ export interface StopInfo extends ExitInfo {
   strays: boolean;
 }
 
-const LISTENING = /^listening (tcp:\/\/\S+)\s*$/;
 const TAIL_BYTES = 4096;
 
 // Servers run in their own process group (detached) so a stuck cluster can be
@@ -57,7 +56,8 @@ function tailBuffer(): { push(chunk: Buffer): void; text(): string } {
 }
 
 /**
- * Spawns a server and resolves once it prints `listening tcp://host:port`.
+ * Spawns a server and resolves once it prints `listening <url>` (tcp://host:port,
+ * udp://host:port or unix:///path).
  * Rejects with the server's stderr if it exits first or stays silent too long.
  */
 export function startServer(
@@ -95,7 +95,7 @@ export function startServer(
       return new Error(`${name}: ${what}\n  command: ${commandLine}${tail ? `\n  stderr:\n${indent(tail)}` : ''}`);
     };
     const timer = setTimeout(
-      () => settle(describe(`no 'listening tcp://…' line on stdout within ${opts.timeoutMs / 1000} s`)),
+      () => settle(describe(`no 'listening <url>' line on stdout within ${opts.timeoutMs / 1000} s`)),
       opts.timeoutMs,
     );
 
@@ -111,17 +111,16 @@ export function startServer(
       while ((nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        const m = LISTENING.exec(line);
-        if (!m || m[1] === undefined || child.pid === undefined) continue;
-        let addr: TcpAddr;
+        let addr: ListenAddr | null;
         try {
-          addr = parseTcpUrl(m[1]);
+          addr = parseListeningLine(line);
         } catch (err) {
           settle(describe(`bad listening line '${line}': ${(err as Error).message}`));
           return;
         }
+        if (addr === null || child.pid === undefined) continue;
         const pid = child.pid;
-        settle(null, { name, pid, url: m[1], addr, child, exited, stderrTail: stderr.text });
+        settle(null, { name, pid, url: formatListenUrl(addr), addr, child, exited, stderrTail: stderr.text });
         return;
       }
     });

@@ -1,15 +1,27 @@
+import { existsSync } from 'node:fs';
+import type { Scheme } from './addr.js';
 import { clockTicks, cpuSecondsBetween, cpuSnapshot, machineTicks, selfTicks } from './cpu.js';
 import { runLoadgen, type LoadgenOptions, type LoadgenResult } from './loadgen.js';
 import { repoRoot } from './paths.js';
 import { startServer, stopServer, type StopInfo } from './proc.js';
+import { releaseSocket, withFreshSocket } from './sockpath.js';
 
 export interface ServerSpec {
   name: string;
-  /** Full command line, run with the repository root as cwd. */
+  /**
+   * Full command line, run with the repository root as cwd. UNIX_SOCKET
+   * (lib/sockpath.ts) in it becomes a fresh socket path for each trial.
+   */
   argv: readonly string[];
 }
 
-export type LoadShape = Omit<LoadgenOptions, 'host' | 'port'>;
+export type LoadShape = Omit<LoadgenOptions, 'target'>;
+
+/** The loadgen binary and the scheme it speaks: a server listening on another one is a config error. */
+export interface LoadgenSpec {
+  bin: string;
+  scheme: Scheme;
+}
 
 export interface TrialResult {
   load: LoadgenResult;
@@ -25,6 +37,8 @@ export interface TrialResult {
    */
   backgroundCpuSeconds: number;
   stop: StopInfo;
+  /** A Unix-socket server left its socket file behind after exiting (null: not a Unix socket). */
+  socketLeft: boolean | null;
 }
 
 const LISTEN_TIMEOUT_MS = 15_000;
@@ -35,15 +49,28 @@ const STOP_GRACE_MS = 5_000;
  * worker) carries from one measurement into the next.
  * Throws when the server cannot start or the loadgen produces no result.
  */
-export async function runTrial(spec: ServerSpec, loadgenBin: string, shape: LoadShape): Promise<TrialResult> {
+export async function runTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape): Promise<TrialResult> {
+  const { argv, socketPath } = withFreshSocket(spec.argv);
+  try {
+    return await runServerTrial({ ...spec, argv }, loadgen, shape, socketPath);
+  } finally {
+    // The server should have removed it; never leave one in the temp dir either way.
+    if (socketPath !== null) releaseSocket(socketPath);
+  }
+}
+
+async function runServerTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape, socketPath: string | null): Promise<TrialResult> {
   const server = await startServer(spec.name, spec.argv, { cwd: repoRoot, timeoutMs: LISTEN_TIMEOUT_MS });
   let stopped: StopInfo | null = null;
   try {
+    if (server.addr.scheme !== loadgen.scheme) {
+      throw new Error(`${spec.name}: listens on ${server.url}, but this suite's loadgen speaks ${loadgen.scheme}://`);
+    }
     const t0 = performance.now();
     const machine0 = machineTicks();
     const self0 = selfTicks();
     const before = cpuSnapshot(server.pid);
-    const run = await runLoadgen(loadgenBin, { ...shape, host: server.addr.host, port: server.addr.port });
+    const run = await runLoadgen(loadgen.bin, { ...shape, target: server.addr });
     // Read /proc while every worker is still alive; after SIGTERM they vanish.
     const after = cpuSnapshot(server.pid);
     const self1 = selfTicks();
@@ -62,6 +89,7 @@ export async function runTrial(spec: ServerSpec, loadgenBin: string, shape: Load
       // Tick sampling makes this jitter by a few ticks, hence the floor at 0.
       backgroundCpuSeconds: Math.max(0, machineBusy - ours),
       stop: stopped,
+      socketLeft: socketPath === null ? null : existsSync(socketPath),
     };
   } finally {
     if (stopped === null) await stopServer(server, STOP_GRACE_MS);

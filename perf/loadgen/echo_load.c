@@ -1,5 +1,6 @@
 /*
- * echo_load: closed-loop TCP echo load generator that verifies every byte.
+ * echo_load: closed-loop TCP (or Unix stream socket) echo load generator that
+ * verifies every byte.
  *
  * Each connection keeps `depth` messages of `size` bytes outstanding and sends
  * a new one only when a whole message has come back, so throughput measures
@@ -11,6 +12,7 @@
  * Build: cc -O2 -o perf/bin/echo_load perf/loadgen/echo_load.c
  * Usage: echo_load --host 127.0.0.1 --port N [--conns 100] [--size 64]
  *                  [--depth 1] [--seconds 5] [--warmup 1] [--connect-retries 50]
+ *        echo_load --unix /path/to.sock [same options but --host/--port]
  * Output: one JSON line on stdout. Exit 0 = clean, 1 = errors seen, 2 = usage.
  *
  * Latency: every message's round trip (the send() that carries its first byte
@@ -27,16 +29,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#define LOADGEN_NAME "echo_load"
+#include "loadgen_common.h"
 
 /*
  * Message layout: an 8-byte header encoding (sequence, connection) followed by
@@ -46,22 +46,6 @@
  * memcpy/memcmp, which keeps 4 KiB workloads from being loadgen-bound.
  */
 #define HDR 8
-#define SKEW 256
-#define MAX_REPORTS 5
-
-/*
- * Latency histogram, in microseconds: 1 us buckets below LAT_LINEAR, then
- * LAT_SUB buckets per power of two up to LAT_TOP_EXP (2^24 us ~ 16.8 s, so
- * 10 s fits); anything longer lands in the last bucket. Fixed size, so
- * recording is an index computation and an increment, never an allocation.
- */
-#define LAT_LINEAR 1024u     /* = 2^LAT_LINEAR_EXP */
-#define LAT_LINEAR_EXP 10
-#define LAT_SUB_BITS 6
-#define LAT_SUB (1u << LAT_SUB_BITS)
-#define LAT_TOP_EXP 24
-#define LAT_BUCKETS (LAT_LINEAR + (LAT_TOP_EXP - LAT_LINEAR_EXP) * LAT_SUB)
-
 typedef struct {
   int fd;
   uint32_t idx;
@@ -78,89 +62,14 @@ typedef struct {
 
 static const char *opt_host = "127.0.0.1";
 static const char *opt_port = NULL;
+static const char *opt_unix = NULL; /* --unix PATH: a Unix stream socket instead of host:port */
 static long opt_conns = 100, opt_size = 64, opt_depth = 1, opt_retries = 50;
 static double opt_seconds = 5.0, opt_warmup = 1.0;
 
-static uint8_t *pattern;
 static uint8_t rbuf[256 * 1024];
 static int epfd = -1;
 static long alive = 0;
 static int measuring = 0;
-static volatile sig_atomic_t stop_requested = 0;
-
-static struct {
-  uint64_t msgs, bytes;
-  uint64_t mismatches, early_closes, connect_errors, io_errors;
-  unsigned reports;
-} st;
-
-static struct {
-  uint64_t count[LAT_BUCKETS];
-  uint64_t samples;
-  uint64_t max_ns;
-} lat;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static unsigned lat_bucket(uint64_t us) {
-  if (us < LAT_LINEAR) return (unsigned)us;
-  unsigned e = 63u - (unsigned)__builtin_clzll(us); /* us >= 2^e, e >= 10 */
-  if (e >= LAT_TOP_EXP) return LAT_BUCKETS - 1;
-  unsigned sub = (unsigned)(us >> (e - LAT_SUB_BITS)) & (LAT_SUB - 1);
-  return LAT_LINEAR + (e - LAT_LINEAR_EXP) * LAT_SUB + sub;
-}
-
-/* Largest value (us) that maps to bucket b. */
-static uint64_t lat_bucket_top(unsigned b) {
-  if (b < LAT_LINEAR) return b;
-  unsigned e = LAT_LINEAR_EXP + (b - LAT_LINEAR) / LAT_SUB;
-  uint64_t sub = (b - LAT_LINEAR) % LAT_SUB;
-  uint64_t width = 1ull << (e - LAT_SUB_BITS);
-  return (1ull << e) + (sub + 1) * width - 1;
-}
-
-static void lat_record(uint64_t ns) {
-  lat.count[lat_bucket(ns / 1000)]++;
-  lat.samples++;
-  if (ns > lat.max_ns) lat.max_ns = ns;
-}
-
-/* Smallest bucket top t with at least q of all samples <= t, capped by max. */
-static uint64_t lat_quantile(double q) {
-  uint64_t want = (uint64_t)(q * (double)lat.samples);
-  if ((double)want < q * (double)lat.samples) want++; /* ceil */
-  if (want < 1) want = 1;
-  uint64_t seen = 0, max_us = (lat.max_ns + 999) / 1000;
-  for (unsigned b = 0; b < LAT_BUCKETS; b++) {
-    seen += lat.count[b];
-    if (seen >= want) {
-      if (b == LAT_BUCKETS - 1) return max_us; /* the overflow bucket has no top */
-      uint64_t top = lat_bucket_top(b);
-      return top < max_us ? top : max_us;
-    }
-  }
-  return max_us;
-}
-
-static void print_us(const char *key, int have, uint64_t us) {
-  if (have) printf(",\"%s\":%llu", key, (unsigned long long)us);
-  else printf(",\"%s\":null", key);
-}
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
 
 static void header(uint32_t idx, uint32_t seq, uint8_t out[HDR]) {
   /* XOR constants keep early headers from being mostly zero bytes, which a
@@ -170,36 +79,6 @@ static void header(uint32_t idx, uint32_t seq, uint8_t out[HDR]) {
     out[i] = (uint8_t)(a >> (8 * i));
     out[4 + i] = (uint8_t)(b >> (8 * i));
   }
-}
-
-static size_t skew(uint32_t idx, uint32_t seq) {
-  uint32_t x = idx * 0x9E3779B1u ^ seq * 0x85EBCA77u;
-  x ^= x >> 16;
-  x *= 0x7FEB352Du;
-  x ^= x >> 15;
-  return x % SKEW;
-}
-
-static void fill_pattern(size_t n) {
-  uint64_t s = 0x243F6A8885A308D3ull;
-  for (size_t i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    pattern[i] = (uint8_t)(s >> 32);
-  }
-}
-
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void report(const char *fmt, ...) {
-  /* Cap the noise: one broken server would otherwise print per connection. */
-  if (st.reports++ >= MAX_REPORTS) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("echo_load: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
 }
 
 static void kill_conn(conn_t *c) {
@@ -398,38 +277,12 @@ static int connect_one(const struct addrinfo *ai, uint32_t idx) {
   }
 }
 
-static void raise_nofile(void) {
-  struct rlimit rl;
-  rlim_t want = (rlim_t)opt_conns + 64;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
-  rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-  setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s --port N [--host 127.0.0.1] [--conns 100] [--size 64] [--depth 1]\n"
-          "          [--seconds 5] [--warmup 1] [--connect-retries 50]\n",
-          argv0);
-}
-
-static int parse_long(const char *s, long min, long max, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v < min || v > max) return -1;
-  *out = v;
-  return 0;
-}
-
-static int parse_double(const char *s, double min, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  /* v != v rejects NaN; the upper bound rejects inf without needing libm. */
-  if (errno || end == s || *end || v != v || v < min || v > 1e9) return -1;
-  *out = v;
-  return 0;
+          "          [--seconds 5] [--warmup 1] [--connect-retries 50]\n"
+          "       %s --unix PATH [--conns 100] [--size 64] [--depth 1] ...\n",
+          argv0, argv0);
 }
 
 static int parse_args(int argc, char **argv) {
@@ -438,7 +291,8 @@ static int parse_args(int argc, char **argv) {
       {"conns", required_argument, NULL, 'c'},   {"size", required_argument, NULL, 's'},
       {"depth", required_argument, NULL, 'd'},   {"seconds", required_argument, NULL, 't'},
       {"warmup", required_argument, NULL, 'w'},  {"connect-retries", required_argument, NULL, 'r'},
-      {"help", no_argument, NULL, '?'},          {NULL, 0, NULL, 0},
+      {"unix", required_argument, NULL, 'u'},    {"help", no_argument, NULL, '?'},
+      {NULL, 0, NULL, 0},
   };
   int ch;
   while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -446,6 +300,7 @@ static int parse_args(int argc, char **argv) {
     switch (ch) {
       case 'h': opt_host = optarg; break;
       case 'p': opt_port = optarg; break;
+      case 'u': opt_unix = optarg; break;
       case 'c': bad = parse_long(optarg, 1, 1000000, &opt_conns); break;
       case 's': bad = parse_long(optarg, 1, 64L * 1024 * 1024, &opt_size); break;
       case 'd': bad = parse_long(optarg, 1, 1000000, &opt_depth); break;
@@ -459,7 +314,12 @@ static int parse_args(int argc, char **argv) {
       return -1;
     }
   }
-  if (optind != argc || !opt_port) return -1;
+  /* Exactly one target: a TCP port or a Unix socket path. */
+  if (optind != argc || !opt_port == !opt_unix) return -1;
+  if (opt_unix && strlen(opt_unix) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+    fprintf(stderr, "echo_load: --unix path longer than a sockaddr_un holds\n");
+    return -1;
+  }
   if ((double)opt_depth * (double)opt_size > 256.0 * 1024 * 1024) {
     fprintf(stderr, "echo_load: depth * size too large\n");
     return -1;
@@ -473,12 +333,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait must wake up */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  raise_nofile();
+  stop_on_signals();
+  raise_nofile(opt_conns);
 
   pattern = malloc((size_t)opt_size + SKEW);
   conn_t *conns = calloc((size_t)opt_conns, sizeof *conns);
@@ -488,20 +344,24 @@ int main(int argc, char **argv) {
   }
   fill_pattern((size_t)opt_size + SKEW);
 
-  struct addrinfo hints, *ai = NULL;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  int gai = getaddrinfo(opt_host, opt_port, &hints, &ai);
-  if (gai != 0) {
-    fprintf(stderr, "echo_load: %s:%s: %s\n", opt_host, opt_port, gai_strerror(gai));
-    return 2;
+  struct addrinfo *ai = NULL;
+  /* A Unix path gets a hand-made addrinfo, so connect_one serves both kinds. */
+  struct sockaddr_un sun;
+  struct addrinfo unix_ai;
+  if (opt_unix) {
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, opt_unix, strlen(opt_unix) + 1);
+    memset(&unix_ai, 0, sizeof unix_ai);
+    unix_ai.ai_family = AF_UNIX;
+    unix_ai.ai_socktype = SOCK_STREAM;
+    unix_ai.ai_addr = (struct sockaddr *)&sun;
+    unix_ai.ai_addrlen = sizeof sun;
+    ai = &unix_ai;
+  } else {
+    ai = resolve_or_exit(opt_host, opt_port, SOCK_STREAM);
   }
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd < 0) {
-    perror("echo_load: epoll_create1");
-    return 2;
-  }
+  epfd = epoll_or_exit();
 
   /* Every connection exists before the clock starts, so connection setup
    * (which some servers make expensive) never pollutes the measurement. */
@@ -516,7 +376,7 @@ int main(int argc, char **argv) {
       continue;
     }
     int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!opt_unix) setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
     c->sbuf = malloc((size_t)opt_depth * (size_t)opt_size);
     c->sent_ns = calloc((size_t)opt_depth, sizeof *c->sent_ns);
@@ -532,7 +392,7 @@ int main(int argc, char **argv) {
     alive++;
     connected++;
   }
-  freeaddrinfo(ai);
+  if (!opt_unix) freeaddrinfo(ai);
 
   double t0 = now_s();
   double warm_end = t0 + opt_warmup;
@@ -585,26 +445,11 @@ int main(int argc, char **argv) {
   }
   close(epfd);
 
-  uint64_t errors = st.mismatches + st.early_closes + st.connect_errors + st.io_errors;
-  if (stop_requested) fprintf(stderr, "echo_load: interrupted\n");
-  if (st.reports > MAX_REPORTS)
-    fprintf(stderr, "echo_load: %u further error reports suppressed\n", st.reports - MAX_REPORTS);
-  printf("{\"msgs\":%llu,\"seconds\":%.6f,\"msgsPerSec\":%.1f,\"bytes\":%llu,\"errors\":%llu,"
-         "\"conns\":%ld,\"size\":%ld,\"depth\":%ld,\"connected\":%ld,\"mismatches\":%llu,"
-         "\"earlyCloses\":%llu,\"connectErrors\":%llu,\"ioErrors\":%llu,\"interrupted\":%s",
-         (unsigned long long)st.msgs, elapsed, elapsed > 0 ? (double)st.msgs / elapsed : 0.0,
-         (unsigned long long)st.bytes, (unsigned long long)errors, opt_conns, opt_size, opt_depth,
-         connected, (unsigned long long)st.mismatches, (unsigned long long)st.early_closes,
-         (unsigned long long)st.connect_errors, (unsigned long long)st.io_errors,
-         stop_requested ? "true" : "false");
-  int have = lat.samples > 0;
-  print_us("p50Us", have, have ? lat_quantile(0.50) : 0);
-  print_us("p99Us", have, have ? lat_quantile(0.99) : 0);
-  print_us("p999Us", have, have ? lat_quantile(0.999) : 0);
-  print_us("maxUs", have, (lat.max_ns + 999) / 1000);
+  print_result_head(elapsed, opt_conns, opt_size, opt_depth, connected);
+  print_latency();
   printf("}\n");
   fflush(stdout);
   free(conns);
   free(pattern);
-  return errors > 0 || stop_requested ? 1 : 0;
+  return error_count() > 0 || stop_requested ? 1 : 0;
 }

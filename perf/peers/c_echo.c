@@ -1,8 +1,9 @@
 /*
  * Reference contender: the simplest correct single-threaded epoll echo server in C. It marks the
  * ceiling this machine and load generator allow, so ringloop's ratio to it shows how much of the
- * possible the runtime reaches. Usage: c_echo --addr tcp://127.0.0.1:0
- * Prints "listening tcp://127.0.0.1:<port>", exits on SIGTERM/SIGINT.
+ * possible the runtime reaches. Usage: c_echo --addr tcp://127.0.0.1:0 (or --addr unix:///path.sock)
+ * Prints "listening tcp://127.0.0.1:<port>" (or "listening unix:///path.sock"), exits on SIGTERM/SIGINT
+ * (removing its socket file).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Bytes a connection could not send yet (kept until EPOLLOUT). */
@@ -28,6 +30,46 @@ static int pend_cap;
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
+
+/* A listening TCP socket on host:port (0: any free port), or -1. */
+static int listen_tcp(const char *host, int port) {
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+    fprintf(stderr, "c_echo: bad host %s\n", host);
+    return -1;
+  }
+  int one = 1;
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, SOMAXCONN) < 0) {
+    perror("c_echo: listen");
+    return -1;
+  }
+  socklen_t sl = sizeof sa;
+  getsockname(lfd, (struct sockaddr *)&sa, &sl);
+  printf("listening tcp://%s:%d\n", host, ntohs(sa.sin_port));
+  fflush(stdout);
+  return lfd;
+}
+
+/* A listening Unix stream socket at path, or -1. The path must not exist: a
+ * fresh one per run, so a stale file means someone else's socket. */
+static int listen_unix(const char *path) {
+  struct sockaddr_un su = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof su.sun_path) {
+    fprintf(stderr, "c_echo: unix path too long\n");
+    return -1;
+  }
+  strcpy(su.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (bind(fd, (struct sockaddr *)&su, sizeof su) < 0 || listen(fd, SOMAXCONN) < 0) {
+    perror("c_echo: listen");
+    return -1;
+  }
+  printf("listening unix://%s\n", path);
+  fflush(stdout);
+  return fd;
+}
 
 static struct pending *pending_of(int fd) {
   if (fd >= pend_cap) {
@@ -86,29 +128,16 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--addr") == 0) addr = argv[++i];
   char host[64];
   int port;
-  if (sscanf(addr, "tcp://%63[^:]:%d", host, &port) != 2) {
-    fprintf(stderr, "usage: c_echo --addr tcp://HOST:PORT\n");
+  const char *unix_path = strncmp(addr, "unix://", 7) == 0 ? addr + 7 : NULL;
+  if (!unix_path && sscanf(addr, "tcp://%63[^:]:%d", host, &port) != 2) {
+    fprintf(stderr, "usage: c_echo --addr tcp://HOST:PORT | unix:///PATH\n");
     return 2;
   }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-    fprintf(stderr, "c_echo: bad host %s\n", host);
-    return 2;
-  }
   int one = 1;
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, SOMAXCONN) < 0) {
-    perror("c_echo: listen");
-    return 1;
-  }
-  socklen_t sl = sizeof sa;
-  getsockname(lfd, (struct sockaddr *)&sa, &sl);
-  printf("listening tcp://%s:%d\n", host, ntohs(sa.sin_port));
-  fflush(stdout);
-
+  int lfd = unix_path ? listen_unix(unix_path) : listen_tcp(host, port);
+  if (lfd < 0) return 1;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event lev = {.events = EPOLLIN, .data.fd = lfd};
   epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
@@ -121,7 +150,7 @@ int main(int argc, char **argv) {
       if (fd == lfd) {
         int c;
         while ((c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-          setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          if (!unix_path) setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
           struct epoll_event cev = {.events = EPOLLIN, .data.fd = c};
           epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
         }
@@ -136,5 +165,6 @@ int main(int argc, char **argv) {
       else if (r > 0 && send_or_keep(ep, fd, buf, (size_t)r) < 0) drop(ep, fd);
     }
   }
+  if (unix_path) unlink(unix_path); /* as node:net and ringloop do on close */
   return 0;
 }

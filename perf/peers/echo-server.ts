@@ -30,8 +30,12 @@ export function createEchoServer(): EchoServer {
   };
 }
 
-/** Exit cleanly on SIGTERM/SIGINT, with a hard stop in case close() hangs. */
-export function exitOnSignals(echo: EchoServer): void {
+/**
+ * Exit cleanly on SIGTERM/SIGINT, with a hard stop in case close() hangs.
+ * Anything with a shutdown(onClosed) will do (the dgram peer uses it too); generic so a
+ * literal with more fields (net-piscina-echo passes its server along) still fits.
+ */
+export function exitOnSignals<T extends Pick<EchoServer, 'shutdown'>>(echo: T): void {
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

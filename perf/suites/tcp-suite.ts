@@ -1,6 +1,8 @@
-// A TCP round-trip suite: fresh server per trial, perf/bin/echo_load as the
-// client, throughput and latency per contender and workload. The echo and
-// offload suites are two configs of this one runner.
+// A round-trip suite: fresh server per trial, a C loadgen as the client
+// (perf/bin/echo_load over TCP or a Unix socket, perf/bin/udp_load over UDP),
+// throughput and latency per contender and workload. The echo, offload, unix
+// and udp suites are configs of this one runner.
+import type { Scheme } from '../lib/addr.js';
 import { BUSY_WARN, machineBusyFraction } from '../lib/idle.js';
 import { ensureCProgram, ensureLoadgen } from '../lib/loadgen.js';
 import { runTrial, type ServerSpec } from '../lib/trial.js';
@@ -17,11 +19,17 @@ export interface Workload {
 export interface TcpSuiteConfig {
   /** `npm run bench -- <name>`; also the results file name. */
   name: string;
+  /**
+   * What the contenders listen on (default tcp); picks the loadgen. Unix
+   * contenders put UNIX_SOCKET (lib/sockpath.ts) where their path goes.
+   */
+  transport?: Scheme;
   /** One line for `--help`. */
   description: string;
   /**
    * Command lines run from the repo root. Each must print exactly one
-   * `listening tcp://host:port` line on stdout and exit on SIGTERM.
+   * `listening <url>` line on stdout (tcp://host:port, unix:///path or
+   * udp://host:port, as `transport` says) and exit on SIGTERM.
    */
   contenders: readonly ServerSpec[];
   workloads: readonly Workload[];
@@ -37,10 +45,10 @@ export interface TcpSuiteConfig {
   cPrograms: readonly (readonly [string, string])[];
   /**
    * Optional goal on the headline workload, reported as met or not (never an
-   * exit code: the machine is shared): subject msgs/s >= minRatio x peer's and
-   * subject p99 <= maxLatencyRatio x peer's.
+   * exit code: the machine is shared): subject msgs/s >= minRatio x peer's and,
+   * when given, subject p99 <= maxLatencyRatio x peer's.
    */
-  target?: { peer: string; minRatio: number; maxLatencyRatio: number };
+  target?: { peer: string; minRatio: number; maxLatencyRatio?: number };
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
@@ -60,7 +68,8 @@ function fmtUs(us: number | null): string {
 async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<SuiteOutcome> {
   const { opts, log } = ctx;
   const contenders = cfg.contenders.filter((c) => opts.only === null || opts.only.includes(c.name));
-  const bin = ensureLoadgen(log);
+  const scheme = cfg.transport ?? 'tcp';
+  const bin = ensureLoadgen(log, scheme);
   for (const [src, out] of cfg.cPrograms) if (contenders.some((c) => c.argv[0] === out)) ensureCProgram(src, out, log);
   const busyBefore = await machineBusyFraction();
   if (busyBefore > BUSY_WARN) log(`warning: machine already ${(busyBefore * 100).toFixed(0)}% busy before the first trial`);
@@ -92,7 +101,7 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
         }
         const label = `${w.name} | run ${run + 1}/${opts.runs} | ${c.name}`;
         try {
-          const t = await runTrial(c, bin, {
+          const t = await runTrial(c, { bin, scheme }, {
             conns: w.conns, size: w.size, depth: w.depth, seconds: opts.seconds, warmup: opts.warmup,
           });
           const rec: RunRecord = {
@@ -118,8 +127,11 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
             serverExit: t.stop.code,
             serverSignal: t.stop.signal,
           };
+          // Only where they mean something, so the echo and offload records keep their shape.
+          if (t.load.lost !== null) rec.udp = { lost: t.load.lost, lostWarmup: t.load.lostWarmup ?? 0, late: t.load.late ?? 0 };
+          if (t.socketLeft !== null) rec.socketLeft = t.socketLeft;
           cell.runs.push(rec);
-          const flag = rec.errors > 0 ? `  !! errors: ${rec.errors}` : '';
+          const flag = (rec.udp ? `, lost ${rec.udp.lost}` : '') + (rec.errors > 0 ? `  !! errors: ${rec.errors}` : '');
           const noise = isNoisy(rec) ? `  (background CPU ${rec.backgroundCpuSeconds.toFixed(2)} s)` : '';
           log(`${label}: ${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, p50 ${fmtUs(rec.p50Us)}, p99 ${fmtUs(rec.p99Us)}, server cpu ${rec.cpuSeconds.toFixed(2)} s${flag}${noise}`);
         } catch (err) {

@@ -3,6 +3,7 @@
 // medians of --runs, server CPU measured next to throughput, ratios against peers of one run.
 import { execFile, spawnSync } from 'node:child_process';
 import { cpuSecondsBetween, cpuSnapshot } from '../lib/cpu.js';
+import { portOf } from '../lib/addr.js';
 import { startServer, stopServer } from '../lib/proc.js';
 import { repoRoot } from '../lib/paths.js';
 import { machineInfo } from '../lib/report.js';
@@ -68,7 +69,7 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
             try {
               const server = await startServer(c.name, c.argv, { cwd: repoRoot, timeoutMs: 15000 });
               try {
-                const [cmd, args] = w.command(server.addr.port, opts.seconds);
+                const [cmd, args] = w.command(portOf(server.addr), opts.seconds);
                 const before = cpuSnapshot(server.pid);
                 const out = await run(cmd, args, (opts.seconds + 60) * 1000);
                 const spent = cpuSecondsBetween(before, cpuSnapshot(server.pid));
