@@ -42,7 +42,11 @@ export interface ServeOptions {
    * `{ idle, interval, count }` (ms, ms, probes). Rounded up to whole seconds.
    */
   tcpKeepAlive?: number | false | { idle: number; interval?: number; count?: number };
-  /** SO_RCVBUF / SO_SNDBUF for accepted connections in bytes (default: the system's autotuning). */
+  /**
+   * SO_RCVBUF / SO_SNDBUF in bytes for accepted connections and for UDP sockets (default: the
+   * system's; for UDP that is ~208 KiB, which bursts of many small datagrams can overflow: the
+   * kernel then drops them, counted in /proc/net/snmp RcvbufErrors).
+   */
   socketRecvBuffer?: number;
   socketSendBuffer?: number;
   /** SO_REUSEADDR on TCP listeners (default true: restart on a port with connections in TIME_WAIT). */
