@@ -1,5 +1,8 @@
-// Socket helpers for the ringloop end-to-end tests: real TCP clients on 127.0.0.1.
+// Socket helpers for the ringloop end-to-end tests: real TCP and Unix-socket clients.
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 /** Rejects with `label` timed out after `ms` unless `promise` settles first. */
 export function withTimeout(promise, ms, label = 'operation') {
@@ -21,10 +24,17 @@ export function once(emitter, event, ms = 5000) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Port number of a resolved `tcp://host:port` address. */
+/** A path for a Unix socket `name` in a fresh temp dir, removed in `t.teardown`. */
+export function tmpSocketPath(t, name = 's.sock') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringloop-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, name);
+}
+
+/** Port number of a resolved `tcp://host:port` address (also tcp4, tcp6, udp, udp4, udp6). */
 export function portOf(addr) {
-  const m = /^tcp:\/\/(.*):(\d+)$/.exec(addr);
-  if (!m) throw new Error(`not a tcp address: ${addr}`);
+  const m = /^(?:tcp|udp)[46]?:\/\/(.*):(\d+)$/.exec(addr);
+  if (!m) throw new Error(`not a tcp or udp address: ${addr}`);
   return Number(m[2]);
 }
 
@@ -188,16 +198,18 @@ export function readerOf(socket) {
 }
 
 /**
- * Connects to 127.0.0.1:port. Resolves with the socket once connected; its Reader is attached
- * immediately so no byte is missed. Pass `{ reader: false }` to leave the socket unread (paused).
+ * Connects to 127.0.0.1:port, or to `port` given as net.connect options (`{ host, port }`,
+ * `{ path }`). Resolves with the socket once connected; its Reader is attached immediately so no
+ * byte is missed. Pass `{ reader: false }` to leave the socket unread (paused).
  */
 export function connect(port, { host = '127.0.0.1', timeout = 5000, reader = true } = {}) {
+  const target = typeof port === 'object' ? port : { port, host };
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host });
+    const socket = net.connect(target);
     if (reader) readerOf(socket);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`connect to ${host}:${port} timed out after ${timeout} ms`));
+      reject(new Error(`connect to ${target.path ?? `${target.host}:${target.port}`} timed out after ${timeout} ms`));
     }, timeout);
     const onError = (err) => {
       clearTimeout(timer);
