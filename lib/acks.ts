@@ -22,6 +22,19 @@ export type WriteAck =
   | { status: 'full' }
   | { status: 'stopped' };
 
+// A pending Atomics.waitAsync does not keep a thread alive: a worker whose only work left is an
+// ack to wait for would exit first. One ref'd timer per thread stands in while any is pending.
+let pendingWaits = 0;
+let keeper: NodeJS.Timeout | undefined;
+function keepAlive(delta: number): void {
+  pendingWaits += delta;
+  if (pendingWaits > 0 && !keeper) keeper = setInterval(() => {}, 1 << 30);
+  else if (pendingWaits === 0 && keeper) {
+    clearInterval(keeper);
+    keeper = undefined;
+  }
+}
+
 const names = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v, k]));
 
 export class AckTable {
@@ -54,7 +67,14 @@ export class AckTable {
   async wait(token: number): Promise<WriteAck> {
     const i = token - 1;
     const w = Atomics.waitAsync(this.i32, i, PENDING);
-    if (w.async) await w.value;
+    if (w.async) {
+      keepAlive(1);
+      try {
+        await w.value;
+      } finally {
+        keepAlive(-1);
+      }
+    }
     const v = Atomics.load(this.i32, i);
     Atomics.store(this.i32, i, FREE);
     return v >= 0 ? { status: 'written', bytes: v } : { status: 'dropped', code: names.get(-v) ?? `E${-v}` };

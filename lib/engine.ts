@@ -20,8 +20,15 @@ import type { ConnRef, Delivery } from './conn.js';
 import * as L from './layout.js';
 import { Balancer } from './balancer.js';
 import { prepareUnixPath } from './unix_path.js';
+import { openOwned, handOwned, type OwnedAddress } from './owned_sockets.js';
 import { AckTable, type WriteAck } from './acks.js';
 import { Pool, type JobRequest, type PoolOptions } from './pool.js';
+
+/**
+ * A restarted reactor's slot generations start this far past its predecessor's: a stale ref could
+ * only match again after one slot was reused 16 million times.
+ */
+const GENERATIONS_PER_INCARNATION = 1 << 24;
 
 /** See `Engine.stats()`. */
 export interface EngineStats {
@@ -62,7 +69,11 @@ export class Engine extends EventEmitter {
   private readonly inboxes: Disruptor[];
   private readonly wakeFds: number[];
   private readonly hosts: ReactorHost[];
-  private readonly makeHost: ((loop: number) => ReactorHost) | undefined;
+  private readonly makeHost: ((loop: number, incarnation: number) => ReactorHost) | undefined;
+  /** Sockets each reactor owns (UDP, reusePort): reopened for a restarted reactor. */
+  private readonly owned: OwnedAddress[];
+  /** Restarts per reactor: a fresh reactor's generations start past its predecessors'. */
+  private readonly incarnations: number[];
   private readonly connTables: Int32Array[];
   private readonly acceptor: NativeAcceptor;
   private readonly acceptOut: Int32Array;
@@ -89,7 +100,8 @@ export class Engine extends EventEmitter {
     inboxes: Disruptor[];
     wakeFds: number[];
     hosts: ReactorHost[];
-    makeHost: ((loop: number) => ReactorHost) | undefined;
+    makeHost: ((loop: number, incarnation: number) => ReactorHost) | undefined;
+    owned: OwnedAddress[];
     acceptor: NativeAcceptor;
     acceptOut: Int32Array;
     unixPaths: string[];
@@ -105,6 +117,8 @@ export class Engine extends EventEmitter {
     this.wakeFds = parts.wakeFds;
     this.hosts = parts.hosts;
     this.makeHost = parts.makeHost;
+    this.owned = parts.owned;
+    this.incarnations = parts.inboxes.map(() => 0);
     this.connTables = parts.connTables.map((b) => new Int32Array(b));
     this.acceptor = parts.acceptor;
     this.acceptOut = parts.acceptOut;
@@ -226,19 +240,25 @@ export class Engine extends EventEmitter {
   }
 
   private async restart(loop: number): Promise<void> {
-    const host = this.makeHost!(loop);
+    const host = this.makeHost!(loop, ++this.incarnations[loop]!);
+    const fds: number[] = [];
     try {
       await host.ready;
       await host.init(this.addrs);
+      // The dead reactor's own sockets closed with it: the new one gets fresh ones on the same ports.
+      for (const a of this.owned) fds.push(openOwned(a, a.port, this.opts).fd);
     } catch (e) {
+      for (const fd of fds) native.closeFd(fd);
       await host.terminate().catch(() => undefined);
       this.emit('reactorError', e instanceof Error ? e : new Error(String(e)), loop, 0);
       return;
     }
     if (this.stopping) {
+      for (const fd of fds) native.closeFd(fd);
       await host.terminate();
       return;
     }
+    handOwned(this.inboxes[loop]!, this.owned, fds);
     this.hosts[loop] = host;
     this.inboxes[loop]!.setState(L.STATE_RUNNING);
     this.balancer.alive[loop] = true;
@@ -444,14 +464,11 @@ export async function serve(
     (n) => engine?.onAccept(n),
   );
   let pool: Pool | undefined;
-  // reusePort mode: per address, one listen fd per reactor, until handed over.
-  const reuseFds: number[][] = [];
-  const reuseListeners: number[] = [];
-  // UDP: per address, one socket per reactor (SO_REUSEPORT when several), until handed over.
-  const dgramFds: number[][] = [];
-  const dgramListeners: number[] = [];
+  // Addresses whose sockets the reactors own, and per reactor its sockets until handed over.
+  const owned: OwnedAddress[] = [];
+  const ownedFds: number[][] = [];
   const cleanup = async (): Promise<void> => {
-    for (const fds of [...reuseFds, ...dgramFds]) for (const fd of fds) native.closeFd(fd);
+    for (const fds of ownedFds) for (const fd of fds) native.closeFd(fd);
     acceptor.close();
     await pool?.destroy().catch(() => undefined);
     await Promise.all(hosts.map((h) => h.terminate().catch(() => undefined)));
@@ -465,31 +482,15 @@ export async function serve(
     parsed.forEach((a, i) => {
       let r: { fd: number; port: number };
       try {
-        if (a.dgram) {
-          // Reactors own UDP sockets. With several, each gets its own socket on the port and the
-          // kernel spreads the peers over them (by a hash of the sender's address and port).
-          // Never SO_REUSEADDR: on UDP that would let another socket take our datagrams.
-          const fds: number[] = [];
-          dgramFds.push(fds);
-          const share = opts.loops > 1 || opts.reusePort;
-          const { recvBuf, sendBuf } = opts.socket;
-          r = native.listen(a.family, a.host, a.port, 0, share, false, true, recvBuf, sendBuf);
-          fds.push(r.fd);
-          for (let k = 1; k < opts.loops; k++) {
-            fds.push(native.listen(a.family, a.host, r.port, 0, true, false, true, recvBuf, sendBuf).fd);
+        if (a.family !== 0 && (a.dgram || opts.reusePort)) {
+          // UDP always, TCP in reusePort mode: one socket per reactor, the first resolving port 0.
+          const plan = { listener: i, family: a.family, host: a.host, dgram: a.dgram, share: !a.dgram || opts.loops > 1 || opts.reusePort };
+          r = openOwned(plan, a.port, opts);
+          owned.push({ ...plan, port: r.port });
+          for (let k = 0; k < opts.loops; k++) {
+            ownedFds[k] ??= [];
+            ownedFds[k]!.push(k === 0 ? r.fd : openOwned(plan, r.port, opts).fd);
           }
-          dgramListeners.push(i);
-        } else if (opts.reusePort && a.family !== 0) {
-          // One SO_REUSEPORT socket per reactor, the first resolving port 0; the kernel spreads
-          // connections over them and each reactor accepts its own (no hand-off).
-          const fds: number[] = [];
-          reuseFds.push(fds);
-          r = native.listen(a.family, a.host, a.port, opts.backlog, true, opts.reuseAddr);
-          fds.push(r.fd);
-          for (let k = 1; k < opts.loops; k++) {
-            fds.push(native.listen(a.family, a.host, r.port, opts.backlog, true, opts.reuseAddr).fd);
-          }
-          reuseListeners.push(i);
         } else {
           r = acceptor.listen(a.family, a.host, a.port, opts.backlog, opts.reusePort, i, opts.reuseAddr);
         }
@@ -522,7 +523,9 @@ export async function serve(
       offload: pool ? (jobs) => engine?.runJobs(jobs) : null,
     };
     const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
-    const configFor = (i: number): ReactorConfig => ({
+    const configFor = (i: number, incarnation = 0): ReactorConfig => ({
+      // Refs held from a dead reactor must never match a connection of its successor.
+      generationBase: (incarnation * GENERATIONS_PER_INCARNATION) >>> 0,
       connTable: connTables[i]!,
       index: i,
       loops: opts.loops,
@@ -535,8 +538,8 @@ export async function serve(
       socket: opts.socket,
       maxDatagramSize: opts.maxDatagramSize,
     });
-    const makeWorkerHost = (i: number): ReactorHost =>
-      new WorkerHost({ config: configFor(i), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);
+    const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
+      new WorkerHost({ config: configFor(i, incarnation), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);
     for (let i = 0; i < opts.loops; i++) {
       if (local) {
         const h = await buildHandler(handler, 'the handler object', {
@@ -558,6 +561,7 @@ export async function serve(
       wakeFds,
       hosts,
       makeHost: local ? undefined : makeWorkerHost,
+      owned,
       acceptor,
       acceptOut,
       unixPaths,
@@ -567,19 +571,8 @@ export async function serve(
     });
     for (const [m, l] of early) engine.hostEvents.message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));
-    reuseFds.forEach((fds, j) =>
-      fds.forEach((fd, k) => {
-        // Inboxes are empty at this point: the publish cannot be refused.
-        inboxes[k]!.publish(L.MSG_LISTEN, fd, reuseListeners[j]!, 0);
-      }),
-    );
-    dgramFds.forEach((fds, j) =>
-      fds.forEach((fd, k) => {
-        inboxes[k]!.publish(L.MSG_LISTEN, fd, dgramListeners[j]!, 1);
-      }),
-    );
-    reuseFds.length = 0; // the reactors own them now
-    dgramFds.length = 0;
+    ownedFds.forEach((fds, k) => handOwned(inboxes[k]!, owned, fds));
+    ownedFds.length = 0; // the reactors own them now
     acceptor.resume();
     engine.started();
     return engine;

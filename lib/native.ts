@@ -14,6 +14,7 @@ export interface NativeLoopOptions {
   writeHighWater: number;
   arenaBytes: number;
   maxDatagramSize: number;
+  generationBase: number;
   socket: NativeSockOptions;
 }
 

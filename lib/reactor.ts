@@ -32,6 +32,8 @@ export interface ReactorConfig {
   socket: NativeSockOptions;
   /** Largest UDP datagram received or sent. */
   maxDatagramSize: number;
+  /** First generation of every slot (non-zero for a restarted reactor: old refs never match). */
+  generationBase: number;
   /**
    * Open connections as [open, generation] pairs per slot (the first CONN_TABLE_SLOTS slots), so
    * the engine can name this reactor's connections if the thread dies.
@@ -235,6 +237,7 @@ export class Reactor implements DatagramHost {
         arenaBytes: ARENA_BYTES,
         socket: cfg.socket,
         maxDatagramSize: cfg.maxDatagramSize,
+        generationBase: cfg.generationBase,
       },
       this.onBatch,
     );
@@ -366,6 +369,19 @@ export class Reactor implements DatagramHost {
 
   /** The engine reports a failed job: the handler decides, or the connection closes with the error. */
   jobFailed(ref: ConnRef, err: Error): void {
+    const sock = this.sockets[ref.slot];
+    if (sock && sock.gen === ref.generation) {
+      // A datagram's job: nothing to close; the handler hears of it, or the engine does.
+      const h = this.handler;
+      try {
+        if (h.onJobError) h.onJobError(sock, err);
+        else this.hooks.handlerError(err, 'job');
+      } catch (e) {
+        this.hooks.handlerError(asError(e), 'onJobError');
+      }
+      if (!this.inBatch) this.flush();
+      return;
+    }
     const c = this.conns[ref.slot];
     if (!c || c.gen !== ref.generation || !c.open) return;
     const h = this.handler;

@@ -222,6 +222,7 @@ int32_t Reactor::takeSlot(int fd, int32_t listener) {
   } else {
     slot = static_cast<int32_t>(conns_.size());
     conns_.emplace_back();
+    conns_.back().gen = opts_.generationBase;
   }
   Conn& c = conns_[slot];
   if (pollerAdd(poller_, fd, kPollReadable) < 0) {

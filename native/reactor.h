@@ -87,6 +87,8 @@ class Reactor {
     SockOptions sock;
     // Largest datagram received whole; larger ones are dropped and counted (kDgramTruncated).
     size_t maxDatagram;
+    // Generation of every new slot: a restarted reactor starts past its predecessor's refs.
+    uint32_t generationBase;
   };
   Reactor(const Inbox& inbox, int wakeFd, const Options& opts, ArenaHost* host);
   ~Reactor();

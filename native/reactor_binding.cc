@@ -56,7 +56,8 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
                           static_cast<size_t>(o.Get("writeBufferCap").As<Napi::Number>().DoubleValue()),
                           static_cast<size_t>(o.Get("writeHighWater").As<Napi::Number>().DoubleValue()),
                           SockOptions{},
-                          static_cast<size_t>(o.Get("maxDatagramSize").As<Napi::Number>().DoubleValue())};
+                          static_cast<size_t>(o.Get("maxDatagramSize").As<Napi::Number>().DoubleValue()),
+                          o.Get("generationBase").As<Napi::Number>().Uint32Value()};
     ReadSockOptions(o.Get("socket").As<Napi::Object>(), &opts.sock);
     size_t arenaBytes = static_cast<size_t>(o.Get("arenaBytes").As<Napi::Number>().DoubleValue());
     inbox_ = Inbox(inbox.Data(), inbox.ByteLength());

@@ -59,3 +59,38 @@ t.test('with restartReactors a fresh reactor takes the dead one\'s place', { tim
   on1.destroy();
   t.ok(fdCount() > 0);
 });
+
+t.test('a ref from a dead reactor never reaches a connection of the reactor that replaced it', { timeout: 30000 }, async (t) => {
+  const { engine, port, messages } = await start(t, F, { restartReactors: true, numEventLoop: 1 });
+  engine.on('reactorError', () => {});
+  const restarted = new Promise((r) => engine.once('reactorRestarted', r));
+  const a = await client(port);
+  a.on('error', () => {});
+  const refA = (await messages.waitFor((m) => m.ev === 'opened')).ref;
+  a.write('crash');
+  await withTimeout(restarted, 15000, 'restart');
+  const b = await client(port);
+  const refB = (await messages.waitForCount((m) => m.ev === 'opened', 2))[1].ref;
+  t.equal(refB.slot, refA.slot, 'the new connection took the same slot');
+  t.not(refB.generation, refA.generation, 'under another generation');
+  const got = [];
+  b.on('data', (d) => got.push(d));
+  t.same(await engine.asyncWriteAck(refA, 'FOR-A-ONLY'), { status: 'dropped', code: 'ENOTCONN' }, 'the stale write is dropped');
+  t.equal(await ask(b, 'mine'), 'mine', 'the new connection gets only its own bytes');
+  t.notOk(Buffer.concat(got).toString().includes('FOR-A-ONLY'));
+  b.destroy();
+});
+
+t.test('in reusePort mode a restarted reactor listens again on the same port', { timeout: 30000 }, async (t) => {
+  const { engine, port, messages } = await start(t, F, { restartReactors: true, numEventLoop: 1, reusePort: true });
+  engine.on('reactorError', () => {});
+  const restarted = new Promise((r) => engine.once('reactorRestarted', r));
+  const a = await client(port);
+  a.on('error', () => {});
+  await messages.waitFor((m) => m.ev === 'opened');
+  a.write('crash');
+  await withTimeout(restarted, 15000, 'restart');
+  const b = await client(port);
+  t.equal(await ask(b, 'again'), 'again');
+  b.destroy();
+});
