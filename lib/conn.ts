@@ -118,10 +118,12 @@ export interface Conn {
   setReadDeadline(t: Date | number | null): void;
   setWriteDeadline(t: Date | number | null): void;
   /**
-   * Runs the pool module's export `name` (default 'default') with `payload` (structured-cloned)
-   * in a pool thread, as `(payload, job)` (views into the read arena, at the top level or as
-   * properties of a plain object, are copied first; copy deeper ones yourself); the job answers with `job.asyncWrite`. Needs the `pool`
-   * option. Loop-only. Jobs leave in one message per batch. If the job fails (throws, times out
+   * Runs the pool module's export `name` (default 'default') with `payload` (copied as structured
+   * clone would, a typed array as a copy of just its bytes) in a pool thread, as `(payload, job)`
+   * (views into the read arena, at the top level or as properties of a plain object, are copied
+   * first; copy deeper ones yourself); the job answers with `job.asyncWrite`. Needs the `pool`
+   * option. Loop-only. A batch's jobs go straight to the pool threads through shared memory at
+   * the end of the batch. If the job fails (throws, times out
    * after `timeout` ms, or its thread dies), the handler's `onJobError(c, err)` runs, or without
    * one the connection is closed with that error.
    */

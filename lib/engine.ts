@@ -195,9 +195,7 @@ export class Engine extends EventEmitter {
   runJobs(jobs: JobRequest[]): void {
     const pool = this.pool;
     if (!pool || this.stopping) return;
-    for (const j of jobs) {
-      pool.run(j).catch((err: Error) => this.hosts[j.ref.loop]?.jobError(j.ref, err));
-    }
+    pool.submit(jobs); // failures go to the owning reactor
   }
 
   /**
@@ -206,7 +204,7 @@ export class Engine extends EventEmitter {
    */
   offload(ref: ConnRef, payload: unknown, options: { name?: string; timeout?: number } = {}): Promise<unknown> {
     if (!this.pool) return Promise.reject(new Error('ringloop: offload needs the pool option on serve()'));
-    return this.pool.run({ ref, payload, name: options.name ?? 'default', timeout: options.timeout ?? 0 });
+    return this.pool.offload({ ref, payload, name: options.name ?? 'default', timeout: options.timeout ?? 0 });
   }
 
   /**
@@ -512,7 +510,8 @@ export async function serve(
     if (options.pool) {
       if (options.pool === true && local) throw new TypeError('pool: true uses the handler module as the pool module; pass pool.filename with a handler object');
       const po: PoolOptions = options.pool === true ? { filename: new URL(handlerUrl) } : options.pool;
-      pool = new Pool(po, handle);
+      // Failures of channel jobs (threw, timed out running, thread died) go to the owning reactor.
+      pool = new Pool(po, handle, (ref, err) => hosts[ref.loop]?.jobError(ref, err));
     }
     const early: [unknown, number][] = [];
     const events: HostEvents = {
@@ -539,7 +538,7 @@ export async function serve(
       maxDatagramSize: opts.maxDatagramSize,
     });
     const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
-      new WorkerHost({ config: configFor(i, incarnation), handlerUrl, handlerOptions: opts.handlerOptions, pool: !!pool }, events);
+      new WorkerHost({ config: configFor(i, incarnation), handlerUrl, handlerOptions: opts.handlerOptions, pool: pool ? pool.queue.sab : null }, events);
     for (let i = 0; i < opts.loops; i++) {
       if (local) {
         const h = await buildHandler(handler, 'the handler object', {

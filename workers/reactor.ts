@@ -11,13 +11,17 @@ import { loadHandler } from '../lib/handler_loader.js';
 import { setEngineSink } from '../lib/post.js';
 import type { InitInfo } from '../lib/handler.js';
 import type { ConnRef } from '../lib/conn.js';
+import { JobSubmitter } from '../lib/job_queue.js';
 
 export interface ReactorWorkerData {
   config: ReactorConfig;
   handlerUrl: string;
   handlerOptions: unknown;
-  /** Whether the engine has a pool (jobs are then posted to it). */
-  pool: boolean;
+  /**
+   * The engine pool's job channel (lib/job_queue.ts) when it has one: jobs go straight to the
+   * pool threads through it; what it cannot carry is posted to the engine.
+   */
+  pool: SharedArrayBuffer | null;
 }
 
 const port = parentPort!;
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
     options: data.handlerOptions,
   };
   let reactor: Reactor;
+  let submitter: JobSubmitter | undefined;
   try {
     const handler = await loadHandler(data.handlerUrl, baseInfo);
     setEngineSink((msg) => port.postMessage({ t: 'user', msg }));
@@ -38,13 +43,21 @@ async function main(): Promise<void> {
       post: (msg) => port.postMessage({ t: 'user', msg }),
       shutdown: () => port.postMessage({ t: 'shutdown' }),
       handlerError: (err, event) => port.postMessage({ t: 'handlerError', message: err.message, stack: err.stack, event }),
-      offload: data.pool ? (jobs) => port.postMessage({ t: 'jobs', jobs }) : null,
+      offload: data.pool ? (jobs) => submitter!.submit(jobs) : null,
       stopped: () => {
         reactor.destroy();
         port.postMessage({ t: 'stopped' });
         port.close();
       },
     });
+    if (data.pool) {
+      const r = reactor;
+      submitter = new JobSubmitter(
+        data.pool,
+        (jobs) => port.postMessage({ t: 'jobs', jobs }),
+        (ref, err) => r.jobFailed(ref, err),
+      );
+    }
     reactor.start();
   } catch (e) {
     port.postMessage({ t: 'loadError', message: e instanceof Error ? e.message : String(e) });
