@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the benchmark suites drive or compare against, from Debian packages:
-# wrk (http), redis-tools (redis-benchmark, redis-cli) and redis-server (the redis peer).
+# wrk (http), redis-tools (redis-benchmark, redis-cli), redis-server (the redis peer) and
+# librsvg2-bin (rsvg-convert: the PNG next to each run's SVG chart; optional, skipped when absent).
 set -euo pipefail
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v redis-benchmark >/dev/null || need+=(redis-tools)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)
 if [ ${#need[@]} -eq 0 ]; then echo "perf/setup.sh: everything is installed"; exit 0; fi
 echo "perf/setup.sh: installing ${need[*]}"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
