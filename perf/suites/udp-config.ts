@@ -10,18 +10,20 @@ const ADDR = ['--addr', 'udp://127.0.0.1:0'];
  */
 export const UDP: TcpSuiteConfig = {
   name: 'udp',
-  description: 'UDP echo messages/s + latency + loss: ringloop (2 and 1 loops) vs node:dgram',
+  description: 'UDP echo messages/s + latency + loss: ringloop (2 and 1 loops) vs node:dgram vs a C recvmmsg ceiling',
   transport: 'udp',
   contenders: [
     { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'udp-echo', ...ADDR, '--loops', '2'] },
     // What one reactor does alone: the split between loops costs or gains this much.
     { name: 'ringloop:1loop', argv: [node, 'dist/examples/run.js', 'udp-echo', ...ADDR, '--loops', '1'] },
     { name: 'node:dgram', argv: [node, 'dist/perf/peers/dgram-echo.js', ...ADDR] },
+    // The ceiling: c_echo's UDP mode, one thread in a blocking recvmmsg/sendmmsg loop (batches of 64).
+    { name: 'c-udp', argv: ['perf/bin/c_echo', ...ADDR] },
   ],
-  cPrograms: [],
+  cPrograms: [['perf/peers/c_echo.c', 'perf/bin/c_echo']],
   subject: 'ringloop',
   baseline: 'node:dgram',
-  peers: ['node:dgram', 'ringloop:1loop'],
+  peers: ['node:dgram', 'ringloop:1loop', 'c-udp'],
   // Clients are connected UDP sockets of the loadgen, each with `depth` datagrams in flight.
   workloads: [
     { name: '64B ping-pong', conns: 50, size: 64, depth: 1 },
