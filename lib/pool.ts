@@ -24,17 +24,10 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { EngineHandle } from './remote.js';
 import type { ConnRef } from './conn.js';
-import {
-  JobQueue,
-  JobSubmitter,
-  JOB_FAILED,
-  JOB_RESULT,
-  describeJobError,
-  queueFull,
-  timedOut,
-  type JobFailure,
-  type JobResult,
-} from './job_queue.js';
+import { createJobChannel } from './job_layout.js';
+import { JobControl } from './job_control.js';
+import { JobSubmitter } from './job_producer.js';
+import { JOB_FAILED, JOB_RESULT, describeJobError, queueFull, timedOut, type JobFailure, type JobResult } from './job_outcome.js';
 
 export { describeJobError };
 
@@ -123,8 +116,8 @@ export class Pool {
   private readonly started = new Int32Array(new SharedArrayBuffer(4 * STARTED_WORDS));
   private readonly freeStarted = Array.from({ length: STARTED_WORDS }, (_, i) => STARTED_WORDS - 1 - i);
   readonly defaultTimeout: number;
-  /** @internal The job channel reactors put their jobs into. */
-  readonly queue: JobQueue;
+  /** @internal The job channel reactors put their jobs into, as this thread controls it. */
+  readonly queue: JobControl;
   private readonly pumps: (PumpRun | undefined)[];
   private destroyed = false;
   private retry: NodeJS.Timeout | undefined;
@@ -162,8 +155,8 @@ export class Pool {
       options.concurrentTasksPerWorker === undefined ? 1 : int('concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1);
     const idleTimeout = options.idleTimeout === undefined ? 30_000 : int('idleTimeout', options.idleTimeout, 0);
     const maxQueue = options.maxQueue === undefined ? -1 : int('maxQueue', options.maxQueue, 0);
-    this.queue = new JobQueue(
-      JobQueue.create({ maxThreads, minThreads, concurrency, maxQueue, timeout: this.defaultTimeout, linger: idleTimeout }),
+    this.queue = new JobControl(
+      createJobChannel({ maxThreads, minThreads, concurrency, maxQueue, timeout: this.defaultTimeout, linger: idleTimeout }),
     );
     this.pumps = new Array<PumpRun | undefined>(maxThreads).fill(undefined);
     const data: PoolWorkerData = {

@@ -15,7 +15,9 @@ import { parentPort, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { Remote } from '../lib/remote.js';
 import { Job } from '../lib/job.js';
-import { JobQueue, JOB_FAILED, JOB_RESULT, SKIPPED, type JobFailure, type JobResult, type TakenJob } from '../lib/job_queue.js';
+import { JobPump, SKIPPED } from '../lib/job_pump.js';
+import { JobRing, type TakenJob } from '../lib/job_ring.js';
+import { JOB_FAILED, JOB_RESULT, type JobFailure, type JobResult } from '../lib/job_outcome.js';
 import type { PoolWorkerData, PumpTask, RunTask } from '../lib/pool.js';
 
 type JobFn = (payload: unknown, job: Job) => unknown;
@@ -23,7 +25,7 @@ type Module = Record<string, unknown>;
 
 const data = workerData as PoolWorkerData;
 const remote = new Remote(data.handle);
-const queue = new JobQueue(data.queue);
+const queue = new JobPump(new JobRing(data.queue));
 const started = new Int32Array(data.started);
 let mod: Promise<Module> | undefined;
 

@@ -11,7 +11,7 @@ import { loadHandler } from '../lib/handler_loader.js';
 import { setEngineSink } from '../lib/post.js';
 import type { InitInfo } from '../lib/handler.js';
 import type { ConnRef } from '../lib/conn.js';
-import { JobSubmitter } from '../lib/job_queue.js';
+import { JobSubmitter } from '../lib/job_producer.js';
 
 export interface ReactorWorkerData {
   config: ReactorConfig;
