@@ -58,8 +58,8 @@ t.test('a job with a timeout runs alone: its timeout takes no other job down wit
 t.test('past maxQueue waiting jobs, offload fails the job with EJOBQUEUEFULL', { timeout: 30000 }, async (t) => {
   const { port } = await start(t, FIXTURE, { numEventLoop: 1, pool: { filename: FIXTURE, minThreads: 1, maxThreads: 1, maxQueue: 1 } });
   const { s, r } = await client(port);
-  s.write('hold 800 running\n');
-  await sleep(200);
+  s.write('holdsay 800 running\n');
+  t.equal(await line(r), 'started', 'the only thread runs the first job');
   s.write('hold 10 queued\nhold 10 refused\n');
   t.equal(await line(r), 'JOBERR EJOBQUEUEFULL', 'the job past the queue is refused at once');
   t.equal(await line(r), 'running');
