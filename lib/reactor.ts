@@ -455,12 +455,14 @@ export class Reactor implements DatagramHost {
       res = undefined;
     }
     try {
-      if (res !== undefined && res !== null && typeof res !== 'number') {
-        const out = typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res) ? (res as Output) : (res as { out?: Output }).out;
-        if (out !== undefined) this.sendDatagram(d, out, -(d.peerOff + 1));
-      }
-      const a = typeof res === 'number' ? res : res && typeof res === 'object' && !(res instanceof Uint8Array) && !Array.isArray(res) ? (res as { action?: Action }).action : undefined;
-      if (a === Action.Shutdown) this.hooks.shutdown();
+      // The same result forms as a stream's react; Action.Close has nothing to close here.
+      let out: Output | undefined;
+      let action: Action | undefined;
+      if (typeof res === 'number') action = res;
+      else if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) out = res as Output;
+      else if (res) ({ out, action } = res as { out?: Output; action?: Action });
+      if (out !== undefined) this.sendDatagram(d, out, -(d.peerOff + 1));
+      if (action === Action.Shutdown) this.hooks.shutdown();
     } catch (e) {
       this.hooks.handlerError(asError(e), 'react');
     }
