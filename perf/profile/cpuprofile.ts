@@ -37,7 +37,11 @@ export function foldCpuProfile(path: string, thread: string, out: Folded): void 
     stackOf.set(id, s);
     return s;
   };
+  // Idle samples are time a thread waited, not CPU: with them every busy frame would shrink to a
+  // sliver (and narrow ones drop out of the picture) next to the threads' waiting.
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
   for (const id of p.samples) {
+    if (idle.has(id)) continue;
     const s = stack(id);
     out.set(s, (out.get(s) ?? 0) + 1);
   }

@@ -111,7 +111,8 @@ async function main(): Promise<void> {
     foldPerfScript(execFileSync('perf', ['script', '-i', perfData], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString(), folded);
   }
   if (folded.size === 0) throw new Error('no samples were collected');
-  const svg = flamegraphSvg(folded, `ringloop ${a.example} — ${a.tool}, ${a.seconds} s under ${cmd}`);
+  const idleNote = a.tool === 'cpu-prof' ? ', idle samples left out' : '';
+  const svg = flamegraphSvg(folded, `ringloop ${a.example} — ${a.tool}, ${a.seconds} s under ${cmd}${idleNote}`);
   const file = join(a.out, `profile-${a.example}-${a.tool}.svg`);
   writeFileSync(file, svg);
   rmSync(work, { recursive: true, force: true });
