@@ -10,6 +10,7 @@ import type { Delivery } from './conn.js';
 import type { Output } from './handler.js';
 import { native } from './native.js';
 import * as L from './layout.js';
+import { ArenaWindow } from './arena_window.js';
 
 /** What a datagram socket needs from its reactor (lib/reactor.ts). */
 export interface DatagramHost {
@@ -25,16 +26,13 @@ export interface DatagramHost {
   offload(c: Conn, payload: unknown, name: string, timeout: number): void;
 }
 
-export class DgramConn implements Conn {
+export class DgramConn extends ArenaWindow implements Conn {
   readonly isDatagram = true;
   /** Shared by every peer of this socket: keep per-peer state in a Map keyed by `remoteAddr`. */
   context: unknown = undefined;
   open = true;
-  /** The current datagram: [start, end) in the read arena, its peer record at peerOff. */
-  start = 0;
-  end = 0;
+  /** The current datagram's peer record in the read arena (its bytes are the window [start, end)). */
   peerOff = 0;
-  inView = false;
   private peerName: string | undefined;
   private refCache: ConnRef | undefined;
   private local: string | undefined;
@@ -44,7 +42,13 @@ export class DgramConn implements Conn {
     readonly slot: number,
     readonly gen: number,
     readonly listener: number,
-  ) {}
+  ) {
+    super();
+  }
+
+  protected get arena(): Uint8Array {
+    return this.host.arena;
+  }
 
   /** Points this object at the next datagram. */
   deliver(off: number, len: number): void {
@@ -80,32 +84,6 @@ export class DgramConn implements Conn {
     return this.open ? this.host.slotOptions(this.slot) : null;
   }
 
-  peek(n?: number): Uint8Array | null {
-    const avail = this.inView ? this.end - this.start : 0;
-    const k = n === undefined || n < 0 ? avail : n;
-    if (k > avail) return null;
-    return this.host.arena.subarray(this.start, this.start + k);
-  }
-  next(n?: number): Uint8Array | null {
-    const v = this.peek(n);
-    if (v) this.start += v.byteLength;
-    return v;
-  }
-  discard(n?: number): number {
-    const avail = this.inView ? this.end - this.start : 0;
-    const k = n === undefined || n < 0 ? avail : Math.min(n, avail);
-    this.start += k;
-    return k;
-  }
-  readBytes(): Uint8Array {
-    return this.peek()!;
-  }
-  readPair(): [Uint8Array, Uint8Array] {
-    return [this.peek()!, this.host.arena.subarray(0, 0)];
-  }
-  resetBuffer(): void {
-    this.start = this.end;
-  }
 
   /** One datagram to the current datagram's sender (only during its react). */
   write(data: Uint8Array | string): number {

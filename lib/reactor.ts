@@ -13,6 +13,7 @@ import { native, type NativeLoop, type NativeSockOptions } from './native.js';
 import type { JobRequest } from './pool.js';
 import { AckTable } from './acks.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
+import { ArenaWindow } from './arena_window.js';
 import { TimingWheel } from './wheel.js';
 import * as L from './layout.js';
 import os from 'node:os';
@@ -64,13 +65,9 @@ const ETIMEDOUT = os.constants.errno.ETIMEDOUT;
 const WHEEL_TICK_MS = 50;
 const WHEEL_SIZE = 256;
 
-class ConnImpl implements Conn {
+class ConnImpl extends ArenaWindow implements Conn {
   readonly isDatagram = false;
   context: unknown = undefined;
-  /** Read window in the arena during an event: [start, end). */
-  start = 0;
-  end = 0;
-  inView = false;
   /** Bytes held natively between events. */
   held = 0;
   open = true;
@@ -91,7 +88,13 @@ class ConnImpl implements Conn {
     readonly slot: number,
     readonly gen: number,
     readonly listener: number,
-  ) {}
+  ) {
+    super();
+  }
+
+  protected get arena(): Uint8Array {
+    return this.r.arena;
+  }
 
   get ref(): ConnRef {
     return (this.refCache ??= Object.freeze({ loop: this.r.index, slot: this.slot, generation: this.gen }));
@@ -112,32 +115,6 @@ class ConnImpl implements Conn {
     return this.open ? this.r.socketOptions(this) : null;
   }
 
-  peek(n?: number): Uint8Array | null {
-    const avail = this.inView ? this.end - this.start : 0;
-    const k = n === undefined || n < 0 ? avail : n;
-    if (k > avail) return null;
-    return this.r.arena.subarray(this.start, this.start + k);
-  }
-  next(n?: number): Uint8Array | null {
-    const v = this.peek(n);
-    if (v) this.start += v.byteLength;
-    return v;
-  }
-  discard(n?: number): number {
-    const avail = this.inView ? this.end - this.start : 0;
-    const k = n === undefined || n < 0 ? avail : Math.min(n, avail);
-    this.start += k;
-    return k;
-  }
-  readBytes(): Uint8Array {
-    return this.peek()!;
-  }
-  readPair(): [Uint8Array, Uint8Array] {
-    return [this.peek()!, this.r.arena.subarray(0, 0)];
-  }
-  resetBuffer(): void {
-    this.start = this.end;
-  }
 
   write(data: Uint8Array | string): number {
     if (!this.open) throw new Error('ringloop: write on a closed connection');
@@ -523,16 +500,10 @@ export class Reactor implements DatagramHost {
   }
 
   private pushSend(op: number, d: DgramConn, off: number, len: number, peer: number): void {
-    const p = this.nOut++ * L.OUT_RECORD_INTS;
-    const o = this.out;
-    o[p] = op;
-    o[p + 1] = d.slot;
-    o[p + 2] = d.gen;
-    o[p + 3] = off;
-    o[p + 4] = len;
-    o[p + 5] = peer;
+    this.push(op, d, off, len, peer);
     if (!this.inBatch) this.queueFlush();
   }
+
 
   socketAddress(slot: number, peer: boolean): string {
     return this.loop.address(slot, peer);
@@ -669,7 +640,7 @@ export class Reactor implements DatagramHost {
     if (!this.inBatch) this.queueFlush();
   }
 
-  private push(op: number, c: ConnImpl, off: number, len: number, x: number): void {
+  private push(op: number, c: { readonly slot: number; readonly gen: number }, off: number, len: number, x: number): void {
     if (this.nOut >= OUT_CAP) this.flush();
     const p = this.nOut++ * L.OUT_RECORD_INTS;
     const o = this.out;
