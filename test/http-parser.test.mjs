@@ -4,6 +4,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { HttpParser, Method, NEED_MORE, describe } from '../dist/examples/http/parser.js';
+import { feedReads, splitAt } from './helpers/reads.mjs';
 
 /**
  * Feeds `chunks` one after the other, as reads of a connection: parses every complete request,
@@ -13,35 +14,9 @@ import { HttpParser, Method, NEED_MORE, describe } from '../dist/examples/http/p
 function feed(chunks, limits) {
   const p = new HttpParser(limits);
   const requests = [];
-  let pending = Buffer.alloc(0);
-  for (const chunk of chunks) {
-    pending = Buffer.concat([pending, chunk]);
-    let off = 0;
-    for (;;) {
-      const r = p.parse(pending, off);
-      if (r > 0) {
-        requests.push(describe(p, pending));
-        off += r;
-        continue;
-      }
-      if (r === NEED_MORE) break;
-      return { requests, failure: { status: -r, error: p.error } };
-    }
-    pending = Buffer.from(pending.subarray(off));
-  }
-  return { requests, failure: null, leftover: pending.length };
-}
-
-/** Splits `buf` at the given offsets. */
-function splitAt(buf, cuts) {
-  const out = [];
-  let last = 0;
-  for (const c of cuts) {
-    out.push(buf.subarray(last, c));
-    last = c;
-  }
-  out.push(buf.subarray(last));
-  return out;
+  const { code, leftover } = feedReads(p, chunks, NEED_MORE, (buf) => requests.push(describe(p, buf)));
+  if (code !== 0) return { requests, failure: { status: -code, error: p.error } };
+  return { requests, failure: null, leftover };
 }
 
 const CRLF = '\r\n';

@@ -3,6 +3,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { NEED_MORE, PROTOCOL_ERROR, RespParser, parseInt64, parseInteger } from '../dist/examples/redis/resp.js';
+import { feedReads } from './helpers/reads.mjs';
 
 /** The arguments of the command `p` just parsed, as latin1 strings. */
 function args(p) {
@@ -15,23 +16,9 @@ function args(p) {
 function feed(chunks, limits) {
   const p = new RespParser(limits);
   const commands = [];
-  let pending = Buffer.alloc(0);
-  for (const chunk of chunks) {
-    pending = Buffer.concat([pending, chunk]);
-    let off = 0;
-    for (;;) {
-      const r = p.parse(pending, off);
-      if (r > 0) {
-        commands.push(args(p));
-        off += r;
-        continue;
-      }
-      if (r === NEED_MORE) break;
-      return { commands, error: p.error };
-    }
-    pending = Buffer.from(pending.subarray(off));
-  }
-  return { commands, error: null, leftover: pending.length };
+  const { code, leftover } = feedReads(p, chunks, NEED_MORE, () => commands.push(args(p)));
+  if (code !== 0) return { commands, error: p.error };
+  return { commands, error: null, leftover };
 }
 
 const bulk = (...a) => `*${a.length}\r\n${a.map((s) => `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`).join('')}`;
