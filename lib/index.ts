@@ -7,17 +7,17 @@
  * const engine = await serve(new URL('./echo.js', import.meta.url), 'tcp://127.0.0.1:9000', { multicore: true });
  * ```
  */
-export { serve, Engine, type StopOptions, type EngineStats } from './engine.js';
+export { serve, Engine, type StopOptions, type EngineStats } from './engine/engine.js';
 export { Action, defineHandler } from './handler.js';
 export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
 export { Delivery, type Conn, type ConnRef, type SocketOptions } from './conn.js';
-export type { ServeOptions } from './options.js';
-export { LoadBalancing } from './balancer.js';
-export { Remote, connect, type EngineHandle } from './remote.js';
-export { Disruptor, type DisruptorOptions } from './disruptor.js';
-export { postToEngine } from './post.js';
-export { Job } from './job.js';
-export type { WriteAck } from './acks.js';
-export type { PoolOptions } from './pool.js';
-export { parseAddress, type ListenAddress } from './address.js';
+export type { ServeOptions } from './engine/options.js';
+export { LoadBalancing } from './engine/balancer.js';
+export { Remote, connect, type EngineHandle } from './channel/remote.js';
+export { Disruptor, type DisruptorOptions } from './channel/disruptor.js';
+export { postToEngine } from './channel/post.js';
+export { Job } from './pool/job.js';
+export type { WriteAck } from './channel/acks.js';
+export type { PoolOptions } from './pool/pool.js';
+export { parseAddress, type ListenAddress } from './engine/address.js';
 export type { ErrnoError } from './errors.js';

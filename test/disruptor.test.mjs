@@ -1,13 +1,13 @@
-// The inbox ring: JS producers (lib/disruptor.ts) against the real native consumer code path.
+// The inbox ring: JS producers (lib/channel/disruptor.ts) against the real native consumer code path.
 import t from 'tap';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { Disruptor } from '../dist/lib/disruptor.js';
-import { native } from '../dist/lib/native.js';
-import * as L from '../dist/lib/layout.js';
+import { Disruptor } from '../dist/lib/channel/disruptor.js';
+import { native } from '../dist/lib/channel/native.js';
+import * as L from '../dist/lib/channel/layout.js';
 
-const disruptorUrl = new URL('../dist/lib/disruptor.js', import.meta.url).href;
-const layoutUrl = new URL('../dist/lib/layout.js', import.meta.url).href;
+const disruptorUrl = new URL('../dist/lib/channel/disruptor.js', import.meta.url).href;
+const layoutUrl = new URL('../dist/lib/channel/layout.js', import.meta.url).href;
 
 function fnv1a(bytes) {
   let h = 2166136261;

@@ -2,7 +2,7 @@
 // with it. test/kqueue/run.sh sets RINGLOOP_EXPECT_POLLER=kqueue, so a kqueue run that loaded
 // another build fails here instead of passing on epoll.
 import t from 'tap';
-import { native } from '../dist/lib/native.js';
+import { native } from '../dist/lib/channel/native.js';
 import { fdCount } from './helpers/resources.mjs';
 
 const expected = process.env.RINGLOOP_EXPECT_POLLER ?? (process.platform === 'linux' ? 'epoll' : 'kqueue');

@@ -1,4 +1,4 @@
-// The pool's job channel (lib/job_queue.ts): jobs go from the reactors straight to the pool
+// The pool's job channel (lib/pool/queue.ts): jobs go from the reactors straight to the pool
 // threads through shared memory; what it cannot carry goes through piscina. Same semantics either way.
 import t from 'tap';
 import { start, fixture } from './helpers/engine.mjs';

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { fixture } from './helpers/engine.mjs';
 import { withTimeout } from './helpers/net.mjs';
 
-const { JobQueue } = await import(new URL('../dist/lib/job_queue.js', import.meta.url).href);
+const { JobQueue } = await import(new URL('../dist/lib/pool/queue.js', import.meta.url).href);
 const WORKER = fixture('pool-queue-worker.mjs');
 
 function run(data) {

@@ -1,6 +1,6 @@
 // The connections' native ring buffer, driven through its test wrapper.
 import t from 'tap';
-import { native } from '../dist/lib/native.js';
+import { native } from '../dist/lib/channel/native.js';
 
 function bytes(n, seed) {
   const b = new Uint8Array(n);

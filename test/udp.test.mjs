@@ -214,7 +214,7 @@ t.test('connect(engine.handle).asyncWrite(ref) from another thread reaches the r
   t.same((await c.take(2)).map((d) => String(d.data)), ['from a worker', 'and again']);
 });
 
-// KNOWN FAILURE (runtime bug, reported): AckTable.wait (lib/acks.ts) waits with Atomics.waitAsync,
+// KNOWN FAILURE (runtime bug, reported): AckTable.wait (lib/channel/acks.ts) waits with Atomics.waitAsync,
 // which keeps no thread alive; a worker with nothing else pending exits before its ack settles.
 t.test('asyncWriteAck awaited on another thread resolves (the thread does not exit first)', { timeout: 30000 }, async (t) => {
   const { engine, port, messages } = await serveUdp(t, { numEventLoop: 1 });
@@ -258,7 +258,7 @@ t.test('a ref that names no live socket is dropped with ENOTCONN and counted; no
   t.equal(c.pending.length, 0, 'nothing reached the peer');
 });
 
-// KNOWN FAILURE (runtime bug, reported): Engine.restart (lib/engine.ts) gives the fresh reactor
+// KNOWN FAILURE (runtime bug, reported): Engine.restart (lib/engine/engine.ts) gives the fresh reactor
 // no UDP socket (nor reusePort listeners): the dead reactor's were closed with it, so the address
 // goes unserved (with one reactor, entirely) and its port is free for anyone to take.
 t.test('a restarted reactor serves the UDP address again', { timeout: 30000 }, async (t) => {

@@ -3,7 +3,7 @@
  * `name` called as `(payload, job)`, `job` being the thread-safe handle on the submitting
  * connection. Two kinds of piscina task:
  *
- * - `{pump}`: takes jobs from the engine's job channel (lib/job_queue.ts) one after another,
+ * - `{pump}`: takes jobs from the engine's job channel (lib/pool/queue.ts) one after another,
  *   parking when there are none, until the engine closes, asks for the thread back, or (above
  *   minThreads) no job came for idleTimeout. With concurrentTasksPerWorker > 1, up to that many
  *   jobs that await run at once; a job with a timeout always runs alone. A failed job is
@@ -13,12 +13,12 @@
  */
 import { parentPort, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import { Remote } from '../lib/remote.js';
-import { Job } from '../lib/job.js';
-import { JobPump, SKIPPED } from '../lib/job_pump.js';
-import { JobRing, type TakenJob } from '../lib/job_ring.js';
-import { JOB_FAILED, JOB_RESULT, type JobFailure, type JobResult } from '../lib/job_outcome.js';
-import type { PoolWorkerData, PumpTask, RunTask } from '../lib/pool.js';
+import { Remote } from '../lib/channel/remote.js';
+import { Job } from '../lib/pool/job.js';
+import { JobPump, SKIPPED } from '../lib/pool/pump.js';
+import { JobRing, type TakenJob } from '../lib/pool/ring.js';
+import { JOB_FAILED, JOB_RESULT, type JobFailure, type JobResult } from '../lib/pool/outcome.js';
+import type { PoolWorkerData, PumpTask, RunTask } from '../lib/pool/pool.js';
 
 type JobFn = (payload: unknown, job: Job) => unknown;
 type Module = Record<string, unknown>;

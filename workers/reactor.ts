@@ -6,19 +6,19 @@
  *                     handlerError {message, stack, event} | stopped
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Reactor, type ReactorConfig } from '../lib/reactor.js';
-import { loadHandler } from '../lib/handler_loader.js';
-import { setEngineSink } from '../lib/post.js';
+import { Reactor, type ReactorConfig } from '../lib/reactor/reactor.js';
+import { loadHandler } from '../lib/engine/handler_loader.js';
+import { setEngineSink } from '../lib/channel/post.js';
 import type { InitInfo } from '../lib/handler.js';
 import type { ConnRef } from '../lib/conn.js';
-import { JobSubmitter } from '../lib/job_producer.js';
+import { JobSubmitter } from '../lib/pool/producer.js';
 
 export interface ReactorWorkerData {
   config: ReactorConfig;
   handlerUrl: string;
   handlerOptions: unknown;
   /**
-   * The engine pool's job channel (lib/job_queue.ts) when it has one: jobs go straight to the
+   * The engine pool's job channel (lib/pool/queue.ts) when it has one: jobs go straight to the
    * pool threads through it; what it cannot carry is posted to the engine.
    */
   pool: SharedArrayBuffer | null;

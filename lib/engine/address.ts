@@ -1,4 +1,6 @@
 /**
+ * Engine wing: runs on the engine's (main) thread, the one that called serve().
+ *
  * Listen addresses: `tcp://host:port`, `tcp4://`, `tcp6://[::1]:port`, `udp://host:port`, `udp4://`,
  * `udp6://[::1]:port`, `unix:///path` (a stream socket).
  * An empty host means every interface (`0.0.0.0`, or `::` for tcp6). Hostnames are resolved once,

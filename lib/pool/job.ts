@@ -1,4 +1,6 @@
 /**
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
  * What an offloaded job gets as its second argument: thread-safe operations on the connection
  * that submitted it. Everything here is safe from any thread (it goes through the owning
  * reactor's inbox); the job needs no reactor round trip to answer.
@@ -12,10 +14,10 @@
  * }
  * ```
  */
-import type { ConnRef } from './conn.js';
-import { Delivery } from './conn.js';
-import type { Remote } from './remote.js';
-import type { WriteAck } from './acks.js';
+import type { ConnRef } from '../conn.js';
+import { Delivery } from '../conn.js';
+import type { Remote } from '../channel/remote.js';
+import type { WriteAck } from '../channel/acks.js';
 
 
 export class Job {

@@ -1,5 +1,7 @@
 /**
- * The pool threads' side of the job channel (job_queue.ts). A *pump* is a long-lived piscina task
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
+ * The pool threads' side of the job channel (queue.ts). A *pump* is a long-lived piscina task
  * (workers/pool.ts) that takes jobs from the ring one after another and parks on the SIGNAL futex
  * word when there are none; producers count the parked pumps (WAITERS) and wake as many as jobs
  * arrived. Each job a pump runs has a record in the pump's region, written before the job can
@@ -7,13 +9,13 @@
  *
  * Exclusive jobs: a job with a timeout runs alone on its thread (as piscina runs abortable tasks),
  * and its pump advertises it (P_EXCL, P_EXCL_SEQ), so the timer of a job already running asks the
- * engine to terminate that thread (job_producer.ts, job_control.ts). Taken while other jobs still
+ * engine to terminate that thread (producer.ts, control.ts). Taken while other jobs still
  * run on the pump, it is *held* until they finish, and its timer may still cancel it meanwhile.
  *
  * Thread-safety: pump `p` is one thread's (the engine starts it there); the rest is shared.
  */
-import * as L from './job_layout.js';
-import { JobRing, type TakenJob } from './job_ring.js';
+import * as L from './layout.js';
+import { JobRing, type TakenJob } from './ring.js';
 
 /** `take` found a job that its reactor had cancelled (timed out while queued): take again. */
 export const SKIPPED = Symbol('skipped');

@@ -1,4 +1,6 @@
 /**
+ * Engine wing: runs on the engine's (main) thread, the one that called serve().
+ *
  * Unix socket paths before binding. A socket file left by a crashed process is removed (nobody
  * accepts on it: a connect is refused) and the path reused; a live server's socket is never taken
  * over, and a path that is not a socket is never deleted.

@@ -1,4 +1,6 @@
 /**
+ * Channel wing: what crosses threads; safe to use from any thread unless a name says otherwise.
+ *
  * Completion slots for `asyncWriteAck`: a SharedArrayBuffer table shared by every thread of an
  * engine. A producer takes a free slot (compare-exchange FREE -> PENDING), sends its token with the
  * write, and waits with `Atomics.waitAsync`; the owning reactor's JS stores the outcome and

@@ -1,4 +1,6 @@
 /**
+ * Reactor wing: runs on a reactor thread (one per loop), inside its worker.
+ *
  * A timing wheel for connection deadlines: one interval per reactor, never a timer per connection.
  * Entries are re-checked lazily: moving a deadline later only updates a number (no bucket move);
  * when the bucket comes round, an entry whose deadline moved is put into its new bucket.

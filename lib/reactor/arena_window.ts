@@ -1,4 +1,6 @@
 /**
+ * Reactor wing: runs on a reactor thread (one per loop), inside its worker.
+ *
  * The read side every Conn shares: a window [start, end) on the reactor's read arena, open only
  * during the event that delivered it. Subclasses say which arena (it is replaced when it grows).
  */

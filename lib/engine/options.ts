@@ -1,7 +1,8 @@
+// Engine wing: runs on the engine's (main) thread, the one that called serve().
 /** serve() options: what users may set, their defaults, and validation that fails fast. */
 import os from 'node:os';
-import type { PoolOptions } from './pool.js';
-import type { NativeSockOptions } from './native.js';
+import type { PoolOptions } from '../pool/pool.js';
+import type { NativeSockOptions } from '../channel/native.js';
 import { checkLoadBalancing, type LoadBalancing } from './balancer.js';
 
 export interface ServeOptions {

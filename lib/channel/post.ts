@@ -1,4 +1,6 @@
 /**
+ * Channel wing: what crosses threads; safe to use from any thread unless a name says otherwise.
+ *
  * Messages from handlers to the engine's thread (`engine.on('message', (msg, loop) => ...)`).
  * The reactor installs the transport; handlers just call `postToEngine`.
  */

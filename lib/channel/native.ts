@@ -1,11 +1,13 @@
 /**
+ * Channel wing: what crosses threads; safe to use from any thread unless a name says otherwise.
+ *
  * Typed access to the C++ addon. Loaded once per thread that needs it (main, reactors, pool
  * workers); `RINGLOOP_ADDON` points at another build (sanitizer or alternative backend).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { SocketOptions } from './conn.js';
+import type { SocketOptions } from '../conn.js';
 
 /** Options the native reactor reads once at construction. */
 export interface NativeLoopOptions {
@@ -105,7 +107,7 @@ export interface Addon {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const addonPath = process.env.RINGLOOP_ADDON ?? path.resolve(here, '../../build/Release/ringloop.node');
+const addonPath = process.env.RINGLOOP_ADDON ?? path.resolve(here, '../../../build/Release/ringloop.node');
 
 /** The addon, loaded on first import in this thread. */
 export const native: Addon = createRequire(import.meta.url)(addonPath) as Addon;

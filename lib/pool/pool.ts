@@ -1,6 +1,8 @@
 /**
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
  * The worker pool for blocking handler work: piscina threads, owned by the engine's thread, fed
- * through a shared-memory job channel (job_queue.ts). A reactor puts the jobs of each batch
+ * through a shared-memory job channel (queue.ts). A reactor puts the jobs of each batch
  * straight into the channel; the pool's threads run *pumps* (long-lived piscina tasks) that take
  * jobs one after another and park when there are none, so a job costs no message, no hop through
  * the engine's thread and no reply. Jobs answer the connection themselves with `job.asyncWrite`,
@@ -22,14 +24,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { EngineHandle } from './remote.js';
-import type { ConnRef } from './conn.js';
-import { createJobChannel } from './job_layout.js';
-import { JobControl } from './job_control.js';
-import { JobSubmitter } from './job_producer.js';
-import { JOB_FAILED, JOB_RESULT, describeJobError, queueFull, timedOut, type JobFailure, type JobResult } from './job_outcome.js';
+import type { EngineHandle } from '../channel/remote.js';
+import type { ConnRef } from '../conn.js';
+import { createJobChannel } from './layout.js';
+import { JobControl } from './control.js';
+import { JobSubmitter } from './producer.js';
+import type { JobRequest, PoolWorkerData, RunTask, PumpTask } from './tasks.js';
+import { JOB_FAILED, JOB_RESULT, describeJobError, queueFull, timedOut, type JobFailure, type JobResult } from './outcome.js';
 
 export { describeJobError };
+export type { JobRequest, PoolWorkerData, RunTask, PumpTask };
 
 /** `serve`'s `pool` option. */
 export interface PoolOptions {
@@ -49,42 +53,11 @@ export interface PoolOptions {
   timeout?: number;
 }
 
-/** What a reactor sends for one offloaded job. */
-export interface JobRequest {
-  ref: ConnRef;
-  name: string;
-  payload: unknown;
-  timeout: number;
-}
-
-/** Given to each pool thread (piscina workerData). */
-export interface PoolWorkerData {
-  handle: EngineHandle;
-  moduleUrl: string;
-  /** The job channel (job_queue.ts). */
-  queue: SharedArrayBuffer;
-  /** One word per task of `Pool.run` in flight: its thread sets it to 1 when it starts the task. */
-  started: SharedArrayBuffer;
-}
-
-/** A piscina task that runs one job (workers/pool.ts): `started` is its word in PoolWorkerData.started, or -1. */
-export interface RunTask {
-  ref: ConnRef;
-  name: string;
-  payload: unknown;
-  started: number;
-}
-
 /** How long a task of `run` may wait for a thread before pumps are asked to give one back. */
 const YIELD_AFTER_MS = 5;
 
 /** Tasks of `run` whose start the engine can see at once (more are counted as waiting until they settle). */
 const STARTED_WORDS = 1024;
-
-/** The piscina task that makes a pool thread run pump `pump` (workers/pool.ts). */
-export interface PumpTask {
-  pump: number;
-}
 
 /** One pump as the engine tracks it. */
 interface PumpRun {
@@ -95,7 +68,7 @@ interface PumpRun {
   worker: Worker | undefined;
 }
 
-const poolEntry = fileURLToPath(new URL('../workers/pool.js', import.meta.url));
+const poolEntry = fileURLToPath(new URL('../../workers/pool.js', import.meta.url));
 
 function int(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {

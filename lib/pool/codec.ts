@@ -1,5 +1,7 @@
 /**
- * How a job's payload travels through the job channel (job_queue.ts): a compact encoding for the
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
+ * How a job's payload travels through the job channel (queue.ts): a compact encoding for the
  * values payloads are usually made of, in JS, because V8's serializer costs several microseconds
  * per job here (a native object per call, a JS callback per typed array, and a small typed array
  * made on the JS heap must first be moved off it to be serialized).

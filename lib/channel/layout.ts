@@ -1,4 +1,6 @@
 /**
+ * Channel wing: what crosses threads; safe to use from any thread unless a name says otherwise.
+ *
  * Every shared-memory index in one place: the inbox (disruptor) header and slots, and the batch
  * records exchanged with the native loop. Must match native/inbox.h and native/reactor.h; a test
  * compares these with the values the addon reports.

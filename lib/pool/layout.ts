@@ -1,5 +1,7 @@
 /**
- * Every word of the pool's job channel (job_queue.ts) in one place: the header, then one region
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
+ * Every word of the pool's job channel (queue.ts) in one place: the header, then one region
  * per pump (its header words, then a record per job it runs), then the ring's slots. Indexes are
  * Int32 indexes unless named *_BYTES. The geometry lives in the header, so `JobLayout` maps a
  * buffer made on another thread exactly as its creator did.
@@ -71,10 +73,10 @@ export const J_LEN = 8;
 export const J_REPLY = 9; // the engine's thread waits for the result (engine.offload): its id, else 0
 export const JOB_HEADER_BYTES = 48;
 
-// J_KIND: how the payload was encoded (job_payload.ts).
+// J_KIND: how the payload was encoded (payload.ts).
 export const KIND_BYTES = 1; // a Uint8Array's bytes
 export const KIND_V8 = 2; // v8.serialize
-export const KIND_CODEC = 3; // job_codec.ts
+export const KIND_CODEC = 3; // codec.ts
 
 export const DEFAULT_JOB_SLOTS = 4096;
 export const DEFAULT_JOB_SLOT_BYTES = 256;
@@ -119,7 +121,7 @@ export function createJobChannel(o: JobQueueOptions): SharedArrayBuffer {
   i32[H_LINGER] = Math.min(o.linger, 0x7fffffff);
   i32[H_MIN] = o.minThreads;
   const layout = new JobLayout(sab);
-  // Each slot free for the ring's first lap (job_ring.ts).
+  // Each slot free for the ring's first lap (ring.ts).
   for (let i = 0; i < slots; i++) i32[layout.slot(i) + S_SEQ] = i;
   return sab;
 }

@@ -1,14 +1,16 @@
 /**
+ * Engine wing: runs on the engine's (main) thread, the one that called serve().
+ *
  * How the engine drives one reactor, wherever it runs: in a worker thread (the normal case) or on
  * the engine's own thread (a handler object with one loop). Both speak the same small protocol.
  */
 import { Worker } from 'node:worker_threads';
-import { Reactor, type ReactorConfig } from './reactor.js';
-import { setEngineSink } from './post.js';
-import type { EventHandler } from './handler.js';
-import type { JobRequest } from './pool.js';
-import type { ConnRef } from './conn.js';
-import type { ReactorWorkerData } from '../workers/reactor.js';
+import { Reactor, type ReactorConfig } from '../reactor/reactor.js';
+import { setEngineSink } from '../channel/post.js';
+import type { EventHandler } from '../handler.js';
+import type { JobRequest } from '../pool/tasks.js';
+import type { ConnRef } from '../conn.js';
+import type { ReactorWorkerData } from '../../workers/reactor.js';
 
 export interface HostEvents {
   message(msg: unknown, loop: number): void;
@@ -34,7 +36,7 @@ export interface ReactorHost {
   terminate(): Promise<void>;
 }
 
-const workerUrl = new URL('../workers/reactor.js', import.meta.url);
+const workerUrl = new URL('../../workers/reactor.js', import.meta.url);
 
 type Msg = { t: string; msg?: unknown; message?: string; stack?: string; event?: string; jobs?: JobRequest[] };
 

@@ -1,18 +1,20 @@
 /**
+ * Reactor wing: runs on a reactor thread (one per loop), inside its worker.
+ *
  * The Conn a handler sees for UDP: one object per datagram socket, re-pointed at each datagram
  * as it is delivered (no allocation per datagram). During `react` it is that datagram: read it
  * with the usual methods, and whatever is written goes back to its sender as one datagram per
  * write, sent as soon as the batch returns, unbuffered. Loop-only, like every Conn method not
  * marked thread-safe.
  */
-import type { Conn, ConnRef, SocketOptions } from './conn.js';
-import type { Delivery } from './conn.js';
-import type { Output } from './handler.js';
-import { native } from './native.js';
-import * as L from './layout.js';
+import type { Conn, ConnRef, SocketOptions } from '../conn.js';
+import type { Delivery } from '../conn.js';
+import type { Output } from '../handler.js';
+import { native } from '../channel/native.js';
+import * as L from '../channel/layout.js';
 import { ArenaWindow } from './arena_window.js';
 
-/** What a datagram socket needs from its reactor (lib/reactor.ts). */
+/** What a datagram socket needs from its reactor (lib/reactor/reactor.ts). */
 export interface DatagramHost {
   readonly index: number;
   readonly arena: Uint8Array;

@@ -1,4 +1,6 @@
 /**
+ * Engine wing: runs on the engine's (main) thread, the one that called serve().
+ *
  * How the acceptor picks the reactor for a new connection.
  * - RoundRobin (default): in turn.
  * - LeastConnections: the reactor with the fewest open connections (plus hand-overs it has not
@@ -6,7 +8,7 @@
  * - SourceAddrHash: a hash of the client's IP address (not its port): every connection from one
  *   host lands on the same reactor (affinity, e.g. for per-host state or caches).
  */
-import type { Disruptor } from './disruptor.js';
+import type { Disruptor } from '../channel/disruptor.js';
 
 export const LoadBalancing = {
   RoundRobin: 'round-robin',

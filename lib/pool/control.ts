@@ -1,5 +1,7 @@
 /**
- * The engine's thread's side of the job channel (job_queue.ts), driven by lib/pool.ts: it starts
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
+ * The engine's thread's side of the job channel (queue.ts), driven by pool.ts: it starts
  * pumps when producers ask for more, terminates the thread of a timed job that ran out of time,
  * asks pumps to give their threads back when piscina tasks wait for one, fails the jobs of a pump
  * whose thread died, tells when the jobs before a mark are done, and closes the channel.
@@ -8,8 +10,8 @@
  * terminated, P_KILL says which) with `askEngine`, which wakes the engine's thread through the
  * H_MAIN futex word once until it has looked (`takeRequest`, `takeKills`).
  */
-import * as L from './job_layout.js';
-import type { JobInfo } from './job_ring.js';
+import * as L from './layout.js';
+import type { JobInfo } from './ring.js';
 
 /** Raises a flag for the engine's thread and wakes it (once until it has looked). */
 export function askEngine(i32: Int32Array, flag: typeof L.H_REQUEST | typeof L.H_KILL): void {

@@ -1,4 +1,6 @@
 /**
+ * Engine wing: runs on the engine's (main) thread, the one that called serve().
+ *
  * The engine: the acceptor on the calling thread and N reactors. `serve()` builds one.
  *
  * Accepted fds are handed round-robin to the reactors through their inboxes (the disruptor) with
@@ -6,23 +8,23 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import { Disruptor } from './disruptor.js';
-import { native, type NativeAcceptor } from './native.js';
+import { Disruptor } from '../channel/disruptor.js';
+import { native, type NativeAcceptor } from '../channel/native.js';
 import { parseAddress, resolveAddress, formatAddress, type ListenAddress } from './address.js';
 import { resolveOptions, type ServeOptions, type ResolvedOptions } from './options.js';
 import { resolveHandlerUrl, buildHandler } from './handler_loader.js';
-import { fromNative } from './errors.js';
-import { Remote, type EngineHandle } from './remote.js';
+import { fromNative } from '../errors.js';
+import { Remote, type EngineHandle } from '../channel/remote.js';
 import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reactor_host.js';
-import type { EventHandler } from './handler.js';
-import { CONN_TABLE_SLOTS, type ReactorConfig } from './reactor.js';
-import type { ConnRef, Delivery } from './conn.js';
-import * as L from './layout.js';
+import type { EventHandler } from '../handler.js';
+import { CONN_TABLE_SLOTS, type ReactorConfig } from '../reactor/reactor.js';
+import type { ConnRef, Delivery } from '../conn.js';
+import * as L from '../channel/layout.js';
 import { Balancer } from './balancer.js';
 import { prepareUnixPath } from './unix_path.js';
 import { openOwned, handOwned, type OwnedAddress } from './owned_sockets.js';
-import { AckTable, type WriteAck } from './acks.js';
-import { Pool, type JobRequest, type PoolOptions } from './pool.js';
+import { AckTable, type WriteAck } from '../channel/acks.js';
+import { Pool, type JobRequest, type PoolOptions } from '../pool/pool.js';
 
 /**
  * A restarted reactor's slot generations start this far past its predecessor's: a stale ref could
@@ -427,7 +429,7 @@ async function allReady(hosts: ReactorHost[]): Promise<void> {
  *
  * @example
  * ```ts
- * const engine = await serve(new URL('./echo.js', import.meta.url), 'tcp://127.0.0.1:9000', { multicore: true });
+ * const engine = await serve(new URL('../echo.js', import.meta.url), 'tcp://127.0.0.1:9000', { multicore: true });
  * console.log('listening', engine.addrs[0]);
  * await engine.stop();
  * ```

@@ -1,4 +1,6 @@
 /**
+ * Channel wing: what crosses threads; safe to use from any thread unless a name says otherwise.
+ *
  * The producer side of a reactor's inbox: a bounded multi-producer, single-consumer ring in a
  * SharedArrayBuffer (the consumer is native, native/inbox.cc). Layout in layout.ts.
  *

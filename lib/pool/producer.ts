@@ -1,21 +1,23 @@
 /**
- * The producers' side of the job channel (job_queue.ts): each reactor, and the engine's thread
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
+ * The producers' side of the job channel (queue.ts): each reactor, and the engine's thread
  * (engine.offload, Pool.submit). A producer puts a batch of jobs into the ring, then signals once:
  * parked pumps wake, and the engine's thread is asked for more pumps when fewer are parked than
  * jobs arrived.
  *
  * Timeouts: when a job's timeout passes, its reactor's timer races the pump taking it to flip the
- * job's state word (job_ring.ts): if the timer wins, the job never runs. A job already running
- * has its thread to itself and its pump advertises it (job_pump.ts), so the timer asks the engine
- * to terminate that thread (job_control.ts); one its pump holds until its other jobs finish is
+ * job's state word (ring.ts): if the timer wins, the job never runs. A job already running
+ * has its thread to itself and its pump advertises it (pump.ts), so the timer asks the engine
+ * to terminate that thread (control.ts); one its pump holds until its other jobs finish is
  * cancelled instead.
  */
-import * as L from './job_layout.js';
-import { JobRing } from './job_ring.js';
-import { askEngine } from './job_control.js';
-import { queueFull, timedOut } from './job_outcome.js';
-import type { ConnRef } from './conn.js';
-import type { JobRequest } from './pool.js';
+import * as L from './layout.js';
+import { JobRing } from './ring.js';
+import { askEngine } from './control.js';
+import { queueFull, timedOut } from './outcome.js';
+import type { ConnRef } from '../conn.js';
+import type { JobRequest } from './tasks.js';
 
 /** What a reactor's timer learns about a job that ran out of time. */
 export type Expiry = 'cancelled' | 'killing' | 'finished';

@@ -1,6 +1,8 @@
 /**
- * The job channel's ring (job_queue.ts): a bounded multi-producer, multi-consumer queue of jobs,
- * each spanning one or more slots (words in job_layout.ts).
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
+ * The job channel's ring (queue.ts): a bounded multi-producer, multi-consumer queue of jobs,
+ * each spanning one or more slots (words in layout.ts).
  *
  * Protocol (Vyukov's bounded MPMC queue, extended to jobs spanning several slots): slot `i`
  * starts with sequence `i`. A producer claims `k` consecutive positions `pos..pos+k-1` by checking
@@ -13,14 +15,14 @@
  *
  * State word: a job's first slot also holds its position while queued. Whoever flips it first
  * (`settle`) decides the job's fate: the pump taking it runs it, or its reactor's timer cancelling
- * it (job_producer.ts) means it never runs.
+ * it (producer.ts) means it never runs.
  *
  * Thread-safety: every method is safe from any thread holding a JobRing over the same buffer.
  */
-import { Decoder } from './job_codec.js';
-import { PayloadEncoder, deserialize } from './job_payload.js';
-import * as L from './job_layout.js';
-import type { ConnRef } from './conn.js';
+import { Decoder } from './codec.js';
+import { PayloadEncoder, deserialize } from './payload.js';
+import * as L from './layout.js';
+import type { ConnRef } from '../conn.js';
 
 /** A job as its header and its pump's record know it. */
 export interface JobInfo {

@@ -1,23 +1,25 @@
 /**
- * What a job's payload becomes in the ring (job_ring.ts), and back. A Uint8Array (or Buffer)
- * travels as its bytes; plain objects, arrays, strings, numbers and Uint8Arrays in job_codec.ts's
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
+ * What a job's payload becomes in the ring (ring.ts), and back. A Uint8Array (or Buffer)
+ * travels as its bytes; plain objects, arrays, strings, numbers and Uint8Arrays in codec.ts's
  * encoding; anything else as `v8.serialize` output. The job gets what structured clone would give
  * it, except that a typed array arrives as a copy of just its bytes (its own buffer), never a view
  * of the ring. What cannot be serialized (a SharedArrayBuffer, say), needs more than a quarter of
  * the ring, or finds the ring full takes the engine's piscina queue instead.
  */
 import v8 from 'node:v8';
-import { Encoder } from './job_codec.js';
-import { KIND_BYTES, KIND_CODEC, KIND_V8 } from './job_layout.js';
+import { Encoder } from './codec.js';
+import { KIND_BYTES, KIND_CODEC, KIND_V8 } from './layout.js';
 
-/** Picks each payload's encoding. Loop-only, as job_codec's Encoder it keeps. */
+/** Picks each payload's encoding. Loop-only, as codec's Encoder it keeps. */
 export class PayloadEncoder {
   /** The encoding (KIND_*) of the bytes the last `encode` returned. */
   kind = KIND_BYTES;
   /** Made on the first payload that is not plain bytes: consumers never need one. */
   private codec: Encoder | undefined;
 
-  /** @param limit bytes past which job_codec gives up (the most one job may carry). */
+  /** @param limit bytes past which codec gives up (the most one job may carry). */
   constructor(private readonly limit: number) {}
 
   /** The payload's bytes in the encoding `kind` names, or null when it cannot be serialized. */

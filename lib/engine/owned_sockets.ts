@@ -1,11 +1,13 @@
 /**
+ * Engine wing: runs on the engine's (main) thread, the one that called serve().
+ *
  * Sockets the reactors own themselves: every UDP address, and every TCP address in reusePort
  * mode. Each reactor gets its own socket per such address (SO_REUSEPORT when there are several,
  * so the kernel spreads peers over them). Kept as a plan so a restarted reactor gets fresh ones.
  */
-import { native } from './native.js';
-import { Disruptor } from './disruptor.js';
-import * as L from './layout.js';
+import { native } from '../channel/native.js';
+import { Disruptor } from '../channel/disruptor.js';
+import * as L from '../channel/layout.js';
 import type { ResolvedOptions } from './options.js';
 
 export interface OwnedAddress {

@@ -1,4 +1,6 @@
 /**
+ * Channel wing: what crosses threads; safe to use from any thread unless a name says otherwise.
+ *
  * Thread-safe operations on connections by reference, from any thread: the engine's thread, pool
  * workers, other reactors, or any worker of the application that received an `EngineHandle`.
  * Bytes go through the owning reactor's inbox; the reactor writes them itself, with no JS round
@@ -6,8 +8,8 @@
  * native memory and passed by pointer.
  */
 import { Disruptor } from './disruptor.js';
-import type { ConnRef } from './conn.js';
-import { Delivery } from './conn.js';
+import type { ConnRef } from '../conn.js';
+import { Delivery } from '../conn.js';
 import * as L from './layout.js';
 import { AckTable, type WriteAck } from './acks.js';
 import { native } from './native.js';

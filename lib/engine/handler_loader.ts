@@ -1,8 +1,9 @@
-/** Resolving and loading handler modules (in each reactor) with errors that say what went wrong. */
+// Engine wing: runs on the engine's (main) thread, which checks the handler module before it
+// starts reactors; each reactor worker then loads it with this same function.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EventHandler, HandlerExport, InitInfo } from './handler.js';
+import type { EventHandler, HandlerExport, InitInfo } from '../handler.js';
 
 /** Turns a path (relative to the working directory) or URL into a file URL; checks that it exists. */
 export function resolveHandlerUrl(spec: string | URL): string {

@@ -1,21 +1,23 @@
 /**
+ * Reactor wing: runs on a reactor thread (one per loop), inside its worker.
+ *
  * The JS half of a reactor: receives each round's batch of events from the native loop in one
  * call, runs the handler, and answers with out-records (writes, leftovers to keep, closes) that the
  * native loop applies with writev once the call returns. Runs on a reactor thread (or, for a
  * single in-thread reactor, the engine's thread). Everything here is loop-only.
  */
-import { Action, type EventHandler, type InitInfo, type ReactResult, type Output } from './handler.js';
-import { Delivery, type Conn, type ConnRef } from './conn.js';
-import { Disruptor } from './disruptor.js';
-import { Remote, type EngineHandle } from './remote.js';
-import { errnoError } from './errors.js';
-import { native, type NativeLoop, type NativeSockOptions } from './native.js';
-import type { JobRequest } from './pool.js';
-import { AckTable } from './acks.js';
+import { Action, type EventHandler, type InitInfo, type ReactResult, type Output } from '../handler.js';
+import { Delivery, type Conn, type ConnRef } from '../conn.js';
+import { Disruptor } from '../channel/disruptor.js';
+import { Remote, type EngineHandle } from '../channel/remote.js';
+import { errnoError } from '../errors.js';
+import { native, type NativeLoop, type NativeSockOptions } from '../channel/native.js';
+import type { JobRequest } from '../pool/tasks.js';
+import { AckTable } from '../channel/acks.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import { ArenaWindow } from './arena_window.js';
 import { TimingWheel } from './wheel.js';
-import * as L from './layout.js';
+import * as L from '../channel/layout.js';
 import os from 'node:os';
 
 export interface ReactorConfig {

@@ -1,9 +1,11 @@
 /**
+ * Pool wing: the worker pool and its job channel (engine thread, reactors and pool threads; each file says which side).
+ *
  * How a job's outcome reaches whoever waits for it: the messages a pump posts to the engine's
  * thread (through piscina's worker port) with a job's failure or the result the engine waits
  * for, and the errors, with codes users can branch on, that the reactor or engine.offload gets.
  */
-import type { ConnRef } from './conn.js';
+import type { ConnRef } from '../conn.js';
 
 /** Key of the message a pump posts (through piscina's worker port) when a job fails. */
 export const JOB_FAILED = '__ringloopJobFailed';
