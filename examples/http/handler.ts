@@ -53,8 +53,8 @@ class HttpConn {
 
   /**
    * Starts the lingering close of `c` (see the module comment). The timer does not close the
-   * connection itself: it wakes it, and `react` closes. (Loop-side writes and closes made outside
-   * a reactor round are not reliable in this version of the library; see the report of issue 5.)
+   * connection itself: it wakes it, and `react` closes, so the one place that decides to close
+   * also sees (and discards) whatever input arrived since the last check.
    */
   startLinger(c: Conn): void {
     this.lingering = true;
