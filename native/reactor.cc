@@ -11,11 +11,21 @@ namespace rl {
 
 using namespace layout;
 
-// One read per ready connection per round, at most this much: big transfers take several rounds
-// and never starve the other connections of the arena.
+// Fairness. One read per ready connection per round, of at most its share of the read arena:
+// the arena divided by the connections that want a read this round, between kMinRead and
+// kReadChunk. So a big transfer takes several rounds, and up to arena / kMinRead ready
+// connections (256 with the default 1 MiB) are all read in every round. Past that, or when
+// leftovers fill the arena, a read that does not fit is deferred, and deferred connections are
+// read first in the next round, oldest first: a ready connection waits at most
+// ceil(ready / (arena / kMinRead)) rounds, whatever its neighbours do. (Level-triggered epoll
+// reports ready connections in the same order every round, so without the queue the same
+// connections would always be read first and the last ones could wait for seconds.)
 static constexpr size_t kReadChunk = 64 * 1024;
-// Below this much free arena a read is deferred to the next round (level-triggered: not lost).
 static constexpr size_t kMinRead = 4096;
+// Output is fair the same way: one connection hands the kernel at most this much per round
+// (the rest waits for the next writable report), so megabytes pending on one connection never
+// hold back a small reply to another.
+static constexpr size_t kFlushChunk = 256 * 1024;
 static constexpr int kPollBatch = 256;
 static constexpr int kInboxBatch = 4096;
 static constexpr int kMaxIov = 64;
@@ -80,8 +90,14 @@ void Reactor::setMask(Conn& c, uint32_t mask) {
 
 void Reactor::gather() {
   arenaPos_ = 0;
+  round_++;
   drainInbox();
   int n = pollerWait(poller_, pev_.data(), kPollBatch, 0);
+  // Each wanting connection's share of the arena (n also counts listeners and the wake fd: a
+  // slightly smaller share, never a larger one).
+  size_t wanting = static_cast<size_t>(n) + deferred_.size() + woken_.size();
+  share_ = std::clamp(arenaSize_ / std::max<size_t>(wanting, 1), kMinRead, kReadChunk);
+  readDeferred();
   for (int i = 0; i < n; i++) {
     int fd = pev_[i].fd;
     uint32_t m = pev_[i].mask;
@@ -101,7 +117,8 @@ void Reactor::gather() {
       continue;
     }
     if ((m & kPollWritable) || ((m & kPollError) && !(c.mask & kPollReadable))) flushOut(slot);
-    if (c.open && c.fd == fd && (c.mask & kPollReadable) && (m & (kPollReadable | kPollError))) readConn(slot, pev_[i].err);
+    if (c.open && c.fd == fd && c.round != round_ && (c.mask & kPollReadable) && (m & (kPollReadable | kPollError)))
+      readConn(slot, pev_[i].err);
   }
   for (int32_t slot : woken_) {
     Conn& c = conns_[slot];
@@ -238,6 +255,7 @@ int32_t Reactor::takeSlot(int fd, int32_t listener) {
   c.woken = false;
   c.throttled = false;
   c.dgram = false;
+  c.deferred = false;
   if (static_cast<size_t>(fd) >= fdSlot_.size()) fdSlot_.resize(fd + 1024, -1);
   fdSlot_[fd] = slot;
   openCount_++;
@@ -283,6 +301,28 @@ void Reactor::closeListeners() {
   listeners_.clear();
 }
 
+// The connections deferred last round, read before anything else this round, oldest first.
+void Reactor::readDeferred() {
+  if (deferred_.empty()) return;
+  carry_.swap(deferred_);
+  for (int32_t slot : carry_) {
+    Conn& c = conns_[slot];
+    // A slot closed (and maybe reused) since it was deferred has its flag cleared: skip it.
+    if (!c.deferred) continue;
+    c.deferred = false;
+    // Not known to be readable any more: at worst one read that finds nothing (EAGAIN).
+    if (c.open && !c.closing && (c.mask & kPollReadable)) readConn(slot, 0);
+  }
+  carry_.clear();
+}
+
+void Reactor::defer(Conn& c, int32_t slot) {
+  c.round = round_;
+  if (c.deferred) return;
+  c.deferred = true;
+  deferred_.push_back(slot);
+}
+
 void Reactor::readConn(int32_t slot, int pollErr) {
   Conn& c = conns_[slot];
   size_t leftover = c.in ? c.in->size() : 0;
@@ -291,13 +331,14 @@ void Reactor::readConn(int32_t slot, int pollErr) {
     closeConn(slot, EMSGSIZE);
     return;
   }
-  size_t want = std::min(kReadChunk, opts_.readCap - leftover);
+  size_t want = std::min(share_, opts_.readCap - leftover);
   size_t free = arenaSize_ - arenaPos_;
   if (free < leftover + want) {
     if (free >= leftover + kMinRead) {
       want = free - leftover;
     } else if (arenaPos_ != 0) {
-      return;  // next round
+      defer(c, slot);  // first in line next round
+      return;
     } else {
       size_t size = 0;
       uint8_t* a = host_->growArena(leftover + want, &size);
@@ -310,6 +351,7 @@ void Reactor::readConn(int32_t slot, int pollErr) {
     }
   }
   size_t off = arenaPos_;
+  c.round = round_;
   ssize_t r = sockRead(c.fd, arena_ + off + leftover, want);
   if (r > 0) {
     deliver(slot, static_cast<size_t>(r), off);
@@ -341,6 +383,7 @@ void Reactor::deliver(int32_t slot, size_t newBytes, size_t off) {
   size_t len = leftover + newBytes;
   arenaPos_ = off + len;
   c.woken = false;
+  c.round = round_;
   push(ev::kData, slot, static_cast<int32_t>(off), static_cast<int32_t>(len));
 }
 
@@ -383,12 +426,27 @@ void Reactor::writeConn(int32_t slot, const iovec* iov, int cnt) {
   setMask(c, mask);
 }
 
+// Shortens iov[0..*n) to at most `max` bytes in all.
+static void clampIov(iovec* v, int* n, size_t max) {
+  for (int i = 0; i < *n; i++) {
+    if (v[i].iov_len >= max) {
+      v[i].iov_len = max;
+      *n = i + 1;
+      return;
+    }
+    max -= v[i].iov_len;
+  }
+}
+
 void Reactor::flushOut(int32_t slot) {
   Conn& c = conns_[slot];
   if (!c.open) return;
+  size_t budget = kFlushChunk;
   while (c.out && !c.out->empty()) {
+    if (budget == 0) return;  // still writable-registered: the rest goes in the next rounds
     iovec v[2];
     int n = c.out->peek(v);
+    clampIov(v, &n, budget);
     ssize_t r = sockWritev(c.fd, v, n);
     if (r == -EAGAIN || r == -EWOULDBLOCK) return;
     if (r < 0) {
@@ -397,6 +455,7 @@ void Reactor::flushOut(int32_t slot) {
     }
     c.out->discard(static_cast<size_t>(r));
     c.written += static_cast<uint64_t>(r);
+    budget -= std::min(budget, static_cast<size_t>(r));
     if (c.acks) settleAcks(c);
     if (c.throttled && c.out->size() <= opts_.writeHighWater / 2) {
       c.throttled = false;
@@ -437,7 +496,7 @@ void Reactor::closeConn(int32_t slot, int err) {
     c.acks = nullptr;
   }
   c.queued = c.written = 0;
-  c.open = c.closing = c.woken = false;
+  c.open = c.closing = c.woken = c.deferred = false;
   c.fd = -1;
   c.mask = 0;
   push(ev::kClosed, slot, err, static_cast<int32_t>(c.gen));

@@ -60,6 +60,9 @@ struct Conn {
   bool woken = false;
   bool throttled = false;  // reading paused for backpressure (see Options::writeHighWater)
   bool dgram = false;      // a UDP socket: datagrams in and out, no rings, not a connection
+  bool deferred = false;   // its read did not fit this round's arena: first in line next round
+  // The round that last read or deferred it: one read (one data event) per connection per round.
+  uint32_t round = 0;
   RingBuffer* in = nullptr;
   RingBuffer* out = nullptr;
   // Bytes ever queued for / handed to the kernel: asyncWrite completions are positions in this stream.
@@ -120,6 +123,8 @@ class Reactor {
   void drainInbox();
   void openConn(int fd, int32_t listener);
   void readConn(int32_t slot, int pollErr);
+  void readDeferred();
+  void defer(Conn& c, int32_t slot);
   void deliver(int32_t slot, size_t newBytes, size_t off);
   void flushOut(int32_t slot);
   void writeConn(int32_t slot, const iovec* iov, int cnt);
@@ -155,6 +160,12 @@ class Reactor {
   std::vector<int> listeners_;
   bool listenersPaused_ = false;  // out of descriptors: resumed when a connection closes
   std::vector<int32_t> woken_;
+  // Fair reads (see gather()): connections whose read did not fit, oldest first, and the list
+  // being served this round; the round counter; the most one connection reads this round.
+  std::vector<int32_t> deferred_;
+  std::vector<int32_t> carry_;
+  uint32_t round_ = 0;
+  size_t share_ = 0;
   std::vector<int32_t> events_;
   std::vector<PollEvent> pev_;
   uint8_t* arena_ = nullptr;
