@@ -15,6 +15,14 @@ export interface ServeOptions {
   /**
    * Most bytes a connection may hold unconsumed (default 64 MiB). A handler that leaves more
    * than this is closed with EMSGSIZE in `onClosed`.
+   *
+   * Fairness (a reactor guarantee, whatever this is set to): each round a reactor reads every
+   * ready connection once, taking at most its share of the round's 1 MiB read arena (the arena
+   * divided by the connections that want a read, between 4 KiB and 64 KiB). A read that does not
+   * fit (more than 256 ready connections, or large leftovers) is deferred to the next round, where
+   * deferred connections are read first, oldest first: a ready connection waits at most
+   * ceil(ready / 256) rounds. Bytes a handler leaves unconsumed travel with the connection's next
+   * read and count in its round's arena.
    */
   readBufferCap?: number;
   /**
@@ -27,6 +35,9 @@ export interface ServeOptions {
    * if smaller), the reactor stops reading it until half has drained, so a client that sends
    * without reading is held back by TCP flow control. Set it to writeBufferCap to close such a
    * client (ENOBUFS) instead.
+   *
+   * Output is fair too: pending output leaves at most 256 KiB per connection per round, so
+   * megabytes queued for one connection never delay a small reply to another.
    */
   writeBufferHighWater?: number;
   /**
