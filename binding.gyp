@@ -8,11 +8,14 @@
         "native/inbox.cc",
         "native/reactor.cc",
         "native/reactor_dgram.cc",
+        "native/reactor_tls.cc",
         "native/reactor_binding.cc",
         "native/ringbuf.cc",
         "native/ringbuf_binding.cc",
         "native/socket.cc",
-        "native/socket_dgram.cc"
+        "native/socket_dgram.cc",
+        "native/tls.cc",
+        "native/tls_binding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

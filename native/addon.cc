@@ -190,6 +190,7 @@ class Addon : public Napi::Addon<Addon> {
                           InstanceMethod<&Addon::Call<Unstage>>("unstage"),
                           InstanceMethod<&Addon::Call<InboxDiscard>>("inboxDiscard"),
                           InstanceMethod<&Addon::Call<InboxDrainForTest>>("inboxDrainForTest")});
+    InitTls(env, exports);
   }
 
  private:

@@ -3,6 +3,8 @@
 #define NODE_ADDON_API_DISABLE_DEPRECATED
 #include <napi.h>
 
+#include <memory>
+
 namespace rl {
 
 // Throws an Error with `code` (e.g. "EADDRINUSE"), `errno` and a message naming what failed.
@@ -16,5 +18,13 @@ Napi::Function InitLoop(Napi::Env env);
 Napi::Function InitAcceptor(Napi::Env env);
 Napi::Function InitTestRing(Napi::Env env);
 void InitInboxTools(Napi::Env env, Napi::Object exports);
+void InitTls(Napi::Env env, Napi::Object exports);
+
+class TlsContext;
+class TlsSession;
+// The context tlsContext() registered as `id`, or null.
+std::shared_ptr<TlsContext> TlsContextById(uint32_t id);
+// What c.tls reports about a session (null if none).
+Napi::Value TlsInfo(Napi::Env env, const TlsSession* s);
 
 }  // namespace rl

@@ -42,6 +42,7 @@ Reactor::~Reactor() {
     delete c.in;
     delete c.out;
     delete c.acks;
+    delete c.tls;
   }
   for (int fd : listeners_) sockClose(fd);
   pollerFree(poller_);
@@ -214,6 +215,10 @@ void Reactor::openConn(int fd, int32_t listener) {
   int32_t slot = takeSlot(fd, listener);
   if (slot < 0) return;
   inbox_.add(kConns, 1);
+  if (listener >= 0 && static_cast<size_t>(listener) < listenerTls_.size() && listenerTls_[listener].ctx) {
+    startTls(slot, listenerTls_[listener]);  // opened (kOpen) once the handshake is done
+    return;
+  }
   push(ev::kOpen, slot, static_cast<int32_t>(conns_[slot].gen), listener);
 }
 
@@ -325,6 +330,10 @@ void Reactor::defer(Conn& c, int32_t slot) {
 
 void Reactor::readConn(int32_t slot, int pollErr) {
   Conn& c = conns_[slot];
+  if (c.tls) {
+    readTls(slot);  // a TLS socket's error shows in the read itself
+    return;
+  }
   size_t leftover = c.in ? c.in->size() : 0;
   if (leftover >= opts_.readCap) {
     // The handler has not consumed a full buffer: whatever it waits for can never fit.
@@ -388,6 +397,12 @@ void Reactor::deliver(int32_t slot, size_t newBytes, size_t off) {
 }
 
 void Reactor::writeConn(int32_t slot, const iovec* iov, int cnt) {
+  if (conns_[slot].tls) writeTls(slot, iov, cnt);
+  else writeRaw(slot, iov, cnt);
+}
+
+// Bytes as they go on the wire (plaintext on TCP, ciphertext on TLS).
+void Reactor::writeRaw(int32_t slot, const iovec* iov, int cnt) {
   Conn& c = conns_[slot];
   size_t total = 0;
   for (int i = 0; i < cnt; i++) total += iov[i].iov_len;
@@ -470,6 +485,10 @@ void Reactor::flushOut(int32_t slot) {
 void Reactor::closeGraceful(int32_t slot) {
   Conn& c = conns_[slot];
   if (!c.open) return;
+  if (c.tls && !c.handshaking && !c.closing) {
+    c.tls->shutdown();  // close_notify after what is pending, then the close below
+    if (!flushTls(slot)) return;
+  }
   if (!c.out || c.out->empty()) {
     closeConn(slot, 0);
     return;
@@ -489,7 +508,11 @@ void Reactor::closeConn(int32_t slot, int err) {
   fdSlot_[c.fd] = -1;
   delete c.in;
   delete c.out;
+  delete c.tls;
   c.in = c.out = nullptr;
+  c.tls = nullptr;
+  bool rejected = c.handshaking;  // a TLS connection never opened: no kClosed for it
+  c.handshaking = false;
   if (c.acks) {
     for (const PendingAck& a : *c.acks) push(ev::kAck, a.token, -(err ? err : EPIPE), 0);
     delete c.acks;
@@ -499,7 +522,8 @@ void Reactor::closeConn(int32_t slot, int err) {
   c.open = c.closing = c.woken = c.deferred = false;
   c.fd = -1;
   c.mask = 0;
-  push(ev::kClosed, slot, err, static_cast<int32_t>(c.gen));
+  if (rejected) push(ev::kRejected, slot, err, c.listener);
+  else push(ev::kClosed, slot, err, static_cast<int32_t>(c.gen));
   if (listenersPaused_) {  // a descriptor just came free
     listenersPaused_ = false;
     for (int l : listeners_) pollerModify(poller_, l, kPollReadable);
@@ -610,8 +634,11 @@ void Reactor::closeSilently() {
     delete c.in;
     delete c.out;
     delete c.acks;
+    delete c.tls;
     c.in = c.out = nullptr;
     c.acks = nullptr;
+    c.tls = nullptr;
+    c.handshaking = false;
     c.open = false;
   }
   openCount_ = 0;

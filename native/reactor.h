@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "inbox.h"
@@ -16,6 +18,7 @@
 #include "ringbuf.h"
 #include "socket.h"
 #include "socket_dgram.h"
+#include "tls.h"
 
 namespace rl {
 
@@ -29,6 +32,14 @@ constexpr int kStopped = 4;  // -
 constexpr int kAck = 5;      // token, bytes handed to the kernel or -errno (dropped / failed)
 constexpr int kDgramOpen = 6;  // slot, generation, listener: a UDP socket this reactor now serves
 constexpr int kDatagram = 7;   // slot, arena offset, length; the peer record sits kPeerBytes before
+// A TLS connection that closed before its handshake completed (it was never opened): slot,
+// error, listener. The error's text is in Reactor::takeReason.
+constexpr int kRejected = 8;
+
+// Close reasons past the errno range (kClosed / kRejected), with a text in Reactor::takeReason.
+constexpr int kErrTlsHandshake = 0x10001;         // the handshake failed (OpenSSL's reason)
+constexpr int kErrTlsHandshakeTimeout = 0x10002;  // not done within the listener's deadline
+constexpr int kErrTls = 0x10003;                  // a record could not be decrypted or encrypted
 }  // namespace ev
 
 namespace out {
@@ -63,8 +74,10 @@ struct Conn {
   bool deferred = false;   // its read did not fit this round's arena: first in line next round
   // The round that last read or deferred it: one read (one data event) per connection per round.
   uint32_t round = 0;
+  bool handshaking = false;  // TLS: not opened (no kOpen) until the handshake is done
   RingBuffer* in = nullptr;
   RingBuffer* out = nullptr;
+  TlsSession* tls = nullptr;  // TLS listeners' connections only
   // Bytes ever queued for / handed to the kernel: asyncWrite completions are positions in this stream.
   uint64_t queued = 0;
   uint64_t written = 0;
@@ -76,6 +89,13 @@ class ArenaHost {
   virtual ~ArenaHost() = default;
   // Replaces the read arena with one of at least `bytes`; returns it (nullptr if impossible).
   virtual uint8_t* growArena(size_t bytes, size_t* size) = 0;
+};
+
+// A TLS listener as a reactor serves it.
+struct TlsListener {
+  std::shared_ptr<TlsContext> ctx;
+  uint32_t handshakeTimeoutMs = 10000;
+  size_t maxHandshakeBytes = 64 * 1024;
 };
 
 class Reactor {
@@ -115,6 +135,13 @@ class Reactor {
   // Closes every fd without events (teardown).
   void closeSilently();
   const Conn* conn(int32_t slot, uint32_t gen) const;
+  // Connections accepted for `listener` from now on speak TLS with `tls`.
+  void setListenerTls(int32_t listener, const TlsListener& tls);
+  // Closes the handshakes past their deadline; returns the next deadline (ms, monotonic), 0 if none.
+  uint64_t expireHandshakes(uint64_t nowMs);
+  // The text of the TLS error slot closed with (kErrTls*), once; empty if none.
+  std::string takeReason(int32_t slot);
+  const TlsSession* tlsSession(int32_t slot) const;
   size_t outboundBuffered(int32_t slot) const;
   int connFd(int32_t slot) const;
 
@@ -128,6 +155,12 @@ class Reactor {
   void deliver(int32_t slot, size_t newBytes, size_t off);
   void flushOut(int32_t slot);
   void writeConn(int32_t slot, const iovec* iov, int cnt);
+  void writeRaw(int32_t slot, const iovec* iov, int cnt);
+  void startTls(int32_t slot, const TlsListener& l);
+  void readTls(int32_t slot);
+  void writeTls(int32_t slot, const iovec* iov, int cnt);
+  bool flushTls(int32_t slot);
+  void failTls(int32_t slot, int err, const std::string& reason);
   void closeGraceful(int32_t slot);
   void closeConn(int32_t slot, int err);
   void setMask(Conn& c, uint32_t mask);
@@ -178,6 +211,14 @@ class Reactor {
   std::vector<DgramIn> dgIn_;
   bool stopping_ = false;
   bool stopEmitted_ = false;
+  // TLS (reactor_tls.cc): per listener index, the shared BIO buffers, ciphertext and plaintext
+  // scratch, the connections in handshake, and the texts of TLS close reasons not yet taken.
+  std::vector<TlsListener> listenerTls_;
+  TlsIo tlsIo_;
+  std::vector<uint8_t> cipherIn_;
+  std::vector<uint8_t> plainOut_;
+  std::vector<int32_t> handshaking_;
+  std::vector<std::pair<int32_t, std::string>> reasons_;
 };
 
 }  // namespace rl

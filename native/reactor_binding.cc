@@ -1,5 +1,6 @@
 // JS face of a Reactor: nests its poller fd in this thread's libuv loop with a uv_poll_t and
 // carries each round's events to JS in one call (napi_make_callback, so microtasks run after it).
+#include <time.h>
 #include <uv.h>
 
 #include "addon.h"
@@ -12,10 +13,13 @@ namespace rl {
 namespace {
 
 // Owns what must outlive the JS object until libuv has closed the poll handle.
+// The handshake timer closes with the poll handle; the box goes once both are closed.
 struct PollBox {
   uv_poll_t poll;
+  uv_timer_t timer;
   Reactor* reactor;
   napi_async_cleanup_hook_handle hook;
+  int open = 0;  // handles not yet closed
 };
 
 class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
@@ -27,7 +31,10 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
                         InstanceMethod<&Loop::OutboundBuffered>("outboundBuffered"),
                         InstanceMethod<&Loop::CloseAll>("closeAll"), InstanceMethod<&Loop::Destroy>("destroy"),
                         InstanceMethod<&Loop::SetOutArena>("setOutArena"),
-                        InstanceMethod<&Loop::SocketOptions>("socketOptions")});
+                        InstanceMethod<&Loop::SocketOptions>("socketOptions"),
+                        InstanceMethod<&Loop::SetListenerTls>("setListenerTls"),
+                        InstanceMethod<&Loop::TlsInfoOf>("tlsInfo"),
+                        InstanceMethod<&Loop::TakeReason>("takeReason")});
   }
 
   // new Loop(inbox: Int32Array, events: Int32Array, outRecs: Int32Array, outArena: Uint8Array,
@@ -108,6 +115,12 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
       return ThrowErrno(env, -r, "watching the reactor's poller");
     }
     box_->poll.data = this;
+    box_->open = 1;
+    if (uv_timer_init(uvLoop, &box_->timer) == 0) {
+      box_->timer.data = this;
+      box_->open = 2;
+      uv_unref(reinterpret_cast<uv_handle_t*>(&box_->timer));  // never keeps the thread alive
+    }
     napi_add_async_cleanup_hook(env, OnCleanup, this, &box_->hook);
     started_ = true;
     Ref();  // alive while libuv may call us
@@ -130,6 +143,8 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
       self->Dispatch();
       if (self->destroyed_) return;
       if (busy && round < kMaxRounds) continue;
+      self->ArmHandshakes();
+      if (self->destroyed_) return;
       if (self->inbox_.park()) return;
       if (round >= kMaxRounds) {
         // Work is waiting in the inbox but our turn is over: make libuv call us again.
@@ -141,6 +156,58 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
   }
 
   static constexpr int kMaxRounds = 16;
+
+  // TLS handshakes have deadlines: expire the ones past theirs and sleep until the next one.
+  void ArmHandshakes() {
+    if (!box_ || box_->open < 2) return;
+    uint64_t next = reactor_->expireHandshakes(0);
+    if (!reactor_->events().empty()) Dispatch();
+    if (destroyed_ || !box_) return;
+    if (next == 0) {
+      uv_timer_stop(&box_->timer);
+      return;
+    }
+    // Deadlines are CLOCK_MONOTONIC ms (reactor_tls.cc); libuv's clock has another origin, so
+    // only the distance is handed to the timer.
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t mono = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+    uint64_t wait = next > mono ? next - mono : 0;
+    uv_timer_start(&box_->timer, OnHandshakeTimer, wait + 1, 0);
+  }
+
+  static void OnHandshakeTimer(uv_timer_t* t) {
+    auto* self = static_cast<Loop*>(t->data);
+    if (!self || self->destroyed_) return;
+    Napi::HandleScope scope(self->Env());
+    self->ArmHandshakes();
+  }
+
+  // setListenerTls(listener, contextId, handshakeTimeoutMs, maxHandshakeBytes)
+  Napi::Value SetListenerTls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<TlsContext> ctx = TlsContextById(info[1].As<Napi::Number>().Uint32Value());
+    if (!ctx) {
+      Napi::Error::New(env, "ringloop: unknown TLS context").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    TlsListener l;
+    l.ctx = std::move(ctx);
+    l.handshakeTimeoutMs = info[2].As<Napi::Number>().Uint32Value();
+    l.maxHandshakeBytes = static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue());
+    reactor_->setListenerTls(info[0].As<Napi::Number>().Int32Value(), l);
+    return env.Undefined();
+  }
+
+  Napi::Value TlsInfoOf(const Napi::CallbackInfo& info) {
+    if (destroyed_) return info.Env().Null();
+    return TlsInfo(info.Env(), reactor_->tlsSession(info[0].As<Napi::Number>().Int32Value()));
+  }
+
+  Napi::Value TakeReason(const Napi::CallbackInfo& info) {
+    if (destroyed_) return Napi::String::New(info.Env(), "");
+    return Napi::String::New(info.Env(), reactor_->takeReason(info[0].As<Napi::Number>().Int32Value()));
+  }
 
   void Dispatch() {
     Napi::Env env = Env();
@@ -266,12 +333,18 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     box_->poll.data = box_;
     uv_poll_stop(&box_->poll);
     uv_close(reinterpret_cast<uv_handle_t*>(&box_->poll), OnClosed);
+    if (box_->open == 2) {
+      box_->timer.data = box_;
+      uv_timer_stop(&box_->timer);
+      uv_close(reinterpret_cast<uv_handle_t*>(&box_->timer), OnClosed);
+    }
     box_ = nullptr;
     if (!fromHook) Unref();
   }
 
   static void OnClosed(uv_handle_t* h) {
     auto* box = static_cast<PollBox*>(h->data);
+    if (--box->open > 0) return;
     delete box->reactor;
     napi_remove_async_cleanup_hook(box->hook);
     delete box;
