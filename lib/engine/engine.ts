@@ -20,7 +20,7 @@ import type { EventHandler } from '../handler.js';
 import { CONN_TABLE_SLOTS, type ReactorConfig } from '../reactor/reactor.js';
 import type { ConnRef, Delivery } from '../conn.js';
 import * as L from '../channel/layout.js';
-import { Balancer } from './balancer.js';
+import { Handout } from './handout.js';
 import { prepareUnixPath } from './unix_path.js';
 import { openOwned, handOwned, type OwnedAddress } from './owned_sockets.js';
 import { AckTable, type WriteAck } from '../channel/acks.js';
@@ -77,19 +77,12 @@ export class Engine extends EventEmitter {
   /** Restarts per reactor: a fresh reactor's generations start past its predecessors'. */
   private readonly incarnations: number[];
   private readonly connTables: Int32Array[];
-  private readonly acceptor: NativeAcceptor;
-  private readonly acceptOut: Int32Array;
   private readonly remote: Remote;
   private readonly unixPaths: string[];
   private readonly opts: ResolvedOptions;
   /** The worker pool, when serve's `pool` option is set. Its `piscina` is the underlying pool. */
   readonly pool: Pool | undefined;
-  private pending: [number, number, number][] = [];
-  private retryTimer: NodeJS.Timeout | undefined;
-  private readonly balancer: Balancer;
-  /** ACCEPT messages published per reactor (compared with what each consumed: hand-overs in flight). */
-  private readonly published: number[];
-  private refused = 0;
+  private readonly handout: Handout;
   private stopping: Promise<void> | undefined;
   private resolveDone!: () => void;
   /** Messages posted by handlers before `serve` resolved (from onInitComplete): delivered once listeners can exist. */
@@ -122,76 +115,16 @@ export class Engine extends EventEmitter {
     this.owned = parts.owned;
     this.incarnations = parts.inboxes.map(() => 0);
     this.connTables = parts.connTables.map((b) => new Int32Array(b));
-    this.acceptor = parts.acceptor;
-    this.acceptOut = parts.acceptOut;
     this.unixPaths = parts.unixPaths;
     this.pool = parts.pool;
-    this.balancer = new Balancer(parts.opts.loadBalancing, this.inboxes);
-    this.published = this.inboxes.map(() => 0);
+    this.handout = new Handout(parts.acceptor, parts.acceptOut, parts.inboxes, parts.opts.loadBalancing, parts.opts.maxConnections);
     this.handle = parts.handle;
     this.remote = new Remote(this.handle);
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
   /** @internal Called by the acceptor with `n` (fd, listener, peer hash) triples: hand them out. */
-  onAccept = (n: number): void => {
-    const out = this.acceptOut;
-    const woke = new Set<number>();
-    for (let i = 0; i < n; i++) this.handOut(out[3 * i]!, out[3 * i + 1]!, out[3 * i + 2]!, woke);
-    for (const k of woke) this.inboxes[k]!.wakeIfParked();
-  };
-
-  private handOut(fd: number, listener: number, hash: number, woke: Set<number>): void {
-    if (this.opts.maxConnections > 0 && this.load() >= this.opts.maxConnections) {
-      // Refuse politely: close at once, the client sees the connection end instead of hanging.
-      native.closeFd(fd);
-      this.refused++;
-      return;
-    }
-    if (this.pending.length > 0) {
-      this.pending.push([fd, listener, hash]);
-      return;
-    }
-    const k = this.balancer.pick(hash);
-    if (k < 0) {
-      native.closeFd(fd); // no reactor alive
-      this.refused++;
-      return;
-    }
-    if (this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) {
-      this.published[k]!++;
-      woke.add(k);
-      return;
-    }
-    // That reactor's inbox is full: stop accepting (the kernel backlog holds new clients) and
-    // retry shortly, keeping the fds already accepted. Never drop one.
-    this.pending.push([fd, listener, hash]);
-    this.acceptor.pause();
-    this.retryTimer ??= setTimeout(this.retryPending, 1);
-  }
-
-  private retryPending = (): void => {
-    this.retryTimer = undefined;
-    if (this.stopping) return;
-    const woke = new Set<number>();
-    while (this.pending.length > 0) {
-      const [fd, listener, hash] = this.pending[0]!;
-      const k = this.balancer.pick(hash);
-      if (k < 0) {
-        native.closeFd(fd);
-        this.refused++;
-        this.pending.shift();
-        continue;
-      }
-      if (!this.inboxes[k]!.tryPublish(L.MSG_ACCEPT, fd, listener, 0)) break;
-      this.published[k]!++;
-      woke.add(k);
-      this.pending.shift();
-    }
-    for (const k of woke) this.inboxes[k]!.wakeIfParked();
-    if (this.pending.length > 0) this.retryTimer = setTimeout(this.retryPending, 1);
-    else this.acceptor.resume();
-  };
+  onAccept = (n: number): void => this.handout.onAccept(n);
 
   /** @internal Runs a reactor's batch of jobs; a failure goes back to the owning reactor. */
   runJobs(jobs: JobRequest[]): void {
@@ -218,7 +151,7 @@ export class Engine extends EventEmitter {
     if (this.stopping) return;
     const d = this.inboxes[loop]!;
     const lost = d.connections;
-    this.balancer.alive[loop] = false;
+    this.handout.setAlive(loop, false);
     d.setState(L.STATE_STOPPED); // asyncWrite & co. answer 'stopped' meanwhile
     if (this.listenerCount('reactorError') > 0) this.emit('reactorError', err, loop, lost);
     else console.error(`ringloop: reactor ${loop} died (${lost} connections lost):`, err);
@@ -234,7 +167,7 @@ export class Engine extends EventEmitter {
       }
       native.inboxDiscard(d.i32);
       Atomics.store(d.i32, L.CONNS, 0);
-      Atomics.store(d.i32, L.ACCEPTED, this.published[loop]!);
+      Atomics.store(d.i32, L.ACCEPTED, this.handout.publishedTo(loop));
       if (this.opts.restartReactors && this.makeHost && !this.stopping) void this.restart(loop);
     });
   }
@@ -261,15 +194,8 @@ export class Engine extends EventEmitter {
     handOwned(this.inboxes[loop]!, this.owned, fds);
     this.hosts[loop] = host;
     this.inboxes[loop]!.setState(L.STATE_RUNNING);
-    this.balancer.alive[loop] = true;
+    this.handout.setAlive(loop, true);
     this.emit('reactorRestarted', loop);
-  }
-
-  /** Open connections plus hand-overs not yet taken by their reactor, plus fds waiting here. */
-  private load(): number {
-    let n = this.pending.length;
-    this.inboxes.forEach((d, k) => (n += d.connections + (this.published[k]! - d.accepted)));
-    return n;
   }
 
   /**
@@ -281,7 +207,7 @@ export class Engine extends EventEmitter {
     const sum = (word: number): number => this.inboxes.reduce((n, d) => n + Atomics.load(d.i32, word), 0);
     return {
       connections: this.countConnections(),
-      refused: this.refused,
+      refused: this.handout.refused,
       datagramsReceived: sum(L.DGRAM_IN),
       datagramsSent: sum(L.DGRAM_OUT),
       datagramsDropped: sum(L.DGRAM_DROPPED),
@@ -337,10 +263,7 @@ export class Engine extends EventEmitter {
   }
 
   private async doStop(timeout: number): Promise<void> {
-    this.acceptor.close();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    for (const [fd] of this.pending) native.closeFd(fd);
-    this.pending = [];
+    this.handout.close();
     // Jobs in flight may still answer their connections: let them, within the timeout.
     if (this.pool) await this.pool.drain(timeout);
     await Promise.all(
