@@ -12,12 +12,13 @@ import { Disruptor } from '../channel/disruptor.js';
 import { native, type NativeAcceptor } from '../channel/native.js';
 import { parseAddress, resolveAddress, formatAddress, type ListenAddress } from './address.js';
 import { resolveOptions, type ServeOptions, type ResolvedOptions } from './options.js';
-import { resolveHandlerUrl, buildHandler } from './handler_loader.js';
+import { resolveHandlerUrl } from './handler_loader.js';
 import { fromNative } from '../errors.js';
 import { Remote, type EngineHandle } from '../channel/remote.js';
-import { WorkerHost, LocalHost, type ReactorHost, type HostEvents } from './reactor_host.js';
+import type { ReactorHost, HostEvents } from './reactor_host.js';
+import { ReactorLifecycle, startHosts, type HostFactory } from './reactor_lifecycle.js';
 import type { EventHandler } from '../handler.js';
-import { CONN_TABLE_SLOTS, type ReactorConfig } from '../reactor/reactor.js';
+import { CONN_TABLE_SLOTS } from '../reactor/reactor.js';
 import type { ConnRef, Delivery } from '../conn.js';
 import * as L from '../channel/layout.js';
 import { Handout } from './handout.js';
@@ -25,12 +26,6 @@ import { prepareUnixPath } from './unix_path.js';
 import { openOwned, handOwned, type OwnedAddress } from './owned_sockets.js';
 import { AckTable, type WriteAck } from '../channel/acks.js';
 import { Pool, type JobRequest, type PoolOptions } from '../pool/pool.js';
-
-/**
- * A restarted reactor's slot generations start this far past its predecessor's: a stale ref could
- * only match again after one slot was reused 16 million times.
- */
-const GENERATIONS_PER_INCARNATION = 1 << 24;
 
 /** See `Engine.stats()`. */
 export interface EngineStats {
@@ -70,13 +65,7 @@ export class Engine extends EventEmitter {
 
   private readonly inboxes: Disruptor[];
   private readonly wakeFds: number[];
-  private readonly hosts: ReactorHost[];
-  private readonly makeHost: ((loop: number, incarnation: number) => ReactorHost) | undefined;
-  /** Sockets each reactor owns (UDP, reusePort): reopened for a restarted reactor. */
-  private readonly owned: OwnedAddress[];
-  /** Restarts per reactor: a fresh reactor's generations start past its predecessors'. */
-  private readonly incarnations: number[];
-  private readonly connTables: Int32Array[];
+  private readonly reactors: ReactorLifecycle;
   private readonly remote: Remote;
   private readonly unixPaths: string[];
   private readonly opts: ResolvedOptions;
@@ -95,7 +84,7 @@ export class Engine extends EventEmitter {
     inboxes: Disruptor[];
     wakeFds: number[];
     hosts: ReactorHost[];
-    makeHost: ((loop: number, incarnation: number) => ReactorHost) | undefined;
+    makeHost: HostFactory | undefined;
     owned: OwnedAddress[];
     acceptor: NativeAcceptor;
     acceptOut: Int32Array;
@@ -110,16 +99,23 @@ export class Engine extends EventEmitter {
     this.loops = parts.opts.loops;
     this.inboxes = parts.inboxes;
     this.wakeFds = parts.wakeFds;
-    this.hosts = parts.hosts;
-    this.makeHost = parts.makeHost;
-    this.owned = parts.owned;
-    this.incarnations = parts.inboxes.map(() => 0);
-    this.connTables = parts.connTables.map((b) => new Int32Array(b));
     this.unixPaths = parts.unixPaths;
     this.pool = parts.pool;
     this.handout = new Handout(parts.acceptor, parts.acceptOut, parts.inboxes, parts.opts.loadBalancing, parts.opts.maxConnections);
     this.handle = parts.handle;
     this.remote = new Remote(this.handle);
+    this.reactors = new ReactorLifecycle({
+      hosts: parts.hosts,
+      makeHost: parts.makeHost,
+      owned: parts.owned,
+      connTables: parts.connTables,
+      inboxes: parts.inboxes,
+      addrs: this.addrs,
+      opts: parts.opts,
+      handout: this.handout,
+      emitter: this,
+      stopping: () => this.stopping !== undefined,
+    });
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
@@ -140,62 +136,6 @@ export class Engine extends EventEmitter {
   offload(ref: ConnRef, payload: unknown, options: { name?: string; timeout?: number } = {}): Promise<unknown> {
     if (!this.pool) return Promise.reject(new Error('ringloop: offload needs the pool option on serve()'));
     return this.pool.offload({ ref, payload, name: options.name ?? 'default', timeout: options.timeout ?? 0 });
-  }
-
-  /**
-   * A reactor thread died (an uncaught error in handler code outside the events, or it exited).
-   * Its descriptors were closed by its teardown; its connections are lost. New connections go to
-   * the other reactors; with `restartReactors` a fresh one takes its place.
-   */
-  private reactorDied(err: Error, loop: number): void {
-    if (this.stopping) return;
-    const d = this.inboxes[loop]!;
-    const lost = d.connections;
-    this.handout.setAlive(loop, false);
-    d.setState(L.STATE_STOPPED); // asyncWrite & co. answer 'stopped' meanwhile
-    if (this.listenerCount('reactorError') > 0) this.emit('reactorError', err, loop, lost);
-    else console.error(`ringloop: reactor ${loop} died (${lost} connections lost):`, err);
-    // Once its thread is gone (its teardown closes its fds), the engine reclaims what the dead
-    // consumer never took, closing handed-over fds, and resets its counters.
-    void this.hosts[loop]!.stopped.then(() => {
-      // The onClosed its handler can no longer run: one 'connectionLost' per connection it held.
-      const table = this.connTables[loop]!;
-      for (let slot = 0; slot < CONN_TABLE_SLOTS; slot++) {
-        if (Atomics.load(table, 2 * slot) !== 1) continue;
-        Atomics.store(table, 2 * slot, 0);
-        this.emit('connectionLost', Object.freeze({ loop, slot, generation: table[2 * slot + 1]! }), err);
-      }
-      native.inboxDiscard(d.i32);
-      Atomics.store(d.i32, L.CONNS, 0);
-      Atomics.store(d.i32, L.ACCEPTED, this.handout.publishedTo(loop));
-      if (this.opts.restartReactors && this.makeHost && !this.stopping) void this.restart(loop);
-    });
-  }
-
-  private async restart(loop: number): Promise<void> {
-    const host = this.makeHost!(loop, ++this.incarnations[loop]!);
-    const fds: number[] = [];
-    try {
-      await host.ready;
-      await host.init(this.addrs);
-      // The dead reactor's own sockets closed with it: the new one gets fresh ones on the same ports.
-      for (const a of this.owned) fds.push(openOwned(a, a.port, this.opts).fd);
-    } catch (e) {
-      for (const fd of fds) native.closeFd(fd);
-      await host.terminate().catch(() => undefined);
-      this.emit('reactorError', e instanceof Error ? e : new Error(String(e)), loop, 0);
-      return;
-    }
-    if (this.stopping) {
-      for (const fd of fds) native.closeFd(fd);
-      await host.terminate();
-      return;
-    }
-    handOwned(this.inboxes[loop]!, this.owned, fds);
-    this.hosts[loop] = host;
-    this.inboxes[loop]!.setState(L.STATE_RUNNING);
-    this.handout.setAlive(loop, true);
-    this.emit('reactorRestarted', loop);
   }
 
   /**
@@ -272,11 +212,11 @@ export class Engine extends EventEmitter {
       }),
     );
     const force = setTimeout(() => {
-      for (const h of this.hosts) h.forceClose();
+      for (const h of this.reactors.hosts) h.forceClose();
     }, timeout);
-    await Promise.all(this.hosts.map((h) => h.stopped));
+    await Promise.all(this.reactors.hosts.map((h) => h.stopped));
     clearTimeout(force);
-    await Promise.all(this.hosts.map((h) => h.terminate()));
+    await Promise.all(this.reactors.hosts.map((h) => h.terminate()));
     if (this.pool) await this.pool.destroy();
     releaseInboxes(this.inboxes, this.wakeFds);
     new AckTable(this.handle.acks).cancelPending();
@@ -305,7 +245,7 @@ export class Engine extends EventEmitter {
         if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, event, loop);
         else console.error(`ringloop: handler ${event} threw in reactor ${loop}:`, err);
       },
-      died: (err, loop) => this.reactorDied(err, loop),
+      died: (err, loop) => this.reactors.died(err, loop),
       offload: (jobs) => this.runJobs(jobs),
   };
 }
@@ -319,25 +259,6 @@ function releaseInboxes(inboxes: Disruptor[], wakeFds: number[]): void {
     if (fd >= 0) native.closeFd(fd);
   }
   wakeFds.length = 0;
-}
-
-/**
- * Waits for every reactor to be ready. On the first failure, gives the others a moment to finish
- * loading before the caller terminates them: a worker terminated mid-import leaves the module
- * files it was reading open.
- */
-async function allReady(hosts: ReactorHost[]): Promise<void> {
-  try {
-    await Promise.all(hosts.map((h) => h.ready));
-  } catch (e) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(hosts.map((h) => h.ready)),
-      new Promise((r) => (timer = setTimeout(r, 5000))),
-    ]);
-    clearTimeout(timer);
-    throw e;
-  }
 }
 
 /**
@@ -447,44 +368,17 @@ export async function serve(
       offload: pool ? (jobs) => engine?.runJobs(jobs) : null,
     };
     const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
-    const configFor = (i: number, incarnation = 0): ReactorConfig => ({
-      // Refs held from a dead reactor must never match a connection of its successor.
-      generationBase: (incarnation * GENERATIONS_PER_INCARNATION) >>> 0,
-      connTable: connTables[i]!,
-      index: i,
-      loops: opts.loops,
-      handle,
-      readBufferCap: opts.readBufferCap,
-      writeBufferCap: opts.writeBufferCap,
-      ticker: opts.ticker,
-      idleTimeout: opts.idleTimeout,
-      writeHighWater: opts.writeBufferHighWater,
-      socket: opts.socket,
-      maxDatagramSize: opts.maxDatagramSize,
-    });
-    const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
-      new WorkerHost({ config: configFor(i, incarnation), handlerUrl, handlerOptions: opts.handlerOptions, pool: pool ? pool.queue.sab : null }, events);
-    for (let i = 0; i < opts.loops; i++) {
-      if (local) {
-        const h = await buildHandler(handler, 'the handler object', {
-          loop: 0,
-          loops: 1,
-          addrs: bound,
-          options: opts.handlerOptions,
-        });
-        hosts.push(new LocalHost(configFor(i), h, events, opts.handlerOptions));
-      } else {
-        hosts.push(makeWorkerHost(i));
-      }
-    }
-    await allReady(hosts);
+    const makeHost = await startHosts(
+      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables },
+      hosts,
+    );
     engine = new Engine({
       addrs: bound,
       opts,
       inboxes,
       wakeFds,
       hosts,
-      makeHost: local ? undefined : makeWorkerHost,
+      makeHost,
       owned,
       acceptor,
       acceptOut,
