@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import { Disruptor } from '../channel/disruptor.js';
+import type { Disruptor } from '../channel/disruptor.js';
 import { native, type NativeAcceptor } from '../channel/native.js';
 import { parseAddress, resolveAddress, formatAddress, type ListenAddress } from './address.js';
 import { resolveOptions, type ServeOptions, type ResolvedOptions } from './options.js';
@@ -24,7 +24,9 @@ import * as L from '../channel/layout.js';
 import { Handout } from './handout.js';
 import { prepareUnixPath } from './unix_path.js';
 import { openOwned, handOwned, type OwnedAddress } from './owned_sockets.js';
-import { AckTable, type WriteAck } from '../channel/acks.js';
+import type { WriteAck } from '../channel/acks.js';
+import { createInboxes, releaseInboxes } from './inboxes.js';
+import { stopAll, type StopParts } from './stop.js';
 import { Pool, type JobRequest, type PoolOptions } from '../pool/pool.js';
 
 /** See `Engine.stats()`. */
@@ -64,14 +66,14 @@ export class Engine extends EventEmitter {
   readonly handle: EngineHandle;
 
   private readonly inboxes: Disruptor[];
-  private readonly wakeFds: number[];
   private readonly reactors: ReactorLifecycle;
   private readonly remote: Remote;
-  private readonly unixPaths: string[];
   private readonly opts: ResolvedOptions;
   /** The worker pool, when serve's `pool` option is set. Its `piscina` is the underlying pool. */
   readonly pool: Pool | undefined;
   private readonly handout: Handout;
+  /** What `stop` ends and releases. */
+  private readonly owns: StopParts;
   private stopping: Promise<void> | undefined;
   private resolveDone!: () => void;
   /** Messages posted by handlers before `serve` resolved (from onInitComplete): delivered once listeners can exist. */
@@ -98,8 +100,6 @@ export class Engine extends EventEmitter {
     this.opts = parts.opts;
     this.loops = parts.opts.loops;
     this.inboxes = parts.inboxes;
-    this.wakeFds = parts.wakeFds;
-    this.unixPaths = parts.unixPaths;
     this.pool = parts.pool;
     this.handout = new Handout(parts.acceptor, parts.acceptOut, parts.inboxes, parts.opts.loadBalancing, parts.opts.maxConnections);
     this.handle = parts.handle;
@@ -116,6 +116,15 @@ export class Engine extends EventEmitter {
       emitter: this,
       stopping: () => this.stopping !== undefined,
     });
+    this.owns = {
+      handout: this.handout,
+      pool: parts.pool,
+      inboxes: parts.inboxes,
+      wakeFds: parts.wakeFds,
+      hosts: this.reactors.hosts,
+      handle: parts.handle,
+      unixPaths: parts.unixPaths,
+    };
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
@@ -203,24 +212,7 @@ export class Engine extends EventEmitter {
   }
 
   private async doStop(timeout: number): Promise<void> {
-    this.handout.close();
-    // Jobs in flight may still answer their connections: let them, within the timeout.
-    if (this.pool) await this.pool.drain(timeout);
-    await Promise.all(
-      this.inboxes.map(async (d) => {
-        if (d.state === L.STATE_RUNNING) await d.publishWait(L.MSG_STOP, 0, 0, 0, undefined, timeout + 1000);
-      }),
-    );
-    const force = setTimeout(() => {
-      for (const h of this.reactors.hosts) h.forceClose();
-    }, timeout);
-    await Promise.all(this.reactors.hosts.map((h) => h.stopped));
-    clearTimeout(force);
-    await Promise.all(this.reactors.hosts.map((h) => h.terminate()));
-    if (this.pool) await this.pool.destroy();
-    releaseInboxes(this.inboxes, this.wakeFds);
-    new AckTable(this.handle.acks).cancelPending();
-    for (const p of this.unixPaths) fs.rmSync(p, { force: true });
+    await stopAll(this.owns, timeout);
     this.resolveDone();
     this.emit('stopped');
   }
@@ -248,17 +240,6 @@ export class Engine extends EventEmitter {
       died: (err, loop) => this.reactors.died(err, loop),
       offload: (jobs) => this.runJobs(jobs),
   };
-}
-
-/** Marks inboxes stopped, reclaims what was never consumed, and closes the wake fds. */
-function releaseInboxes(inboxes: Disruptor[], wakeFds: number[]): void {
-  for (const d of inboxes) {
-    d.setState(L.STATE_STOPPED);
-    native.inboxDiscard(d.i32);
-    const fd = d.detachWakeFd();
-    if (fd >= 0) native.closeFd(fd);
-  }
-  wakeFds.length = 0;
 }
 
 /**
@@ -344,15 +325,7 @@ export async function serve(
       if (a.family === 0) unixPaths.push(a.host);
       bound.push(formatAddress(a, r.port));
     });
-    for (let i = 0; i < opts.loops; i++) {
-      const d = Disruptor.create({ slots: opts.inboxSlots });
-      inboxes.push(d);
-      const fd = native.createWakeFd();
-      wakeFds.push(fd);
-      Atomics.store(d.i32, L.WAKE_FD, fd);
-      Atomics.store(d.i32, L.DGRAM_MAX, opts.maxDatagramSize);
-    }
-    const handle: EngineHandle = Object.freeze({ inboxes: Object.freeze(inboxes.map((d) => d.sab)), acks: AckTable.create() });
+    const handle = createInboxes(opts, inboxes, wakeFds);
     if (options.pool) {
       if (options.pool === true && local) throw new TypeError('pool: true uses the handler module as the pool module; pass pool.filename with a handler object');
       const po: PoolOptions = options.pool === true ? { filename: new URL(handlerUrl) } : options.pool;
