@@ -3,31 +3,29 @@
  *
  * The engine: the acceptor on the calling thread and N reactors. `serve()` builds one.
  *
- * Accepted fds are handed round-robin to the reactors through their inboxes (the disruptor) with
- * one coalesced wake-up per reactor per accept batch. From then on the reactor owns the fd.
+ * Accepted fds are handed out to the reactors through their inboxes (the disruptor) with one
+ * coalesced wake-up per reactor per accept batch. From then on the reactor owns the fd.
+ *
+ * This file is the engine's public face: the `Engine` class, its option and counter types, and
+ * `serve()`. The work is done in files by concern: startup.ts (serve's sequence), listeners.ts
+ * (binding), inboxes.ts, handout.ts (accepted fds to reactors), reactor_lifecycle.ts (start, death,
+ * restart) and stop.ts.
  */
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import type { Disruptor } from '../channel/disruptor.js';
-import { native, type NativeAcceptor } from '../channel/native.js';
-import { parseAddress, resolveAddress, formatAddress, type ListenAddress } from './address.js';
-import { resolveOptions, type ServeOptions, type ResolvedOptions } from './options.js';
-import { resolveHandlerUrl } from './handler_loader.js';
-import { fromNative } from '../errors.js';
 import { Remote, type EngineHandle } from '../channel/remote.js';
-import type { ReactorHost, HostEvents } from './reactor_host.js';
-import { ReactorLifecycle, startHosts, type HostFactory } from './reactor_lifecycle.js';
-import type { EventHandler } from '../handler.js';
-import { CONN_TABLE_SLOTS } from '../reactor/reactor.js';
-import type { ConnRef, Delivery } from '../conn.js';
-import * as L from '../channel/layout.js';
-import { Handout } from './handout.js';
-import { prepareUnixPath } from './unix_path.js';
-import { openOwned, handOwned, type OwnedAddress } from './owned_sockets.js';
 import type { WriteAck } from '../channel/acks.js';
-import { createInboxes, releaseInboxes } from './inboxes.js';
+import * as L from '../channel/layout.js';
+import type { ConnRef, Delivery } from '../conn.js';
+import type { EventHandler } from '../handler.js';
+import type { Pool } from '../pool/pool.js';
+import type { JobRequest } from '../pool/tasks.js';
+import { Handout } from './handout.js';
+import type { ResolvedOptions, ServeOptions } from './options.js';
+import { ReactorLifecycle } from './reactor_lifecycle.js';
+import type { HostEvents } from './reactor_host.js';
+import { startUp, type EngineParts } from './startup.js';
 import { stopAll, type StopParts } from './stop.js';
-import { Pool, type JobRequest, type PoolOptions } from '../pool/pool.js';
 
 /** See `Engine.stats()`. */
 export interface EngineStats {
@@ -64,14 +62,14 @@ export class Engine extends EventEmitter {
   readonly done: Promise<void>;
   /** Structured-cloneable handle for thread-safe operations from other threads (see `connect`). */
   readonly handle: EngineHandle;
-
-  private readonly inboxes: Disruptor[];
-  private readonly reactors: ReactorLifecycle;
-  private readonly remote: Remote;
-  private readonly opts: ResolvedOptions;
   /** The worker pool, when serve's `pool` option is set. Its `piscina` is the underlying pool. */
   readonly pool: Pool | undefined;
+
+  private readonly inboxes: Disruptor[];
+  private readonly opts: ResolvedOptions;
+  private readonly remote: Remote;
   private readonly handout: Handout;
+  private readonly reactors: ReactorLifecycle;
   /** What `stop` ends and releases. */
   private readonly owns: StopParts;
   private stopping: Promise<void> | undefined;
@@ -80,30 +78,16 @@ export class Engine extends EventEmitter {
   private early: [unknown, number][] | undefined = [];
 
   /** @internal Use `serve`. */
-  constructor(parts: {
-    addrs: string[];
-    opts: ResolvedOptions;
-    inboxes: Disruptor[];
-    wakeFds: number[];
-    hosts: ReactorHost[];
-    makeHost: HostFactory | undefined;
-    owned: OwnedAddress[];
-    acceptor: NativeAcceptor;
-    acceptOut: Int32Array;
-    unixPaths: string[];
-    pool: Pool | undefined;
-    handle: EngineHandle;
-    connTables: SharedArrayBuffer[];
-  }) {
+  constructor(parts: EngineParts) {
     super();
     this.addrs = Object.freeze(parts.addrs);
     this.opts = parts.opts;
     this.loops = parts.opts.loops;
     this.inboxes = parts.inboxes;
     this.pool = parts.pool;
-    this.handout = new Handout(parts.acceptor, parts.acceptOut, parts.inboxes, parts.opts.loadBalancing, parts.opts.maxConnections);
     this.handle = parts.handle;
     this.remote = new Remote(this.handle);
+    this.handout = new Handout(parts.acceptor, parts.acceptOut, parts.inboxes, parts.opts.loadBalancing, parts.opts.maxConnections);
     this.reactors = new ReactorLifecycle({
       hosts: parts.hosts,
       makeHost: parts.makeHost,
@@ -228,17 +212,17 @@ export class Engine extends EventEmitter {
 
   /** @internal The hooks reactors report through, built once (they run per message). */
   readonly hostEvents: HostEvents = {
-      message: (msg, loop) => {
-        if (this.early) this.early.push([msg, loop]);
-        else this.emit('message', msg, loop);
-      },
-      shutdown: () => void this.stop(),
-      handlerError: (err, event, loop) => {
-        if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, event, loop);
-        else console.error(`ringloop: handler ${event} threw in reactor ${loop}:`, err);
-      },
-      died: (err, loop) => this.reactors.died(err, loop),
-      offload: (jobs) => this.runJobs(jobs),
+    message: (msg, loop) => {
+      if (this.early) this.early.push([msg, loop]);
+      else this.emit('message', msg, loop);
+    },
+    shutdown: () => void this.stop(),
+    handlerError: (err, event, loop) => {
+      if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, event, loop);
+      else console.error(`ringloop: handler ${event} threw in reactor ${loop}:`, err);
+    },
+    died: (err, loop) => this.reactors.died(err, loop),
+    offload: (jobs) => this.runJobs(jobs),
   };
 }
 
@@ -259,116 +243,10 @@ export class Engine extends EventEmitter {
  * await engine.stop();
  * ```
  */
-export async function serve(
+export function serve(
   handler: string | URL | EventHandler,
   addr: string | readonly string[],
   options: ServeOptions = {},
 ): Promise<Engine> {
-  const opts = resolveOptions(options);
-  const list = typeof addr === 'string' ? [addr] : [...addr];
-  if (list.length === 0) throw new TypeError('serve needs at least one listen address');
-  const parsed: ListenAddress[] = [];
-  for (const a of list) parsed.push(await resolveAddress(parseAddress(a)));
-  const local = typeof handler === 'object' && handler !== null && !(handler instanceof URL);
-  if (local && opts.loops !== 1) {
-    throw new TypeError(
-      `a handler object runs on the calling thread and needs numEventLoop: 1 (got ${opts.loops}); pass a module path for several reactors`,
-    );
-  }
-  const handlerUrl = local ? '' : resolveHandlerUrl(handler as string | URL);
-
-  const inboxes: Disruptor[] = [];
-  const wakeFds: number[] = [];
-  const hosts: ReactorHost[] = [];
-  const unixPaths: string[] = [];
-  const acceptOut = new Int32Array(3 * 256);
-  let engine: Engine | undefined;
-  const acceptor = new native.Acceptor(
-    acceptOut,
-    { ...opts.socket, hashPeers: opts.loadBalancing === 'source-addr-hash' },
-    (n) => engine?.onAccept(n),
-  );
-  let pool: Pool | undefined;
-  // Addresses whose sockets the reactors own, and per reactor its sockets until handed over.
-  const owned: OwnedAddress[] = [];
-  const ownedFds: number[][] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const fds of ownedFds) for (const fd of fds) native.closeFd(fd);
-    acceptor.close();
-    await pool?.destroy().catch(() => undefined);
-    await Promise.all(hosts.map((h) => h.terminate().catch(() => undefined)));
-    releaseInboxes(inboxes, wakeFds);
-    for (const p of unixPaths) fs.rmSync(p, { force: true });
-  };
-
-  try {
-    const bound: string[] = [];
-    for (const a of parsed) if (a.family === 0) await prepareUnixPath(a.host, a.input);
-    parsed.forEach((a, i) => {
-      let r: { fd: number; port: number };
-      try {
-        if (a.family !== 0 && (a.dgram || opts.reusePort)) {
-          // UDP always, TCP in reusePort mode: one socket per reactor, the first resolving port 0.
-          const plan = { listener: i, family: a.family, host: a.host, dgram: a.dgram, share: !a.dgram || opts.loops > 1 || opts.reusePort };
-          r = openOwned(plan, a.port, opts);
-          owned.push({ ...plan, port: r.port });
-          for (let k = 0; k < opts.loops; k++) {
-            ownedFds[k] ??= [];
-            ownedFds[k]!.push(k === 0 ? r.fd : openOwned(plan, r.port, opts).fd);
-          }
-        } else {
-          r = acceptor.listen(a.family, a.host, a.port, opts.backlog, opts.reusePort, i, opts.reuseAddr);
-        }
-      } catch (e) {
-        throw fromNative(e, `cannot listen on ${a.input}`);
-      }
-      if (a.family === 0) unixPaths.push(a.host);
-      bound.push(formatAddress(a, r.port));
-    });
-    const handle = createInboxes(opts, inboxes, wakeFds);
-    if (options.pool) {
-      if (options.pool === true && local) throw new TypeError('pool: true uses the handler module as the pool module; pass pool.filename with a handler object');
-      const po: PoolOptions = options.pool === true ? { filename: new URL(handlerUrl) } : options.pool;
-      // Failures of channel jobs (threw, timed out running, thread died) go to the owning reactor.
-      pool = new Pool(po, handle, (ref, err) => hosts[ref.loop]?.jobError(ref, err));
-    }
-    const early: [unknown, number][] = [];
-    const events: HostEvents = {
-      message: (m, l) => (engine ? engine.hostEvents.message(m, l) : early.push([m, l])),
-      shutdown: () => engine?.hostEvents.shutdown(),
-      handlerError: (e, ev, l) => engine?.hostEvents.handlerError(e, ev, l),
-      died: (e, l) => engine?.hostEvents.died(e, l),
-      offload: pool ? (jobs) => engine?.runJobs(jobs) : null,
-    };
-    const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
-    const makeHost = await startHosts(
-      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables },
-      hosts,
-    );
-    engine = new Engine({
-      addrs: bound,
-      opts,
-      inboxes,
-      wakeFds,
-      hosts,
-      makeHost,
-      owned,
-      acceptor,
-      acceptOut,
-      unixPaths,
-      pool,
-      handle,
-      connTables,
-    });
-    for (const [m, l] of early) engine.hostEvents.message(m, l);
-    await Promise.all(hosts.map((h) => h.init(bound)));
-    ownedFds.forEach((fds, k) => handOwned(inboxes[k]!, owned, fds));
-    ownedFds.length = 0; // the reactors own them now
-    acceptor.resume();
-    engine.started();
-    return engine;
-  } catch (e) {
-    await cleanup();
-    throw e;
-  }
+  return startUp(handler, addr, options, (parts) => new Engine(parts));
 }
