@@ -87,7 +87,8 @@ export class Engine extends EventEmitter {
     this.pool = parts.pool;
     this.handle = parts.handle;
     this.remote = new Remote(this.handle);
-    this.handout = new Handout(parts.acceptor, parts.acceptOut, parts.inboxes, parts.opts.loadBalancing, parts.opts.maxConnections);
+    const { loadBalancing, maxConnections } = parts.opts;
+    this.handout = new Handout(parts.acceptor, parts.acceptOut, parts.inboxes, loadBalancing, maxConnections);
     this.reactors = new ReactorLifecycle({
       hosts: parts.hosts,
       makeHost: parts.makeHost,
@@ -123,8 +124,9 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * Runs a pool job for a connection from this thread (as `c.offload` does from a reactor) and
-   * returns the job function's result. A failure rejects here and is not reported to the reactor.
+   * Engine thread only. Runs a pool job for a connection from this thread (as `c.offload` does from
+   * a reactor) and returns the job function's result. A failure rejects here and is not reported to
+   * the reactor.
    */
   offload(ref: ConnRef, payload: unknown, options: { name?: string; timeout?: number } = {}): Promise<unknown> {
     if (!this.pool) return Promise.reject(new Error('ringloop: offload needs the pool option on serve()'));
@@ -132,9 +134,10 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * Counters: open connections, connections refused because of `maxConnections`, and datagrams
-   * (UDP): received, sent, dropped on send (the socket buffer was full, the peer unreachable, or a
-   * ref named a closed socket) and dropped on receive because they exceeded `maxDatagramSize`.
+   * Engine thread only. Counters: open connections, connections refused (because of
+   * `maxConnections`, or with no reactor alive), and datagrams (UDP): received, sent, dropped on send
+   * (the socket buffer was full, the peer unreachable, or a ref named a closed socket) and dropped
+   * on receive because they exceeded `maxDatagramSize`.
    */
   stats(): EngineStats {
     const sum = (word: number): number => this.inboxes.reduce((n, d) => n + Atomics.load(d.i32, word), 0);
@@ -148,14 +151,14 @@ export class Engine extends EventEmitter {
     };
   }
 
-  /** Open connections over all reactors. Thread-safe counters, read without a round trip. */
+  /** Engine thread only. Open connections over all reactors: shared counters, read without a round trip. */
   countConnections(): number {
     let n = 0;
     for (const d of this.inboxes) n += d.connections;
     return n;
   }
 
-  /** Open connections per reactor. */
+  /** Engine thread only. Open connections per reactor (as `countConnections`). */
   connectionsPerLoop(): number[] {
     return this.inboxes.map((d) => d.connections);
   }
@@ -186,9 +189,9 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * Stops gracefully: stops accepting, lets every reactor flush pending output and close its
-   * connections (each gets `onClosed`), then ends the reactor threads and releases every fd.
-   * Connections still flushing after `timeout` ms are closed with ECANCELED. Idempotent.
+   * Engine thread only. Stops gracefully: stops accepting, lets every reactor flush pending output
+   * and close its connections (each gets `onClosed`), then ends the reactor threads and releases
+   * every fd. Connections still flushing after `timeout` ms are closed with ECANCELED. Idempotent.
    */
   stop(options: StopOptions = {}): Promise<void> {
     this.stopping ??= this.doStop(options.timeout ?? this.opts.stopTimeout);

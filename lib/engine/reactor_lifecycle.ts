@@ -71,7 +71,12 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
   });
   const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
     new WorkerHost(
-      { config: configFor(i, incarnation), handlerUrl: plan.handlerUrl, handlerOptions: opts.handlerOptions, pool: plan.poolQueue },
+      {
+        config: configFor(i, incarnation),
+        handlerUrl: plan.handlerUrl,
+        handlerOptions: opts.handlerOptions,
+        pool: plan.poolQueue,
+      },
       plan.events,
     );
   for (let i = 0; i < opts.loops; i++) {
