@@ -475,6 +475,8 @@ void Reactor::flushOut(int32_t slot) {
     if (c.throttled && c.out->size() <= opts_.writeHighWater / 2) {
       c.throttled = false;
       if (!c.closing) setMask(c, c.mask | kPollReadable);
+      // Plaintext OpenSSL decrypted before the pause has no poll event to bring it back.
+      if (!c.closing && c.tls && c.tls->pendingPlain()) defer(c, slot);
     }
   }
   if (c.out) c.out->release();
