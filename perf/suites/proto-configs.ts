@@ -1,4 +1,5 @@
 // The protocol suites: HTTP/1.1 with wrk, RESP with redis-benchmark.
+import { ensureUws } from '../lib/uws.js';
 import { toolSuite, type ToolRun, type ToolWorkload } from './tool-suite.js';
 
 const node = process.execPath;
@@ -34,16 +35,18 @@ export function wrk(name: string, pipeline: number): ToolWorkload {
 
 export const HTTP = toolSuite({
   name: 'http',
-  description: 'HTTP/1.1 GET / with wrk (100 conns): ringloop http vs node:http vs node:cluster(2)',
+  description: 'HTTP/1.1 GET / with wrk (100 conns): ringloop http vs node:http vs node:cluster(2) vs uWebSockets.js (optional)',
   requires: [{ cmd: 'wrk', install: 'apt-get install wrk' }],
   contenders: [
     { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'http', ...ADDR, '--loops', '2'] },
     { name: 'node:http', argv: [node, 'dist/perf/peers/http-node.js', ...ADDR] },
     { name: 'node:cluster', argv: [node, 'dist/perf/peers/http-node.js', ...ADDR, '--cluster', '2'] },
+    // Installed on demand into perf/.peers; skipped, saying why, when it cannot be.
+    { name: 'uws', argv: [node, 'dist/perf/peers/http-uws.js', ...ADDR], prepare: ensureUws },
   ],
   workloads: [wrk('plain', 1), wrk('pipelined x16', 16)],
   subject: 'ringloop',
-  peers: ['node:http', 'node:cluster'],
+  peers: ['node:http', 'node:cluster', 'uws'],
   headline: ['plain', 'GET /'],
 });
 
