@@ -3,6 +3,7 @@
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './lib/args.js';
 import { killAllServers } from './lib/proc.js';
 import { chartSavedResults } from './lib/chart-files.js';
+import { describePinning, pinSelf, planPinning, requireTaskset, type Pinning } from './lib/pin.js';
 import { machineInfo, saveResults } from './lib/report.js';
 import { ECHO } from './suites/echo-config.js';
 import { OFFLOAD } from './suites/offload-config.js';
@@ -57,6 +58,22 @@ function installCleanup(): void {
   }
 }
 
+/**
+ * The cores of this invocation, the same for every suite in it: the server's half and the
+ * load generator's (which this runner joins); null with --no-pin or on one core.
+ */
+function setUpPinning(opts: BenchOptions): Pinning | null {
+  if (!opts.pin) return null;
+  const pinning = planPinning();
+  if (pinning === null) {
+    process.stderr.write('bench: one CPU only, nothing to pin: server and load generator share it\n');
+    return null;
+  }
+  requireTaskset();
+  pinSelf(pinning.loadgen);
+  return pinning;
+}
+
 async function main(): Promise<number> {
   let opts: BenchOptions;
   try {
@@ -72,13 +89,15 @@ async function main(): Promise<number> {
   // No suite: the whole benchmark in one invocation, one results file for all of it.
   const suites = opts.suite === undefined ? SUITES : [pickSuite(opts)];
   installCleanup();
+  const pinning = setUpPinning(opts);
+  process.stderr.write(`bench: ${describePinning(pinning)}\n`);
 
   const out: string[] = [];
   const all: Record<string, unknown> = {};
   let failed = false;
   for (const suite of suites) {
     const log = (msg: string): void => void process.stderr.write(`[${suite.name}] ${msg}\n`);
-    const outcome = await suite.run({ opts: { ...opts, only: suites.length > 1 ? null : opts.only }, log });
+    const outcome = await suite.run({ opts: { ...opts, only: suites.length > 1 ? null : opts.only }, log, pinning });
     out.push(outcome.text);
     const item = (text: string): string => `  - ${text.split('\n').join('\n    ')}`;
     if (outcome.warnings.length > 0) out.push('', 'warnings:', ...outcome.warnings.map(item));
@@ -98,7 +117,7 @@ async function main(): Promise<number> {
   }
   // Date, machine and options once for the whole run: the tool suites' own JSON has no date.
   const { runs, seconds, warmup } = opts;
-  const json = { suite: 'all', date: new Date().toISOString(), machine: machineInfo(), config: { runs, seconds, warmup, only: null }, suites: all };
+  const json = { suite: 'all', date: new Date().toISOString(), machine: machineInfo(), pinning, config: { runs, seconds, warmup, only: null }, suites: all };
   const file = saveResults('all', json);
   drawChart(file, json);
   out.push(`results written to ${file}`);

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { wrk, redisBench } from '../dist/perf/suites/proto-configs.js';
 import { parseLoadgenResult } from '../dist/perf/lib/loadgen.js';
+import { busyShare, usPerMsg } from '../dist/perf/lib/stats.js';
 import { parseListeningLine, parseListenUrl, portOf } from '../dist/perf/lib/addr.js';
 import { UNIX_SOCKET, withFreshSocket } from '../dist/perf/lib/sockpath.js';
 
@@ -15,21 +16,41 @@ Requests/sec:  71874.40
 Transfer/sec:      7.61MB
 `;
 
-t.test('wrk: requests per second', async (t) => {
-  t.same(wrk('plain', 1).parse(WRK), { 'GET /': 71874.4 });
-  t.same(wrk('plain', 1).parse('garbage'), {}, 'nothing readable gives nothing, not a zero');
-  t.throws(() => wrk('plain', 1).parse(WRK.replace('Requests/sec', '  Non-2xx or 3xx responses: 12\nRequests/sec')), /wrk saw errors/);
+t.test('wrk: requests per second and the requests counted', async (t) => {
+  t.same(wrk('plain', 1).parse(WRK), { rps: 71874.4, requests: 359372 });
+  t.equal(wrk('plain', 1).metric, 'GET /');
+  t.equal(wrk('plain', 1).parse('garbage'), null, 'nothing readable gives nothing, not a zero');
+  t.throws(() => wrk('plain', 1).parse(WRK.replace('Requests/sec', '  Non-2xx or 3xx responses: 12\nRequests/sec')), /wrk saw errors: Non-2xx/);
+  // wrk prints the socket line before the non-2xx one; either is an error, with or without the other.
+  const sock = '  Socket errors: connect 0, read 3, write 0, timeout 0\n';
+  t.throws(() => wrk('plain', 1).parse(WRK.replace('Requests/sec', `${sock}Requests/sec`)), /wrk saw errors: Socket errors: connect 0, read 3/);
+  t.throws(() => wrk('plain', 1).parse(WRK.replace('Requests/sec', `${sock.replace('read 3', 'read 0')}  Non-2xx or 3xx responses: 1\nRequests/sec`)), /Non-2xx/);
+  t.same(wrk('plain', 1).parse(WRK.replace('Requests/sec', `${sock.replace('read 3', 'read 0')}Requests/sec`)), { rps: 71874.4, requests: 359372 }, 'all-zero socket errors are fine');
+  t.same(wrk('plain', 1).parse(WRK.replace('Requests/sec', `${sock.replace('read 3', 'read 0').replace('timeout 0', 'timeout 2')}Requests/sec`)),
+    { rps: 71874.4, requests: 359372, note: 'wrk: 2 requests timed out (no answer within 2 s)' }, 'timeouts are slow, not wrong: a note');
   const [cmd, args] = wrk('pipelined', 16).command(40000, 5);
   t.equal(cmd, 'wrk');
   t.same(args.slice(-3), ['http://127.0.0.1:40000/', '--', '16'], 'pipelining depth passed to the lua script');
 });
 
-t.test('redis-benchmark -q: every test line, progress noise ignored', async (t) => {
-  const out = 'PING_INLINE: 12345.67\rPING_INLINE: 99009.90 requests per second, p50=0.255 msec\n' +
-    'PING_MBULK: 100000.00 requests per second, p50=0.247 msec\nSET: 98039.22 requests per second, p50=0.263 msec\n' +
-    'GET: 97087.38 requests per second, p50=0.255 msec\n';
-  t.same(redisBench('x', 1).parse(out), { PING_INLINE: 99009.9, PING_MBULK: 100000, SET: 98039.22, GET: 97087.38 });
-  t.ok(redisBench('p', 16).command(6379, 2)[1].includes('-P'), '-P for the pipelined workload');
+// redis-benchmark without -q, one test: \r-separated progress, then the report.
+const REDIS_SET = ' SET: rps=0.0 (overall: -nan) avg_msec=-nan (overall: -nan)\r SET: rps=98000.0 (overall: 98000.0)\r' +
+  '====== SET ======\n  150000 requests completed in 1.53 seconds\n  50 parallel clients\n  3 bytes payload\n  keep alive: 1\n\n' +
+  'Latency by percentile distribution:\n0.000% <= 0.111 milliseconds (cumulative count 1)\n50.000% <= 0.559 milliseconds (cumulative count 75122)\n\n' +
+  'Summary:\n  throughput summary: 98039.22 requests per second\n  latency summary (msec):\n          avg       min       p50\n        0.501     0.104     0.495\n';
+
+t.test('redis-benchmark: one workload per test, each reporting its requests and throughput', async (t) => {
+  const tests = redisBench('x', 1);
+  t.same(tests.map((w) => w.metric), ['PING_INLINE', 'PING_MBULK', 'SET', 'GET']);
+  t.same(tests[2].parse(REDIS_SET), { rps: 98039.22, requests: 150000 });
+  t.equal(tests[2].parse('SET: rps=0.0\r'), null, 'progress alone is no result');
+  const legacy = '====== SET ======\n  150000 requests completed in 1.53 seconds\n\n98039.22 requests per second\n';
+  t.same(tests[2].parse(legacy), { rps: 98039.22, requests: 150000 }, 'redis 6 wording');
+  const [cmd, args] = tests[2].command(6379, 2);
+  t.equal(cmd, 'redis-benchmark');
+  t.same(args.slice(0, 4), ['-p', '6379', '-t', 'set'], 'one test per invocation, so its CPU is its own');
+  t.notOk(args.includes('-q'), 'the full report: it says how many requests completed');
+  t.ok(redisBench('p', 16)[0].command(6379, 2)[1].includes('-P'), '-P for the pipelined workload');
 });
 
 // The loadgens' JSON line (perf/loadgen/echo_load.c, udp_load.c) and the servers' `listening` line.
@@ -42,8 +63,8 @@ const UDP_LINE = '{"msgs":97201,"seconds":1.999497,"msgsPerSec":48612.7,"bytes":
   '"lost":6060,"lostWarmup":2427,"late":3,"timeoutMs":200,"p50Us":3935,"p99Us":5823,"p999Us":8319,"maxUs":8766}';
 
 t.test('loadgen JSON line: echo_load (no loss keys) and udp_load (loss counted)', async (t) => {
-  const echo = parseLoadgenResult(`echo_load: noise on stdout\n${ECHO_LINE}\n`);
-  t.equal(echo.msgsPerSec, 61946.7, 'the last line is the result');
+  const echo = parseLoadgenResult(`measure start\nmeasure end\n${ECHO_LINE}\n`);
+  t.equal(echo.msgsPerSec, 61946.7, 'the last line is the result, after the window lines');
   t.equal(echo.p99Us, 1855);
   t.same([echo.lost, echo.lostWarmup, echo.late], [null, null, null], 'a stream loadgen has no loss');
   const udp = parseLoadgenResult(UDP_LINE);
@@ -81,4 +102,13 @@ t.test('unix contenders get a fresh socket path per trial', async (t) => {
   t.equal(a.argv[3], `unix://${a.socketPath}`);
   t.not(a.socketPath, b.socketPath, 'never the same path twice');
   t.same(withFreshSocket(['c_echo', '--addr', 'tcp://127.0.0.1:0']), { argv: ['c_echo', '--addr', 'tcp://127.0.0.1:0'], socketPath: null });
+});
+
+t.test('CPU per message: the window\'s CPU over the window\'s messages; server busy: that CPU over the window and its cores', async (t) => {
+  t.equal(usPerMsg(0.7, 100000), 7);
+  t.equal(usPerMsg(0.7, 0), null, 'no messages: no figure');
+  t.equal(usPerMsg(null, 100), null, 'no window: no figure');
+  t.equal(busyShare(1.5, 2, 1), 0.75);
+  t.equal(busyShare(1.5, 2, 2), 0.375);
+  t.equal(busyShare(1, null, 1), null);
 });

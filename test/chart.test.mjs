@@ -3,36 +3,42 @@
 import t from 'tap';
 import { chartModel } from '../dist/perf/lib/chart-model.js';
 import { renderChart } from '../dist/perf/lib/chart.js';
-import { markdownTables, readmeBlock, replaceBlock, BLOCK_START, BLOCK_END } from '../dist/perf/lib/readme-table.js';
+import { markdownTables, readingText, readmeBlock, replaceBlock, BLOCK_START, BLOCK_END } from '../dist/perf/lib/readme-table.js';
 import { svgToPng } from '../dist/perf/lib/png.js';
 
 const machine = { cpus: 2, model: 'AMD EPYC', node: 'v20.20.2', kernel: 'Linux 6.18 x64' };
-const tcpRow = (workload, contender, msgsPerSec, failure = null) =>
-  ({ workload, contender, msgsPerSec, ok: failure === null, failure, errors: 0, runs: [] });
+const tcpRow = (workload, contender, msgsPerSec, failure = null, serverCpuUsPerMsg = null, serverBusy = null) =>
+  ({ workload, contender, msgsPerSec, serverCpuUsPerMsg, serverBusy, ok: failure === null, failure, errors: 0, runs: [] });
 
 // An echo-shaped suite: two workloads, three contenders, node:net is the baseline (the first
-// peer of the subject's ratios); c-epoll failed to start on the second workload.
+// peer of the subject's ratios); c-epoll failed to start on the second workload. Pinned: server
+// on CPU 0, load generator on CPU 1, each row with its CPU per message and server busy share.
 const ECHO = {
   suite: 'echo',
   date: '2026-11-27T12:19:24.187Z',
   machine,
+  pinning: { server: [0], loadgen: [1] },
   config: { runs: 3, seconds: 4, warmup: 1, only: null },
   results: [
-    tcpRow('64B ping-pong', 'ringloop', 120000),
-    tcpRow('64B ping-pong', 'node:net', 60000),
-    tcpRow('64B ping-pong', 'c-epoll', 90000),
-    tcpRow('4KiB ping-pong', 'ringloop', 80000),
-    tcpRow('4KiB ping-pong', 'node:net', 50000),
+    tcpRow('64B ping-pong', 'ringloop', 120000, null, 7, 0.84),
+    tcpRow('64B ping-pong', 'node:net', 60000, null, 14, 0.84),
+    tcpRow('64B ping-pong', 'c-epoll', 90000, null, 6.5, 0.585),
+    tcpRow('4KiB ping-pong', 'ringloop', 80000, null, 10, 0.8),
+    tcpRow('4KiB ping-pong', 'node:net', 50000, null, 20, 1),
     tcpRow('4KiB ping-pong', 'c-epoll', null, 'c-epoll did not print a listening line'),
   ],
   ratiosByWorkload: { '64B ping-pong': { 'node:net': 2, 'c-epoll': 1.33 }, '4KiB ping-pong': { 'node:net': 1.6, 'c-epoll': null } },
 };
+
+// A file written before pinned runs: no `pinning` key at all (null would mean --no-pin).
+const { pinning: _, ...ECHO_BEFORE_PINNING } = ECHO;
 
 // The whole benchmark: echo, a tool suite reporting two metrics, and a suite skipped for a missing tool.
 const ALL = {
   suite: 'all',
   date: '2026-11-28T10:00:00.000Z',
   machine,
+  pinning: { server: [0], loadgen: [1] },
   config: { runs: 3, seconds: 5, warmup: 1 },
   suites: {
     echo: ECHO,
@@ -40,8 +46,8 @@ const ALL = {
       suite: 'redis',
       machine,
       results: [
-        { workload: 'no pipelining', metric: 'SET', contender: 'ringloop', rps: 90000, runs: [], cpuSeconds: 1 },
-        { workload: 'no pipelining', metric: 'SET', contender: 'redis-server', rps: 100000, runs: [], cpuSeconds: 1 },
+        { workload: 'no pipelining', metric: 'SET', contender: 'ringloop', rps: 90000, serverCpuUsPerMsg: 9, serverBusy: 0.81, runs: [], cpuSeconds: 1 },
+        { workload: 'no pipelining', metric: 'SET', contender: 'redis-server', rps: 100000, serverCpuUsPerMsg: 9.5, serverBusy: 0.95, runs: [], cpuSeconds: 1 },
         { workload: 'no pipelining', metric: 'GET', contender: 'ringloop', rps: 95000, runs: [], cpuSeconds: 1 },
         { workload: 'no pipelining', metric: 'GET', contender: 'redis-server', rps: null, runs: [], cpuSeconds: null },
       ],
@@ -50,6 +56,20 @@ const ALL = {
     },
     http: { suite: 'http', skipped: 'missing wrk: run perf/setup.sh (apt-get install wrk)' },
   },
+};
+
+// An http run whose optional peer could not be installed: it has a row, marked skipped.
+const HTTP = {
+  suite: 'http',
+  machine,
+  pinning: { server: [0], loadgen: [1] },
+  config: { runs: 1, seconds: 2, warmup: 1, only: null },
+  results: [
+    { workload: 'plain', metric: 'GET /', contender: 'ringloop', rps: 110000, serverCpuUsPerMsg: 8.8, serverBusy: 0.97, runs: [110000] },
+    { workload: 'plain', metric: 'GET /', contender: 'uws', rps: null, serverCpuUsPerMsg: null, serverBusy: null, runs: [], skipped: 'npm install failed' },
+  ],
+  ratiosByWorkload: { 'plain GET /': { uws: null } },
+  failures: [],
 };
 
 /** Bar groups of the chart: [{ attrs: {suite, workload, contender, class}, body }]. */
@@ -111,6 +131,20 @@ t.test('a bar shows its median and its ratio to the baseline; the baseline says 
   t.match(bar('64B ping-pong', 'node:net'), /60,000 <tspan[^>]*>baseline<\/tspan>/);
 });
 
+t.test('next to each value: the server\'s CPU per message, when the results have it', async (t) => {
+  const drawn = bars(renderChart(chartModel(ECHO)));
+  t.match(drawn[0].body, /<tspan class="cpu"[^>]*>· 7\.00 µs cpu<\/tspan>/);
+  const old = bars(renderChart(chartModel({ ...ECHO, results: [tcpRow('64B ping-pong', 'ringloop', 1000)] })));
+  t.notMatch(old[0].body, /class="cpu"/, 'older results without it: no CPU label');
+});
+
+t.test('a skipped optional peer is drawn as "skipped" with its reason, not as failed', async (t) => {
+  const uws = bars(renderChart(chartModel(HTTP))).find((b) => b.contender === 'uws');
+  t.match(uws.cls, /\bskipped\b/);
+  t.notMatch(uws.cls, /\bfailed\b/);
+  t.match(uws.body, /skipped: npm install failed/);
+});
+
 t.test('a contender that failed is drawn as "failed" with its reason, never as a bar', async (t) => {
   const failed = bars(renderChart(chartModel(ECHO))).find((b) => b.workload === '4KiB ping-pong' && b.contender === 'c-epoll');
   t.match(failed.cls, /\bfailed\b/);
@@ -138,7 +172,9 @@ t.test('a skipped suite is named with its reason instead of panels', async (t) =
 t.test('the title carries the date and the machine', async (t) => {
   const svg = renderChart(chartModel(ALL));
   t.match(svg, />ringloop benchmarks, 2026-11-28</);
-  t.match(svg, />2 cores \(AMD EPYC\) · Node v20.20.2 · Linux 6.18 x64</);
+  t.match(svg, />2 cores \(AMD EPYC\) · Node v20.20.2 · Linux 6.18 x64 · server pinned to CPU 0, load generator to CPU 1</);
+  t.match(renderChart(chartModel({ ...ECHO, pinning: null })), /· not pinned: server and load generator shared every core</);
+  t.match(renderChart(chartModel(ECHO_BEFORE_PINNING)), /· cores of server and load generator not recorded/);
 });
 
 t.test('names are escaped as XML text', async (t) => {
@@ -149,21 +185,49 @@ t.test('names are escaped as XML text', async (t) => {
   t.same(xmlProblems(svg), []);
 });
 
-t.test('README table: a row per workload, a column per contender, ratios in parentheses, "failed" for a missing figure', async (t) => {
+t.test('README table: a row per workload and contender, rate and CPU per message side by side, each with ringloop over it', async (t) => {
   t.equal(markdownTables(chartModel(ECHO)), [
-    '**echo**: msgs/s, median of 3 runs; ratio vs node:net in the same run',
+    '**echo**: msgs/s and the server\'s CPU µs per message, median of 3 runs; "ringloop ÷ it": ringloop\'s figure over the row\'s, same run (above 1 is better for the rate, below 1 for the CPU)',
     '',
-    '| workload | **ringloop** | node:net | c-epoll |',
-    '| --- | ---: | ---: | ---: |',
-    '| 64B ping-pong | 120,000 (2.00x) | 60,000 | 90,000 (1.50x) |',
-    '| 4KiB ping-pong | 80,000 (1.60x) | 50,000 | failed |',
+    '| workload | contender | msgs/s | ringloop ÷ it | CPU µs/msg | ringloop ÷ it | server busy |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| 64B ping-pong | **ringloop** | 120,000 |  | 7.00 |  | 84% |',
+    '|  | node:net | 60,000 | 2.00x | 14.00 | 0.50x | 84% |',
+    '|  | c-epoll | 90,000 | 1.33x | 6.50 | 1.08x | 59% |',
+    '| 4KiB ping-pong | **ringloop** | 80,000 |  | 10.00 |  | 80% |',
+    '|  | node:net | 50,000 | 1.60x | 20.00 | 0.50x | 100% |',
+    '|  | c-epoll | failed | | | | |',
   ].join('\n'));
+});
+
+t.test('README table: without pinning there is no server busy column; older results show "-" for CPU', async (t) => {
+  const unpinned = markdownTables(chartModel({ ...ECHO, pinning: null }));
+  t.match(unpinned, '| workload | contender | msgs/s | ringloop ÷ it | CPU µs/msg | ringloop ÷ it |\n');
+  t.match(unpinned, '|  | node:net | 60,000 | 2.00x | 14.00 | 0.50x |\n');
+  const old = markdownTables(chartModel({ ...ECHO_BEFORE_PINNING, results: [tcpRow('64B ping-pong', 'ringloop', 2000), tcpRow('64B ping-pong', 'node:net', 1000)] }));
+  t.match(old, '|  | node:net | 1,000 | 2.00x | - | - |');
+});
+
+t.test('README table: a skipped optional peer says so in its row', async (t) => {
+  t.match(markdownTables(chartModel(HTTP)), '|  | uws | skipped | | | | |');
+});
+
+t.test('README reading: which figure to compare, the pinned cores, and what 2 cores cannot show', async (t) => {
+  const text = readingText(chartModel(ALL));
+  t.match(text, 'divided by the messages (requests) completed in that window');
+  t.match(text, 'Pinned: every thread and process of the server on CPU 0, the load generator (and the bench runner) on CPU 1');
+  t.match(text, /server busy near 100%.*the rate; where the load generator is .*the CPU per message/);
+  t.match(text, 'cannot show: scaling across reactors');
+  t.match(readingText(chartModel({ ...ECHO, pinning: null })), 'Not pinned (`--no-pin`)');
+  t.match(readingText(chartModel({ ...ECHO, pinning: { server: [0, 1], loadgen: [2, 3] } })), 'The server had 2 cores');
 });
 
 t.test('README block: the whole benchmark is reproduced by one bench command', async (t) => {
   const block = readmeBlock(chartModel(ALL), 'perf/results/2026-11-28-all.svg', ['perf/results/2026-11-28-all.json'], 'npm run chart -- perf/results/2026-11-28-all.json --readme');
   t.match(block, '![Benchmark chart: every contender per workload, 2026-11-28](perf/results/2026-11-28-all.svg)');
   t.match(block, '- **Machine**: 2 cores, AMD EPYC, Node v20.20.2, Linux 6.18 x64\n');
+  t.match(block, '- **Cores**: server pinned to CPU 0, load generator to CPU 1\n');
+  t.match(block, '**Reading the tables.**');
   t.match(block, '`npm run bench -- --runs 3 --seconds 5`');
   t.match(block, '**http**: no results (missing wrk');
 });

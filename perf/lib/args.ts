@@ -8,6 +8,8 @@ export interface BenchOptions {
   warmup: number;
   /** Contender names to keep, or null for all of them. */
   only: string[] | null;
+  /** Pin the server and the load generator to separate cores (false: --no-pin). */
+  pin: boolean;
   help: boolean;
 }
 
@@ -23,6 +25,8 @@ options:
   --warmup S        unmeasured seconds before each measurement (default 1)
   --only a,b        run only these contenders, e.g. --only node:net,node:cluster
                     (useful while ringloop itself is not built)
+  --no-pin          do not pin: server and load generator share every core (by default
+                    the server runs on one half of the cores, the load generator on the other)
   -h, --help        show this help`;
 
 function positive(name: string, raw: string | undefined, fallback: number, opts: { integer?: boolean; zero?: boolean } = {}): number {
@@ -45,6 +49,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         seconds: { type: 'string' },
         warmup: { type: 'string' },
         only: { type: 'string' },
+        'no-pin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -64,6 +69,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     seconds: positive('seconds', values.seconds, 5),
     warmup: positive('warmup', values.warmup, 1, { zero: true }),
     only,
+    pin: !(values['no-pin'] ?? false),
     help: values.help ?? false,
   };
 }

@@ -9,6 +9,12 @@ export interface Bar {
   value: number | null;
   /** Set when the contender produced no trustworthy figure: draw "failed", never a bar. */
   failure: string | null;
+  /** The contender did not run at all (an optional peer that could not be installed). */
+  skipped: boolean;
+  /** Server CPU µs per message (or request) over the measured window; null when not measured. */
+  cpuUsPerMsg: number | null;
+  /** Pinned runs: share of the server's cores it kept busy; null otherwise. */
+  busy: number | null;
 }
 
 /** One suite + workload (+ metric, for suites whose tool reports several). */
@@ -37,11 +43,15 @@ export interface RunConfig {
   only: string[] | null;
 }
 
+/** The cores each side ran on; null: not pinned (--no-pin); undefined: the file predates pinning. */
+export type PinningInfo = { server: number[]; loadgen: number[] } | null | undefined;
+
 export interface SuiteInfo {
   name: string;
   /** Why the suite has no panels (e.g. its tool is not installed); null when it ran. */
   skipped: string | null;
   config: RunConfig | null;
+  pinning: PinningInfo;
 }
 
 export interface ChartModel {
@@ -51,6 +61,8 @@ export interface ChartModel {
   /** The whole benchmark (one command for every suite) or separate suite runs. */
   whole: boolean;
   config: RunConfig | null;
+  /** The whole file's pinning (the first suite's when the file has none of its own). */
+  pinning: PinningInfo;
   suites: SuiteInfo[];
   panels: Panel[];
 }
@@ -74,13 +86,22 @@ function configOf(v: unknown): RunConfig | null {
   return { runs: num(v['runs']), seconds: num(v['seconds']), warmup: num(v['warmup']), only };
 }
 
+const cpus = (v: unknown): number[] | null => (Array.isArray(v) && v.every((c) => typeof c === 'number') ? v : null);
+
+function pinningOf(v: Json): PinningInfo {
+  if (!('pinning' in v)) return undefined;
+  const p = v['pinning'];
+  if (!isRecord(p)) return null;
+  const server = cpus(p['server']);
+  const loadgen = cpus(p['loadgen']);
+  return server && loadgen ? { server, loadgen } : null;
+}
+
 /** A TCP-suite row (msgsPerSec) or a tool-suite row (rps + metric), reduced to what is drawn. */
-interface Row {
+interface Row extends Omit<Bar, 'contender'> {
   workload: string;
   metric: string | null;
   contender: string;
-  value: number | null;
-  failure: string | null;
   unit: string;
 }
 
@@ -91,14 +112,21 @@ function rowOf(r: Json, suiteFailures: readonly string[]): Row | null {
   const tcp = 'msgsPerSec' in r;
   const value = num(tcp ? r['msgsPerSec'] : r['rps']);
   // A TCP cell with loadgen errors has a figure, but not one to put next to the others.
-  let failure = str(r['failure']);
+  const skipped = str(r['skipped']);
+  let failure = skipped ?? str(r['failure']);
   if (failure === null && r['ok'] === false) failure = `${num(r['errors']) ?? '?'} loadgen errors`;
   if (failure === null && value === null) {
     // Tool suites list their failures as "workload / contender: why".
     const prefix = `${workload} / ${contender}: `;
     failure = suiteFailures.find((f) => f.startsWith(prefix))?.slice(prefix.length) ?? 'no result';
   }
-  return { workload, metric: str(r['metric']), contender, value: failure === null ? value : null, failure, unit: tcp ? 'msgs/s' : 'requests/s' };
+  const ok = failure === null;
+  return {
+    workload, metric: str(r['metric']), contender, failure, skipped: skipped !== null, unit: tcp ? 'msgs/s' : 'requests/s',
+    value: ok ? value : null,
+    cpuUsPerMsg: ok ? num(r['serverCpuUsPerMsg']) : null,
+    busy: ok ? num(r['serverBusy']) : null,
+  };
 }
 
 /** The table's baseline: named by the file, else the first peer the subject's ratios were taken against. */
@@ -124,7 +152,8 @@ function suitePanels(name: string, suite: Json): Panel[] {
       panel = { suite: name, workload: row.workload, metric: row.metric, unit: row.unit, subject: null, baseline: baselineOf(suite, key), bars: [] };
       panels.set(key, panel);
     }
-    panel.bars.push({ contender: row.contender, value: row.value, failure: row.failure });
+    const { contender, value, failure, skipped, cpuUsPerMsg, busy } = row;
+    panel.bars.push({ contender, value, failure, skipped, cpuUsPerMsg, busy });
   }
   const subject = str(suite['subject']);
   for (const p of panels.values()) {
@@ -157,7 +186,8 @@ export function chartModel(data: unknown, fallbackDate: string | null = null): C
     machine: pick((s) => machineOf(s['machine'])),
     whole,
     config: pick((s) => configOf(s['config'])),
-    suites: entries.map(([name, s]) => ({ name, skipped: str(s['skipped']), config: configOf(s['config']) })),
+    pinning: 'pinning' in data ? pinningOf(data) : first.map(pinningOf).find((p) => p !== undefined),
+    suites: entries.map(([name, s]) => ({ name, skipped: str(s['skipped']), config: configOf(s['config']), pinning: pinningOf(s) })),
     panels: entries.flatMap(([name, s]) => suitePanels(name, s)),
   };
 }

@@ -1,7 +1,7 @@
 // Hand-written SVG for the benchmark results: small multiples, one panel per suite + workload,
 // one horizontal bar per contender. Each panel has its own scale (workloads differ by 10x and
 // more), starting at zero; what compares across contenders is the ratio printed by each bar.
-import { panelTitle, ratioToBaseline, type Bar, type ChartModel, type Machine, type Panel } from './chart-model.js';
+import { panelTitle, ratioToBaseline, type Bar, type ChartModel, type Machine, type Panel, type PinningInfo } from './chart-model.js';
 
 const WIDTH = 960;
 const MARGIN = 16;
@@ -10,7 +10,8 @@ const ROW = 20;
 const BAR = 14;
 const PANEL_HEAD = 22;
 const AXIS = 26;
-const VALUE_W = 112;
+// Room right of the longest bar for its label: value, ratio and CPU per message.
+const VALUE_W = 190;
 const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 // Rough advance of a 12px sans-serif character, to size the contender-name column.
 const CHAR_W = 6.6;
@@ -101,20 +102,29 @@ function drawPanel(p: Panel, x: number, y: number, w: number, labelW: number): s
     if (b.value === null) {
       // Never a bar for a missing figure: the word, and the reason on hover.
       const why = b.failure ?? 'no result';
-      parts.push(el('text', { class: 'failed', x: plotX + 6, y: mid, 'font-size': 12, 'font-style': 'italic', fill: COLOR.failed },
-        `${escapeXml(`failed: ${shorten(why, 48)}`)}${el('title', {}, escapeXml(why))}`));
+      const what = b.skipped ? 'skipped' : 'failed';
+      parts.push(el('text', { class: what, x: plotX + 6, y: mid, 'font-size': 12, 'font-style': 'italic', fill: b.skipped ? COLOR.muted : COLOR.failed },
+        `${escapeXml(`${what}: ${shorten(why, 48)}`)}${el('title', {}, escapeXml(why))}`));
     } else {
       const bw = Math.max(1, (b.value / top) * plotW);
       const r = ratioToBaseline(p, b);
       const ratioText = kind === 'baseline' ? 'baseline' : r === null ? '' : `${r.toFixed(2)}x`;
       parts.push(el('rect', { class: 'fill', x: plotX, y: rowY + (ROW - BAR) / 2, width: bw.toFixed(1), height: BAR, fill: COLOR[kind] }));
+      const cpu = b.cpuUsPerMsg === null ? '' : ` ${el('tspan', { class: 'cpu', fill: COLOR.muted }, escapeXml(`· ${b.cpuUsPerMsg.toFixed(2)} µs cpu`))}`;
       parts.push(el('text', { class: 'value', x: plotX + bw + 6, y: mid, 'font-size': 11, fill: COLOR.text },
-        `${escapeXml(Math.round(b.value).toLocaleString('en-US'))}${ratioText ? ` ${el('tspan', { 'font-weight': 'bold', fill: kind === 'baseline' ? COLOR.muted : COLOR.text }, escapeXml(ratioText))}` : ''}`));
+        `${escapeXml(Math.round(b.value).toLocaleString('en-US'))}${ratioText ? ` ${el('tspan', { 'font-weight': 'bold', fill: kind === 'baseline' ? COLOR.muted : COLOR.text }, escapeXml(ratioText))}` : ''}${cpu}`));
     }
-    const attrs: Attrs = { class: `bar ${kind}${b.value === null ? ' failed' : ''}`, 'data-suite': p.suite, 'data-workload': panelTitle(p), 'data-contender': b.contender };
+    const attrs: Attrs = { class: `bar ${kind}${b.value === null ? (b.skipped ? ' skipped' : ' failed') : ''}`, 'data-suite': p.suite, 'data-workload': panelTitle(p), 'data-contender': b.contender };
     out.push(el('g', attrs, parts.join('')));
   });
   return el('g', { class: 'panel', 'data-suite': p.suite, 'data-workload': panelTitle(p) }, out.join(''));
+}
+
+/** The subtitle's note on where the servers and the load generator ran. */
+export function pinningLine(p: PinningInfo): string {
+  if (p === undefined) return 'cores of server and load generator not recorded (results from before pinned runs)';
+  if (p === null) return 'not pinned: server and load generator shared every core';
+  return `server pinned to CPU ${p.server.join(',')}, load generator to CPU ${p.loadgen.join(',')}`;
 }
 
 function machineLine(m: Machine | null): string {
@@ -152,10 +162,10 @@ export function renderChart(model: ChartModel, opts: ChartOptions = {}): string 
   const runs = model.config?.runs;
   const secs = model.config?.seconds;
   const over = runs ? ` of ${runs} runs${secs ? ` x ${secs} s` : ''}` : '';
-  const how = `bars: median${over} (higher is better); next to each: the value and its ratio to the suite's baseline in the same run`;
+  const how = `bars: median${over} (higher is better); next to each: the value, its ratio to the suite's baseline in the same run, and the server's CPU µs per message`;
   const body: string[] = [
     text({ x: MARGIN, y: 28, 'font-size': 18, 'font-weight': 'bold', fill: COLOR.text }, title),
-    text({ x: MARGIN, y: 48, 'font-size': 12, fill: COLOR.text }, machineLine(model.machine)),
+    text({ x: MARGIN, y: 48, 'font-size': 12, fill: COLOR.text }, `${machineLine(model.machine)} · ${pinningLine(model.pinning)}`),
     text({ x: MARGIN, y: 66, 'font-size': 11, fill: COLOR.muted }, how),
     legend(model.panels, MARGIN, 86),
   ];

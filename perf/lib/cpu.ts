@@ -42,32 +42,46 @@ function readStat(pid: number): StatFields | null {
   return { ppid, ticks: utime + stime };
 }
 
-/**
- * Process-wide counters already include every thread (worker_threads too),
- * so only child processes (cluster workers) need the /proc walk.
- */
-export function cpuSnapshot(root: number): CpuSnapshot {
+function procTable(): Map<number, StatFields> {
   const stats = new Map<number, StatFields>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const s = readStat(Number(entry));
     if (s) stats.set(Number(entry), s);
   }
+  return stats;
+}
+
+/** `root` and its descendants that are in `stats`, parents before children. */
+function treeOf(stats: ReadonlyMap<number, StatFields>, root: number): number[] {
   const children = new Map<number, number[]>();
   for (const [pid, s] of stats) {
     const list = children.get(s.ppid);
     if (list) list.push(pid);
     else children.set(s.ppid, [pid]);
   }
-  const snap: CpuSnapshot = new Map();
+  const tree: number[] = [];
   const queue = [root];
-  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
-    const s = stats.get(pid);
-    if (!s) continue;
-    snap.set(pid, s.ticks);
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    if (!stats.has(pid)) continue;
+    tree.push(pid);
     queue.push(...(children.get(pid) ?? []));
   }
-  return snap;
+  return tree;
+}
+
+/** The pids of a process and all its descendants (cluster workers, a wrapped redis-server). */
+export function processTree(root: number): number[] {
+  return treeOf(procTable(), root);
+}
+
+/**
+ * Process-wide counters already include every thread (worker_threads too),
+ * so only child processes (cluster workers) need the /proc walk.
+ */
+export function cpuSnapshot(root: number): CpuSnapshot {
+  const stats = procTable();
+  return new Map(treeOf(stats, root).map((pid) => [pid, stats.get(pid)!.ticks]));
 }
 
 /**

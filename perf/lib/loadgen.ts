@@ -3,6 +3,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ListenAddr, Scheme } from './addr.js';
 import { repoRoot } from './paths.js';
+import { onCpus } from './pin.js';
 
 /** One loadgen per kind of socket: echo_load for streams (TCP, Unix), udp_load for datagrams. */
 const LOADGENS: Record<Scheme, { source: string; binary: string }> = {
@@ -140,21 +141,32 @@ export function parseLoadgenResult(stdout: string): LoadgenResult | null {
   return out as LoadgenResult;
 }
 
+/** The window lines the loadgens print as measurement starts and ends (loadgen_common.h). */
+export type WindowMark = 'start' | 'end';
+
+/** How a load phase runs: on which CPUs (null: anywhere), and who hears the window lines. */
+export interface LoadgenHooks {
+  cpus: readonly number[] | null;
+  /** Called synchronously on each `measure start` / `measure end` line, as it arrives. */
+  onMark?(mark: WindowMark): void;
+}
+
 /**
  * Runs one load phase. A non-zero exit with a parsable result is not thrown:
  * errors (bad bytes, early closes) are data the runner must report.
  */
-export function runLoadgen(bin: string, o: LoadgenOptions): Promise<LoadgenRun> {
+export function runLoadgen(bin: string, o: LoadgenOptions, hooks: LoadgenHooks = { cpus: null }): Promise<LoadgenRun> {
   const target = o.target.scheme === 'unix' ? ['--unix', o.target.path] : ['--host', o.target.host, '--port', String(o.target.port)];
   const args = [
     ...target, '--conns', String(o.conns),
     '--size', String(o.size), '--depth', String(o.depth),
     '--seconds', String(o.seconds), '--warmup', String(o.warmup),
   ];
+  const [cmd, ...argv] = onCpus(hooks.cpus, [bin, ...args]);
   // Generous slack over the nominal duration: connects may be retried.
   const timeout = (o.seconds + o.warmup + 30) * 1000;
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(cmd!, argv, { timeout, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       const result = parseLoadgenResult(stdout);
       if (result === null) {
         const why = err ? err.message : 'no JSON result line';
@@ -163,6 +175,18 @@ export function runLoadgen(bin: string, o: LoadgenOptions): Promise<LoadgenRun> 
       }
       const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
       resolve({ result, exitCode: code, stderr: stderr.trim() });
+    });
+    // A second listener next to execFile's own buffering: the marks must be acted on as they
+    // come (the server's CPU is sampled then), not after the loadgen has exited.
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer | string) => {
+      pending += chunk.toString();
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const m = /^measure (start|end)$/.exec(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+        if (m) hooks.onMark?.(m[1] as WindowMark);
+      }
     });
   });
 }

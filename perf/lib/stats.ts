@@ -12,3 +12,21 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
   if (a === null || a === undefined || b === null || b === undefined || b === 0) return null;
   return a / b;
 }
+
+/**
+ * Server CPU per message in µs: CPU seconds over a window divided by the messages completed in
+ * that same window; null when either is missing or nothing completed.
+ */
+export function usPerMsg(cpuSeconds: number | null, msgs: number | null): number | null {
+  if (cpuSeconds === null || msgs === null || !(msgs > 0)) return null;
+  return (cpuSeconds * 1e6) / msgs;
+}
+
+/**
+ * Share (0..1, a little above 1 with tick jitter) of `cores` cores the server kept busy for
+ * `seconds`: near 1 the server is the bottleneck, well below it the load generator is.
+ */
+export function busyShare(cpuSeconds: number | null, seconds: number | null, cores: number): number | null {
+  if (cpuSeconds === null || seconds === null || !(seconds > 0) || cores <= 0) return null;
+  return cpuSeconds / (seconds * cores);
+}

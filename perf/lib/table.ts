@@ -28,3 +28,13 @@ export function fmtInt(n: number | null): string {
 export function fmtFixed(n: number | null, digits: number): string {
   return n === null ? '-' : n.toFixed(digits);
 }
+
+/** "1.53x", or `missing` when there is no ratio. */
+export function fmtRatio(r: number | null | undefined, missing = 'n/a'): string {
+  return r === null || r === undefined ? missing : `${r.toFixed(2)}x`;
+}
+
+/** A share of the server's cores kept busy, as "97%", or '-'. */
+export function fmtBusy(share: number | null): string {
+  return share === null ? '-' : `${Math.round(share * 100)}%`;
+}

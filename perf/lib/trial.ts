@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Scheme } from './addr.js';
-import { clockTicks, cpuSecondsBetween, cpuSnapshot, machineTicks, selfTicks } from './cpu.js';
+import { clockTicks, cpuSecondsBetween, cpuSnapshot, machineTicks, selfTicks, type CpuSnapshot } from './cpu.js';
 import { runLoadgen, type LoadgenOptions, type LoadgenResult } from './loadgen.js';
 import { repoRoot } from './paths.js';
+import { onCpus, strayTasks, type Pinning } from './pin.js';
 import { startServer, stopServer, type StopInfo } from './proc.js';
 import { releaseSocket, withFreshSocket } from './sockpath.js';
 
@@ -27,15 +28,28 @@ export interface TrialResult {
   load: LoadgenResult;
   loadgenExit: number;
   loadgenStderr: string;
-  /** Server CPU (all its processes) while the loadgen ran, warmup included. */
-  cpuSeconds: number;
-  /** Wall time of the loadgen run the CPU figures cover. */
+  /**
+   * Server CPU (user + system of all its processes and threads) over the measured window,
+   * between the loadgen's `measure start` and `measure end` lines: the window its `msgs`
+   * counts. Null when the loadgen printed no window (it stopped before measuring).
+   */
+  cpuSeconds: number | null;
+  /** Wall time between the two window lines, as this runner saw them. */
+  windowSeconds: number | null;
+  /** Server CPU over the whole loadgen run: connect + warmup + measurement + close. */
+  trialCpuSeconds: number;
+  /** Wall time of the loadgen run the trial CPU figures cover. */
   wallSeconds: number;
   /**
    * Machine CPU over the same window not spent by the server, the loadgen or
    * this runner: someone else's work competing with the benchmark.
    */
   backgroundCpuSeconds: number;
+  /**
+   * Pinned trials: the server's tasks found off the server's cores at the end of the window
+   * (empty: all of them on it). Null when not pinned.
+   */
+  strayTasks: string[] | null;
   stop: StopInfo;
   /** A Unix-socket server left its socket file behind after exiting (null: not a Unix socket). */
   socketLeft: boolean | null;
@@ -46,48 +60,67 @@ const STOP_GRACE_MS = 5_000;
 
 /**
  * One fresh server per trial: no state (JIT warmth, leaked buffers, a wedged
- * worker) carries from one measurement into the next.
+ * worker) carries from one measurement into the next. With `pin`, the server
+ * runs on `pin.server` and the loadgen on `pin.loadgen`.
  * Throws when the server cannot start or the loadgen produces no result.
  */
-export async function runTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape): Promise<TrialResult> {
+export async function runTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape, pin: Pinning | null): Promise<TrialResult> {
   const { argv, socketPath } = withFreshSocket(spec.argv);
   try {
-    return await runServerTrial({ ...spec, argv }, loadgen, shape, socketPath);
+    return await runServerTrial({ ...spec, argv }, loadgen, shape, pin, socketPath);
   } finally {
     // The server should have removed it; never leave one in the temp dir either way.
     if (socketPath !== null) releaseSocket(socketPath);
   }
 }
 
-async function runServerTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape, socketPath: string | null): Promise<TrialResult> {
-  const server = await startServer(spec.name, spec.argv, { cwd: repoRoot, timeoutMs: LISTEN_TIMEOUT_MS });
+async function runServerTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape, pin: Pinning | null, socketPath: string | null): Promise<TrialResult> {
+  const server = await startServer(spec.name, onCpus(pin?.server ?? null, spec.argv), { cwd: repoRoot, timeoutMs: LISTEN_TIMEOUT_MS });
   let stopped: StopInfo | null = null;
   try {
     if (server.addr.scheme !== loadgen.scheme) {
       throw new Error(`${spec.name}: listens on ${server.url}, but this suite's loadgen speaks ${loadgen.scheme}://`);
     }
+    // The window's edges, sampled as the loadgen announces them.
+    let open: { cpu: CpuSnapshot; at: number } | null = null;
+    let window: { cpuSeconds: number; seconds: number } | null = null;
+    let strays: string[] | null = null;
+    const onMark = (mark: 'start' | 'end'): void => {
+      if (mark === 'start') {
+        open = { cpu: cpuSnapshot(server.pid), at: performance.now() };
+      } else if (open !== null) {
+        window = { cpuSeconds: cpuSecondsBetween(open.cpu, cpuSnapshot(server.pid)), seconds: (performance.now() - open.at) / 1000 };
+        // Now every thread the server made under load exists (pool threads may start lazily).
+        if (pin) strays = strayTasks(server.pid, pin.server);
+      }
+    };
     const t0 = performance.now();
     const machine0 = machineTicks();
     const self0 = selfTicks();
     const before = cpuSnapshot(server.pid);
-    const run = await runLoadgen(loadgen.bin, { ...shape, target: server.addr });
+    const run = await runLoadgen(loadgen.bin, { ...shape, target: server.addr }, { cpus: pin?.loadgen ?? null, onMark });
     // Read /proc while every worker is still alive; after SIGTERM they vanish.
     const after = cpuSnapshot(server.pid);
     const self1 = selfTicks();
     const machine1 = machineTicks();
     const wallSeconds = (performance.now() - t0) / 1000;
     stopped = await stopServer(server, STOP_GRACE_MS);
-    const cpuSeconds = cpuSecondsBetween(before, after);
-    const ours = (self1 - self0) / clockTicks() + cpuSeconds;
+    const trialCpuSeconds = cpuSecondsBetween(before, after);
+    const ours = (self1 - self0) / clockTicks() + trialCpuSeconds;
     const machineBusy = (machine1.busy - machine0.busy) / clockTicks();
+    // TypeScript cannot see the callback's assignment; name the type again.
+    const win = window as { cpuSeconds: number; seconds: number } | null;
     return {
       load: run.result,
       loadgenExit: run.exitCode,
       loadgenStderr: run.stderr,
-      cpuSeconds,
+      cpuSeconds: win?.cpuSeconds ?? null,
+      windowSeconds: win?.seconds ?? null,
+      trialCpuSeconds,
       wallSeconds,
       // Tick sampling makes this jitter by a few ticks, hence the floor at 0.
       backgroundCpuSeconds: Math.max(0, machineBusy - ours),
+      strayTasks: strays,
       stop: stopped,
       socketLeft: socketPath === null ? null : existsSync(socketPath),
     };

@@ -13,7 +13,8 @@
  * Usage: echo_load --host 127.0.0.1 --port N [--conns 100] [--size 64]
  *                  [--depth 1] [--seconds 5] [--warmup 1] [--connect-retries 50]
  *        echo_load --unix /path/to.sock [same options but --host/--port]
- * Output: one JSON line on stdout. Exit 0 = clean, 1 = errors seen, 2 = usage.
+ * Output: "measure start" and "measure end" lines as the measured window
+ * opens and closes, then one JSON line on stdout. Exit 0 = clean, 1 = errors seen, 2 = usage.
  *
  * Latency: every message's round trip (the send() that carries its first byte
  * to the recv() that completes its last byte, CLOCK_MONOTONIC) is recorded
@@ -399,6 +400,7 @@ int main(int argc, char **argv) {
   double end = warm_end + opt_seconds;
   double mstart = t0;
   measuring = opt_warmup <= 0.0;
+  if (measuring) mark_window("start");
 
   for (long i = 0; i < opt_conns; i++) {
     conn_t *c = &conns[i];
@@ -413,6 +415,7 @@ int main(int argc, char **argv) {
     if (!measuring && now >= warm_end) {
       measuring = 1;
       mstart = now;
+      mark_window("start");
     }
     if (now >= end) break;
     double until = measuring ? end : warm_end;
@@ -435,6 +438,7 @@ int main(int argc, char **argv) {
     }
   }
   double mend = now_s();
+  if (measuring) mark_window("end");
   double elapsed = measuring ? mend - mstart : 0.0;
   if (elapsed < 0) elapsed = 0;
 

@@ -179,6 +179,17 @@ static uint64_t error_count(void) {
 }
 
 /*
+ * "measure start" / "measure end" on stdout, flushed at once, as the measured
+ * window opens and closes: the runner samples the server's CPU on these lines,
+ * so its CPU per message covers the same window as `msgs`. The JSON result
+ * stays the last line.
+ */
+static void mark_window(const char *what) {
+  printf("measure %s\n", what);
+  fflush(stdout);
+}
+
+/*
  * The end of a run: the stderr notes, then the JSON line up to its common
  * keys. The caller adds its own keys, print_latency() and the closing brace.
  */

@@ -15,7 +15,8 @@
  * Build: cc -O2 -o perf/bin/udp_load perf/loadgen/udp_load.c
  * Usage: udp_load --host 127.0.0.1 --port N [--conns 50] [--size 64] [--depth 1]
  *                 [--seconds 5] [--warmup 1] [--timeout-ms 200]
- * Output: one JSON line on stdout, the keys of echo_load's plus lost,
+ * Output: "measure start" and "measure end" lines as the measured window
+ * opens and closes, then one JSON line on stdout, the keys of echo_load's plus lost,
  * lostWarmup, late, timeoutMs. Exit 0 = clean, 1 = errors seen, 2 = usage.
  * Loss is not an error (UDP may drop); the runner reports it next to msgs/s.
  *
@@ -341,6 +342,7 @@ int main(int argc, char **argv) {
   double end = warm_end + opt_seconds;
   double mstart = t0;
   measuring = opt_warmup <= 0.0;
+  if (measuring) mark_window("start");
 
   for (long i = 0; i < opt_conns; i++)
     if (clients[i].fd >= 0)
@@ -356,6 +358,7 @@ int main(int argc, char **argv) {
     if (!measuring && now >= warm_end) {
       measuring = 1;
       mstart = now;
+      mark_window("start");
     }
     if (now >= end) break;
     if (now >= next_expire) {
@@ -380,6 +383,7 @@ int main(int argc, char **argv) {
     }
   }
   double mend = now_s();
+  if (measuring) mark_window("end");
   double elapsed = measuring ? mend - mstart : 0.0;
   if (elapsed < 0) elapsed = 0;
 

@@ -1,54 +1,78 @@
 // The protocol suites: HTTP/1.1 with wrk, RESP with redis-benchmark.
-import { toolSuite, type ToolWorkload } from './tool-suite.js';
+import { ensureUws } from '../lib/uws.js';
+import { toolSuite, type ToolRun, type ToolWorkload } from './tool-suite.js';
 
 const node = process.execPath;
 const ADDR = ['--addr', 'tcp://127.0.0.1:0'];
 
+/**
+ * wrk's summary: requests/sec over the requests it counted. Throws when wrk saw bad responses or
+ * connect, read or write errors; timeouts (no answer within wrk's 2 s) are slow, not wrong: a note.
+ */
+export function parseWrk(out: string): ToolRun | null {
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx && Number(non2xx[1]) > 0) throw new Error(`wrk saw errors: ${non2xx[0]}`);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  if (sock && sock.slice(1, 4).some((n) => Number(n) > 0)) throw new Error(`wrk saw errors: ${sock[0]}`);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const requests = /^\s*(\d+) requests in /m.exec(out);
+  if (!rps || !requests) return null;
+  const timeouts = Number(sock?.[4] ?? 0);
+  return { rps: Number(rps[1]), requests: Number(requests[1]), ...(timeouts > 0 ? { note: `wrk: ${timeouts} requests timed out (no answer within 2 s)` } : {}) };
+}
+
 export function wrk(name: string, pipeline: number): ToolWorkload {
   return {
     name,
+    metric: 'GET /',
     command: (port, seconds) => [
       'wrk',
       ['-c', '100', '-t', '2', '-d', `${seconds}s`, ...(pipeline > 1 ? ['-s', 'examples/http/wrk-pipeline.lua'] : []), `http://127.0.0.1:${port}/`, ...(pipeline > 1 ? ['--', String(pipeline)] : [])],
     ],
-    parse: (out): Record<string, number> => {
-      const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      const bad = /Non-2xx or 3xx responses: (\d+)|Socket errors:.*?(?:read|write) (\d+)/.exec(out);
-      if (bad && Number(bad[1] ?? 0) > 0) throw new Error(`wrk saw errors: ${bad[0]}`);
-      return m ? { 'GET /': Number(m[1]) } : {};
-    },
+    parse: parseWrk,
   };
 }
 
 export const HTTP = toolSuite({
   name: 'http',
-  description: 'HTTP/1.1 GET / with wrk (100 conns): ringloop http vs node:http vs node:cluster(2)',
+  description: 'HTTP/1.1 GET / with wrk (100 conns): ringloop http vs node:http vs node:cluster(2) vs uWebSockets.js (optional)',
   requires: [{ cmd: 'wrk', install: 'apt-get install wrk' }],
   contenders: [
     { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'http', ...ADDR, '--loops', '2'] },
     { name: 'node:http', argv: [node, 'dist/perf/peers/http-node.js', ...ADDR] },
     { name: 'node:cluster', argv: [node, 'dist/perf/peers/http-node.js', ...ADDR, '--cluster', '2'] },
+    // Installed on demand into perf/.peers; skipped, saying why, when it cannot be.
+    { name: 'uws', argv: [node, 'dist/perf/peers/http-uws.js', ...ADDR], prepare: ensureUws },
   ],
   workloads: [wrk('plain', 1), wrk('pipelined x16', 16)],
   subject: 'ringloop',
-  peers: ['node:http', 'node:cluster'],
+  peers: ['node:http', 'node:cluster', 'uws'],
   headline: ['plain', 'GET /'],
 });
 
-export function redisBench(name: string, pipeline: number): ToolWorkload {
-  return {
+/** redis-benchmark's report of one test (without -q): the requests it completed and its throughput. */
+export function parseRedisBenchmark(out: string): ToolRun | null {
+  const text = out.replace(/\r/g, '\n');
+  const requests = /^\s*(\d+) requests completed in /m.exec(text);
+  // Redis 7 prints "throughput summary: N requests per second"; older ones "N requests per second".
+  const rps = /throughput summary: ([\d.]+) requests per second/.exec(text) ?? /^\s*([\d.]+) requests per second/m.exec(text);
+  return rps && requests ? { rps: Number(rps[1]), requests: Number(requests[1]) } : null;
+}
+
+/** The tests measured, in redis-benchmark's names (each runs alone, so its CPU is its own). */
+const REDIS_TESTS = ['PING_INLINE', 'PING_MBULK', 'SET', 'GET'] as const;
+
+/** One workload per test: `redis-benchmark -t <test>`, 50 clients, with `-P pipeline` above 1. */
+export function redisBench(name: string, pipeline: number): ToolWorkload[] {
+  return REDIS_TESTS.map((test) => ({
     name,
+    metric: test,
     command: (port, seconds) => [
       'redis-benchmark',
-      ['-p', String(port), '-t', 'ping,set,get', '-c', '50', '-n', String(Math.round(seconds * (pipeline > 1 ? 300000 : 30000))), '-q', ...(pipeline > 1 ? ['-P', String(pipeline)] : [])],
+      ['-p', String(port), '-t', test.toLowerCase(), '-c', '50', '-n', String(Math.max(1000, Math.round(seconds * (pipeline > 1 ? 300000 : 30000)))), ...(pipeline > 1 ? ['-P', String(pipeline)] : [])],
     ],
-    parse: (out) => {
-      const r: Record<string, number> = {};
-      // redis-benchmark -q prints "\r"-separated progress; the final lines are "NAME: N requests per second".
-      for (const m of out.replace(/\r/g, '\n').matchAll(/^(PING_INLINE|PING_MBULK|SET|GET): ([\d.]+) requests per second/gm)) r[m[1]!] = Number(m[2]);
-      return r;
-    },
-  };
+    parse: parseRedisBenchmark,
+  }));
 }
 
 export const REDIS = toolSuite({
@@ -62,7 +86,7 @@ export const REDIS = toolSuite({
     { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'redis', ...ADDR] },
     { name: 'redis-server', argv: [node, 'dist/perf/peers/redis-server.js'] },
   ],
-  workloads: [redisBench('no pipelining', 1), redisBench('pipelined -P 16', 16)],
+  workloads: [...redisBench('no pipelining', 1), ...redisBench('pipelined -P 16', 16)],
   subject: 'ringloop',
   peers: ['redis-server'],
   headline: ['pipelined -P 16', 'SET'],

@@ -1,7 +1,10 @@
 import type { BenchOptions } from '../lib/args.js';
+import type { Pinning } from '../lib/pin.js';
 
 export interface SuiteContext {
   opts: BenchOptions;
+  /** Where servers and load generators run (the same for every suite of one invocation); null: --no-pin. */
+  pinning: Pinning | null;
   /** Progress goes to stderr so stdout stays table + (optionally) JSON. */
   log(msg: string): void;
 }

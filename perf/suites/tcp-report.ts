@@ -1,15 +1,24 @@
 import os from 'node:os';
 import type { BenchOptions } from '../lib/args.js';
 import { BUSY_WARN } from '../lib/idle.js';
+import { describePinning, type Pinning } from '../lib/pin.js';
 import { machineInfo } from '../lib/report.js';
 import { median, ratio } from '../lib/stats.js';
-import { fmtFixed, fmtInt, renderTable, type Column } from '../lib/table.js';
+import { fmtBusy, fmtFixed, fmtInt, fmtRatio, renderTable, type Column } from '../lib/table.js';
 import type { SuiteOutcome } from './suite.js';
 import type { TcpSuiteConfig, Workload } from './tcp-suite.js';
 
 export interface RunRecord {
   msgsPerSec: number;
-  cpuSeconds: number;
+  /** Server CPU s (its whole process tree) over the measured window; null without a window. */
+  cpuSeconds: number | null;
+  /** cpuSeconds in µs over `msgs`, the messages of the same window. */
+  serverCpuUsPerMsg: number | null;
+  /** Pinned runs: share of the server's cores it kept busy in the window (null unpinned). */
+  serverBusy: number | null;
+  windowSeconds: number | null;
+  /** Server CPU s over the whole loadgen run (connect + warmup + measurement + close). */
+  trialCpuSeconds: number;
   wallSeconds: number;
   backgroundCpuSeconds: number;
   msgs: number;
@@ -30,6 +39,8 @@ export interface RunRecord {
   strays: boolean;
   serverExit: number | null;
   serverSignal: string | null;
+  /** Pinned runs: the server's tasks found off its cores (empty: pinning held); null unpinned. */
+  strayTasks: string[] | null;
   /** UDP suites only: what udp_load counted as lost (absent for stream suites). */
   udp?: UdpLoss;
   /** Unix-socket suites only: the server left its socket file behind when it exited. */
@@ -71,6 +82,8 @@ interface Summary {
   cell: Cell;
   msgsPerSec: number | null;
   cpuSeconds: number | null;
+  serverCpuUsPerMsg: number | null;
+  serverBusy: number | null;
   /** Medians over the runs that reported latency (per-run percentiles, not pooled samples). */
   p50Us: number | null;
   p99Us: number | null;
@@ -95,7 +108,10 @@ function fmtLoss(loss: LossSummary | null): string {
   return loss.rate === null ? String(loss.lost) : `${fmtInt(loss.lost)} (${(loss.rate * 100).toFixed(2)}%)`;
 }
 
-function medianOf(runs: readonly RunRecord[], key: 'p50Us' | 'p99Us' | 'p999Us' | 'maxUs'): number | null {
+type NullableKey = 'p50Us' | 'p99Us' | 'p999Us' | 'maxUs' | 'cpuSeconds' | 'serverCpuUsPerMsg' | 'serverBusy';
+
+/** Median over the runs that have the figure. */
+function medianOf(runs: readonly RunRecord[], key: NullableKey): number | null {
   return median(runs.map((r) => r[key]).filter((v): v is number => v !== null));
 }
 
@@ -103,7 +119,10 @@ function summarize(cell: Cell): Summary {
   return {
     cell,
     msgsPerSec: median(cell.runs.map((r) => r.msgsPerSec)),
-    cpuSeconds: median(cell.runs.map((r) => r.cpuSeconds)),
+    cpuSeconds: medianOf(cell.runs, 'cpuSeconds'),
+    // The median of the per-run figures, each CPU and messages of one window.
+    serverCpuUsPerMsg: medianOf(cell.runs, 'serverCpuUsPerMsg'),
+    serverBusy: medianOf(cell.runs, 'serverBusy'),
     p50Us: medianOf(cell.runs, 'p50Us'),
     p99Us: medianOf(cell.runs, 'p99Us'),
     p999Us: medianOf(cell.runs, 'p999Us'),
@@ -118,6 +137,7 @@ function status(s: Summary): string {
   const bad = s.cell.runs.reduce((n, r) => n + r.mismatches, 0);
   if (bad > 0) return `BAD BYTES (errors: ${s.errors})`;
   if (s.errors > 0) return `ERRORS (${s.errors})`;
+  if (s.cell.runs.some((r) => (r.strayTasks?.length ?? 0) > 0)) return 'NOT PINNED';
   const notes: string[] = [];
   const noisy = s.cell.runs.filter(isNoisy).length;
   if (noisy > 0) notes.push(`noisy ${noisy}/${s.cell.runs.length}`);
@@ -142,6 +162,9 @@ function problems(summaries: readonly Summary[]): { failures: string[]; warnings
       if (isNoisy(r)) {
         warnings.push(`${run}: ${r.backgroundCpuSeconds.toFixed(2)} CPU s of background work during ${r.wallSeconds.toFixed(1)} s`);
       }
+      if (r.strayTasks && r.strayTasks.length > 0) {
+        failures.push(`${run}: pinning did not hold, ${r.strayTasks.length} task(s) of the server off its cores: ${r.strayTasks.slice(0, 5).join('; ')}`);
+      }
       if (r.forcedStop) warnings.push(`${run}: server ignored SIGTERM for 5 s and was SIGKILLed`);
       else if (r.serverExit !== 0) warnings.push(`${run}: server exited with code ${r.serverExit ?? '-'} signal ${r.serverSignal ?? '-'} after SIGTERM`);
       if (r.strays) warnings.push(`${run}: server left processes behind after exiting (killed)`);
@@ -155,7 +178,7 @@ function problems(summaries: readonly Summary[]): { failures: string[]; warnings
   return { failures, warnings };
 }
 
-type Metric = 'msgsPerSec' | 'p99Us';
+type Metric = 'msgsPerSec' | 'p99Us' | 'serverCpuUsPerMsg';
 
 /** The subject's metric over each peer's, for one workload; null where either is missing. */
 function ratiosFor(cfg: TcpSuiteConfig, workload: string, byKey: Map<string, Summary>, metric: Metric): Record<string, number | null> {
@@ -171,10 +194,6 @@ export interface Background {
   busyAfter: number;
 }
 
-function fmtRatio(r: number | null | undefined): string {
-  return r === null || r === undefined ? 'n/a' : `${r.toFixed(2)}x`;
-}
-
 /** The config's target, judged on the headline workload; null without a target. */
 function judgeTarget(cfg: TcpSuiteConfig, ratios: Record<string, number | null>, latencyRatios: Record<string, number | null>) {
   const t = cfg.target;
@@ -188,47 +207,58 @@ function judgeTarget(cfg: TcpSuiteConfig, ratios: Record<string, number | null>,
   return { peer: t.peer, minRatio: t.minRatio, maxLatencyRatio, ratio: r, latencyRatio: l, met };
 }
 
-export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts: BenchOptions, bg: Background): SuiteOutcome {
+export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts: BenchOptions, bg: Background, pinning: Pinning | null): SuiteOutcome {
   const summaries = cells.map(summarize);
   const byKey = new Map(summaries.map((s) => [`${s.cell.workload.name}|${s.cell.contender}`, s]));
   const udp = cfg.transport === 'udp';
 
+  // Rate and CPU per message side by side, each with the subject's figure over this row's
+  // (same run): above 1 is better for the rate, below 1 for the CPU.
+  const vs = `${cfg.subject}/this`;
   const columns: Column[] = [
     { header: 'workload', align: 'left' },
     { header: 'contender', align: 'left' },
     { header: 'msgs/s (median)', align: 'right' },
+    { header: `msgs/s: ${vs}`, align: 'right' },
+    { header: 'CPU µs/msg', align: 'right' },
+    { header: `CPU/msg: ${vs}`, align: 'right' },
+    ...(pinning ? [{ header: 'server busy', align: 'right' } as const] : []),
     { header: 'p50 µs', align: 'right' },
     { header: 'p99 µs', align: 'right' },
     // UDP only: loss belongs next to the rate it deflates.
     ...(udp ? [{ header: 'lost (all runs)', align: 'right' } as const] : []),
-    { header: 'server CPU s', align: 'right' },
-    { header: `ratio vs ${cfg.baseline}`, align: 'right' },
     { header: 'check', align: 'left' },
   ];
   const rows = summaries.map((s) => {
-    const base = byKey.get(`${s.cell.workload.name}|${cfg.baseline}`)?.msgsPerSec;
-    const r = ratio(s.msgsPerSec, base);
+    const subject = byKey.get(`${s.cell.workload.name}|${cfg.subject}`);
+    const versus = (metric: 'msgsPerSec' | 'serverCpuUsPerMsg'): string =>
+      s.cell.contender === cfg.subject ? '' : fmtRatio(ratio(subject?.[metric], s[metric]), '-');
     return [
       s.cell.workload.name,
       s.cell.contender,
       fmtInt(s.msgsPerSec),
+      versus('msgsPerSec'),
+      fmtFixed(s.serverCpuUsPerMsg, 2),
+      versus('serverCpuUsPerMsg'),
+      ...(pinning ? [fmtBusy(s.serverBusy)] : []),
       fmtInt(s.p50Us),
       fmtInt(s.p99Us),
       ...(udp ? [fmtLoss(s.loss)] : []),
-      fmtFixed(s.cpuSeconds, 2),
-      r === null ? '-' : `${r.toFixed(2)}x`,
       status(s),
     ];
   });
 
   const ratiosByWorkload: Record<string, Record<string, number | null>> = {};
   const latencyRatiosByWorkload: Record<string, Record<string, number | null>> = {};
+  const cpuRatiosByWorkload: Record<string, Record<string, number | null>> = {};
   for (const w of cfg.workloads) {
     ratiosByWorkload[w.name] = ratiosFor(cfg, w.name, byKey, 'msgsPerSec');
     latencyRatiosByWorkload[w.name] = ratiosFor(cfg, w.name, byKey, 'p99Us');
+    cpuRatiosByWorkload[w.name] = ratiosFor(cfg, w.name, byKey, 'serverCpuUsPerMsg');
   }
   const ratios = ratiosFor(cfg, cfg.headline, byKey, 'msgsPerSec');
   const latencyRatios = ratiosFor(cfg, cfg.headline, byKey, 'p99Us');
+  const cpuRatios = ratiosFor(cfg, cfg.headline, byKey, 'serverCpuUsPerMsg');
   const target = judgeTarget(cfg, ratios, latencyRatios);
   const { failures, warnings } = problems(summaries);
   const busiest = Math.max(bg.busyBefore, bg.busyAfter);
@@ -238,13 +268,18 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
 
   const headline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(ratios[p])}`).join(', ');
   const latencyHeadline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(latencyRatios[p])}`).join(', ');
+  const cpuHeadline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(cpuRatios[p])}`).join(', ');
   const lines = [
-    `${cfg.name} suite: ${opts.runs} run(s) x ${opts.seconds} s (+${opts.warmup} s warmup); server CPU is measured over warmup + measurement; latency is per message, median over runs`,
+    `${cfg.name} suite: ${opts.runs} run(s) x ${opts.seconds} s (+${opts.warmup} s warmup); ${describePinning(pinning)}`,
+    'CPU µs/msg: user+system CPU of the server\'s whole process tree over the measured window / messages in that window; ' +
+      `${pinning ? 'server busy: that CPU / (window x the server\'s cores), near 100% the server is the bottleneck, well below it the load generator; ' : ''}` +
+      'latency is per message; every figure is a median over runs',
     '',
     renderTable(columns, rows),
     '',
     ...(udp ? ['lost: datagrams not answered within the loadgen\'s timeout in the measured windows, summed over runs (% of those sent); they add no latency sample', ''] : []),
     `headline (${cfg.headline}): ${headline}`,
+    `headline CPU/msg (${cfg.headline}, lower is better): ${cpuHeadline}`,
     `headline p99 (${cfg.headline}, lower is better): ${latencyHeadline}`,
   ];
   if (target) {
@@ -257,6 +292,9 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
     suite: cfg.name,
     date: new Date().toISOString(),
     machine: { ...machineInfo(), busyBefore: bg.busyBefore, busyAfter: bg.busyAfter },
+    pinning,
+    // The chart labels each bar with its ratio to this contender.
+    baseline: cfg.baseline,
     config: {
       runs: opts.runs,
       seconds: opts.seconds,
@@ -274,6 +312,8 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       size: s.cell.workload.size,
       depth: s.cell.workload.depth,
       msgsPerSec: s.msgsPerSec,
+      serverCpuUsPerMsg: s.serverCpuUsPerMsg,
+      serverBusy: s.serverBusy,
       cpuSeconds: s.cpuSeconds,
       p50Us: s.p50Us,
       p99Us: s.p99Us,
@@ -281,7 +321,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       maxUs: s.maxUs,
       errors: s.errors,
       ...(s.loss ? { lost: s.loss.lost, lossRate: s.loss.rate, lostWarmup: s.loss.lostWarmup, late: s.loss.late } : {}),
-      ok: s.cell.failure === null && s.errors === 0,
+      ok: s.cell.failure === null && s.errors === 0 && !s.cell.runs.some((r) => (r.strayTasks?.length ?? 0) > 0),
       failure: s.cell.failure,
       // Drop loadgen stderr from clean runs: it is empty or noise there.
       runs: s.cell.runs.map(({ loadgenStderr, ...rest }) => (rest.errors > 0 ? { ...rest, loadgenStderr } : rest)),
@@ -290,6 +330,8 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
     ratiosByWorkload,
     latencyRatios,
     latencyRatiosByWorkload,
+    cpuRatios,
+    cpuRatiosByWorkload,
   };
   if (target) json['target'] = target;
   json['ok'] = failures.length === 0;

@@ -5,6 +5,7 @@
 import type { Scheme } from '../lib/addr.js';
 import { BUSY_WARN, machineBusyFraction } from '../lib/idle.js';
 import { ensureCProgram, ensureLoadgen } from '../lib/loadgen.js';
+import { busyShare, usPerMsg } from '../lib/stats.js';
 import { runTrial, type ServerSpec } from '../lib/trial.js';
 import { buildTcpReport, isNoisy, type Cell, type RunRecord } from './tcp-report.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
@@ -37,7 +38,7 @@ export interface TcpSuiteConfig {
   headline: string;
   /** The contender the ratios are about (numerator). */
   subject: string;
-  /** Column "ratio vs" in the table. */
+  /** What the chart's bars give their ratio to (the results' `baseline`). */
   baseline: string;
   /** Keys of `ratios` / `latencyRatios`: subject divided by each of these. */
   peers: readonly string[];
@@ -65,8 +66,12 @@ function fmtUs(us: number | null): string {
   return us === null ? '-' : `${Math.round(us).toLocaleString('en-US')} µs`;
 }
 
+function fmtCpu(usPerMsg: number | null): string {
+  return usPerMsg === null ? 'cpu/msg -' : `${usPerMsg.toFixed(2)} µs cpu/msg`;
+}
+
 async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<SuiteOutcome> {
-  const { opts, log } = ctx;
+  const { opts, log, pinning } = ctx;
   const contenders = cfg.contenders.filter((c) => opts.only === null || opts.only.includes(c.name));
   const scheme = cfg.transport ?? 'tcp';
   const bin = ensureLoadgen(log, scheme);
@@ -103,10 +108,14 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
         try {
           const t = await runTrial(c, { bin, scheme }, {
             conns: w.conns, size: w.size, depth: w.depth, seconds: opts.seconds, warmup: opts.warmup,
-          });
+          }, pinning);
           const rec: RunRecord = {
             msgsPerSec: t.load.msgsPerSec,
             cpuSeconds: t.cpuSeconds,
+            serverCpuUsPerMsg: usPerMsg(t.cpuSeconds, t.load.msgs),
+            serverBusy: pinning ? busyShare(t.cpuSeconds, t.windowSeconds, pinning.server.length) : null,
+            windowSeconds: t.windowSeconds,
+            trialCpuSeconds: t.trialCpuSeconds,
             wallSeconds: t.wallSeconds,
             backgroundCpuSeconds: t.backgroundCpuSeconds,
             msgs: t.load.msgs,
@@ -126,6 +135,7 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
             strays: t.stop.strays,
             serverExit: t.stop.code,
             serverSignal: t.stop.signal,
+            strayTasks: t.strayTasks,
           };
           // Only where they mean something, so the echo and offload records keep their shape.
           if (t.load.lost !== null) rec.udp = { lost: t.load.lost, lostWarmup: t.load.lostWarmup ?? 0, late: t.load.late ?? 0 };
@@ -133,7 +143,7 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
           cell.runs.push(rec);
           const flag = (rec.udp ? `, lost ${rec.udp.lost}` : '') + (rec.errors > 0 ? `  !! errors: ${rec.errors}` : '');
           const noise = isNoisy(rec) ? `  (background CPU ${rec.backgroundCpuSeconds.toFixed(2)} s)` : '';
-          log(`${label}: ${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, p50 ${fmtUs(rec.p50Us)}, p99 ${fmtUs(rec.p99Us)}, server cpu ${rec.cpuSeconds.toFixed(2)} s${flag}${noise}`);
+          log(`${label}: ${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, p50 ${fmtUs(rec.p50Us)}, p99 ${fmtUs(rec.p99Us)}, ${fmtCpu(rec.serverCpuUsPerMsg)}${flag}${noise}`);
         } catch (err) {
           const msg = describeFailure(err);
           cell.failure ??= msg;
@@ -144,7 +154,7 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
     }
   }
   const busyAfter = await machineBusyFraction();
-  return buildTcpReport(cfg, [...cells.values()], opts, { busyBefore, busyAfter });
+  return buildTcpReport(cfg, [...cells.values()], opts, { busyBefore, busyAfter }, pinning);
 }
 
 /** Checks the config's names against each other so a typo fails loudly at startup. */

@@ -1,23 +1,42 @@
 // Suites driven by an external load tool (wrk, redis-benchmark) against real protocol servers.
 // Same discipline as the TCP suites: fresh server per trial, contenders interleaved and rotated,
-// medians of --runs, server CPU measured next to throughput, ratios against peers of one run.
+// medians of --runs, server CPU per request next to throughput, ratios against peers of one run,
+// the server and the tool pinned to separate cores.
 import { execFile, spawnSync } from 'node:child_process';
 import { cpuSecondsBetween, cpuSnapshot } from '../lib/cpu.js';
 import { portOf } from '../lib/addr.js';
+import { describePinning, onCpus, strayTasks, type Pinning } from '../lib/pin.js';
 import { startServer, stopServer } from '../lib/proc.js';
 import { repoRoot } from '../lib/paths.js';
 import { machineInfo } from '../lib/report.js';
-import { median, ratio } from '../lib/stats.js';
-import { fmtFixed, fmtInt, renderTable } from '../lib/table.js';
+import { busyShare, median, ratio, usPerMsg } from '../lib/stats.js';
+import { fmtBusy, fmtFixed, fmtInt, fmtRatio, renderTable } from '../lib/table.js';
 import type { ServerSpec } from '../lib/trial.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
 
+/** What one run of the tool reports: its rate, and how many requests that rate is over. */
+export interface ToolRun {
+  rps: number;
+  requests: number;
+  /** Something the tool saw that does not void the figure (listed under warnings). */
+  note?: string;
+}
+
+/** One invocation of the tool, reporting one metric (one table row per contender). */
 export interface ToolWorkload {
   name: string;
-  /** The command and its arguments for a server on `port`, running `seconds`. */
+  /** What the row measures, e.g. `GET /` or `SET`. */
+  metric: string;
+  /** The command and its arguments for a server on `port`, running about `seconds`. */
   command(port: number, seconds: number): [string, string[]];
-  /** Metric name -> requests per second, from the tool's stdout. */
-  parse(stdout: string): Record<string, number>;
+  /** The tool's stdout read, or null when nothing readable; throws when the tool saw errors. */
+  parse(stdout: string): ToolRun | null;
+}
+
+/** A contender; `prepare` makes an optional one runnable (e.g. installs it) or says why not. */
+export interface ToolContender extends ServerSpec {
+  /** Null when ready; otherwise why the contender is skipped (a warning, not a failure). */
+  prepare?(log: (msg: string) => void): string | null;
 }
 
 export interface ToolSuiteConfig {
@@ -25,12 +44,23 @@ export interface ToolSuiteConfig {
   description: string;
   /** Programs the suite needs on PATH (say so clearly when missing). */
   requires: readonly { cmd: string; install: string }[];
-  contenders: readonly ServerSpec[];
+  contenders: readonly ToolContender[];
   workloads: readonly ToolWorkload[];
   subject: string;
   peers: readonly string[];
   /** [workload, metric] whose ratios are the headline. */
   headline: readonly [string, string];
+}
+
+/** One trial's figures, as kept in the results' `runDetails`. */
+interface ToolRecord extends ToolRun {
+  /** Wall time of the measured tool run. */
+  seconds: number;
+  /** Server CPU (whole process tree) over the measured tool run. */
+  cpuSeconds: number;
+  serverCpuUsPerMsg: number | null;
+  serverBusy: number | null;
+  strayTasks: string[] | null;
 }
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
@@ -46,68 +76,127 @@ function rotate<T>(a: readonly T[], k: number): T[] {
   return a.length ? [...a.slice(k % a.length), ...a.slice(0, k % a.length)] : [];
 }
 
+/**
+ * One trial: a fresh server, an unmeasured warmup run of the tool (JIT, connection pools),
+ * then the measured run with the server's CPU sampled just before and just after it, so the
+ * CPU and the request count cover the same run (its connection setup included).
+ */
+async function trial(c: ToolContender, w: ToolWorkload, seconds: number, warmup: number, pin: Pinning | null): Promise<ToolRecord> {
+  const server = await startServer(c.name, onCpus(pin?.server ?? null, c.argv), { cwd: repoRoot, timeoutMs: 15000 });
+  try {
+    const tool = (secs: number): Promise<string> => {
+      const [cmd, ...args] = onCpus(pin?.loadgen ?? null, w.command(portOf(server.addr), secs).flat());
+      return run(cmd!, args, (secs + 60) * 1000);
+    };
+    if (warmup > 0) await tool(warmup);
+    const before = cpuSnapshot(server.pid);
+    const t0 = performance.now();
+    const out = await tool(seconds);
+    const cpuSeconds = cpuSecondsBetween(before, cpuSnapshot(server.pid));
+    const wall = (performance.now() - t0) / 1000;
+    const strays = pin ? strayTasks(server.pid, pin.server) : null;
+    const got = w.parse(out);
+    if (got === null) throw new Error(`could not read ${w.command(0, 0)[0]}'s output:\n${out.slice(0, 500)}`);
+    return {
+      ...got,
+      seconds: wall,
+      cpuSeconds,
+      serverCpuUsPerMsg: usPerMsg(cpuSeconds, got.requests),
+      serverBusy: pin ? busyShare(cpuSeconds, wall, pin.server.length) : null,
+      strayTasks: strays,
+    };
+  } finally {
+    await stopServer(server, 5000);
+  }
+}
+
 export function toolSuite(cfg: ToolSuiteConfig): Suite {
   return {
     name: cfg.name,
     description: cfg.description,
     contenders: cfg.contenders.map((c) => c.name),
     async run(ctx: SuiteContext): Promise<SuiteOutcome> {
-      const { opts, log } = ctx;
+      const { opts, log, pinning } = ctx;
       const missing = cfg.requires.filter((r) => spawnSync('sh', ['-c', `command -v ${r.cmd}`]).status !== 0);
       if (missing.length > 0) {
         const msg = `missing ${missing.map((m) => m.cmd).join(', ')}: run perf/setup.sh (${missing.map((m) => m.install).join(', ')})`;
         return { text: `${cfg.name} suite skipped: ${msg}\n`, json: { suite: cfg.name, skipped: msg }, failures: [msg], warnings: [] };
       }
+      const warnings: string[] = [];
+      const skipped = new Map<string, string>();
       const contenders = cfg.contenders.filter((c) => opts.only === null || opts.only.includes(c.name));
-      // key workload|metric|contender -> per-run rps; workload|contender -> cpu seconds
-      const rps = new Map<string, number[]>();
-      const cpu = new Map<string, number[]>();
+      for (const c of contenders) {
+        const why = c.prepare?.(log) ?? null;
+        if (why === null) continue;
+        skipped.set(c.name, why);
+        warnings.push(`${c.name} skipped: ${why}`);
+        log(`${c.name} skipped: ${why}`);
+      }
+      const runnable = contenders.filter((c) => !skipped.has(c.name));
+      // key workload|metric|contender -> that cell's runs
+      const records = new Map<string, ToolRecord[]>();
       const failures: string[] = [];
       for (const w of cfg.workloads) {
         for (let r = 0; r < opts.runs; r++) {
-          for (const c of rotate(contenders, r)) {
+          for (const c of rotate(runnable, r)) {
             try {
-              const server = await startServer(c.name, c.argv, { cwd: repoRoot, timeoutMs: 15000 });
-              try {
-                const [cmd, args] = w.command(portOf(server.addr), opts.seconds);
-                const before = cpuSnapshot(server.pid);
-                const out = await run(cmd, args, (opts.seconds + 60) * 1000);
-                const spent = cpuSecondsBetween(before, cpuSnapshot(server.pid));
-                const metrics = w.parse(out);
-                if (Object.keys(metrics).length === 0) throw new Error(`could not read ${cmd}'s output:\n${out.slice(0, 500)}`);
-                for (const [m, v] of Object.entries(metrics)) {
-                  const k = `${w.name}|${m}|${c.name}`;
-                  rps.set(k, [...(rps.get(k) ?? []), v]);
-                }
-                cpu.set(`${w.name}|${c.name}`, [...(cpu.get(`${w.name}|${c.name}`) ?? []), spent]);
-                log(`${w.name} | run ${r + 1}/${opts.runs} | ${c.name}: ${Object.entries(metrics).map(([m, v]) => `${m} ${Math.round(v)}/s`).join(', ')}, server cpu ${spent.toFixed(2)} s`);
-              } finally {
-                await stopServer(server, 5000);
+              const rec = await trial(c, w, opts.seconds, opts.warmup, pinning);
+              const k = `${w.name}|${w.metric}|${c.name}`;
+              records.set(k, [...(records.get(k) ?? []), rec]);
+              if (rec.strayTasks && rec.strayTasks.length > 0) {
+                failures.push(`${w.name} ${w.metric} / ${c.name} run ${r + 1}: pinning did not hold, ${rec.strayTasks.length} task(s) of the server off its cores: ${rec.strayTasks.slice(0, 5).join('; ')}`);
               }
+              if (rec.note) warnings.push(`${w.name} ${w.metric} / ${c.name} run ${r + 1}: ${rec.note}`);
+              const cpu = rec.serverCpuUsPerMsg === null ? '-' : rec.serverCpuUsPerMsg.toFixed(2);
+              log(`${w.name} ${w.metric} | run ${r + 1}/${opts.runs} | ${c.name}: ${Math.round(rec.rps)}/s, ${cpu} µs cpu/req`);
             } catch (e) {
               failures.push(`${w.name} / ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
-              log(`${w.name} | ${c.name}: FAILED`);
+              log(`${w.name} ${w.metric} | ${c.name}: FAILED`);
             }
           }
         }
       }
+
+      type Figure = 'rps' | 'serverCpuUsPerMsg' | 'serverBusy';
+      const med = (k: string, f: Figure): number | null =>
+        median((records.get(k) ?? []).map((x) => x[f]).filter((v): v is number => v !== null));
       const rows: string[][] = [];
       const results: Record<string, unknown>[] = [];
       const ratios: Record<string, Record<string, number | null>> = {};
+      const cpuRatios: Record<string, Record<string, number | null>> = {};
+      const vs = `${cfg.subject}/this`;
       for (const w of cfg.workloads) {
-        const metrics = [...new Set([...rps.keys()].filter((k) => k.startsWith(`${w.name}|`)).map((k) => k.split('|')[1]!))];
-        for (const m of metrics) {
-          const subj = median(rps.get(`${w.name}|${m}|${cfg.subject}`) ?? []);
-          const rr: Record<string, number | null> = {};
-          for (const p of cfg.peers) rr[p] = ratio(subj, median(rps.get(`${w.name}|${m}|${p}`) ?? []));
-          ratios[`${w.name} ${m}`] = rr;
-          for (const c of contenders) {
-            const v = median(rps.get(`${w.name}|${m}|${c.name}`) ?? []);
-            const cs = median(cpu.get(`${w.name}|${c.name}`) ?? []);
-            results.push({ workload: w.name, metric: m, contender: c.name, rps: v, runs: rps.get(`${w.name}|${m}|${c.name}`) ?? [], cpuSeconds: cs });
-            const vsPeers = c.name === cfg.subject ? cfg.peers.map((p) => `${fmtFixed(rr[p] ?? null, 2)}x`).join(' / ') : '';
-            rows.push([w.name, m, c.name, fmtInt(v), fmtFixed(cs, 2), vsPeers]);
-          }
+        const cell = (name: string): string => `${w.name}|${w.metric}|${name}`;
+        const subj = cell(cfg.subject);
+        // Subject over peer: above 1 is better for the rate, below 1 for the CPU per request.
+        const versus = (name: string, f: Figure): number | null => ratio(med(subj, f), med(cell(name), f));
+        const key = `${w.name} ${w.metric}`;
+        ratios[key] = Object.fromEntries(cfg.peers.map((p) => [p, versus(p, 'rps')]));
+        cpuRatios[key] = Object.fromEntries(cfg.peers.map((p) => [p, versus(p, 'serverCpuUsPerMsg')]));
+        for (const c of contenders) {
+          const k = cell(c.name);
+          const recs = records.get(k) ?? [];
+          const why = skipped.get(c.name);
+          const bad = recs.some((x) => (x.strayTasks?.length ?? 0) > 0);
+          const check = why !== undefined ? 'skipped' : recs.length < opts.runs ? 'FAILED' : bad ? 'NOT PINNED' : 'ok';
+          results.push({
+            workload: w.name, metric: w.metric, contender: c.name,
+            rps: med(k, 'rps'),
+            serverCpuUsPerMsg: med(k, 'serverCpuUsPerMsg'),
+            serverBusy: med(k, 'serverBusy'),
+            cpuSeconds: median(recs.map((x) => x.cpuSeconds)),
+            runs: recs.map((x) => x.rps),
+            runDetails: recs,
+            ...(why !== undefined ? { skipped: why } : {}),
+          });
+          const own = c.name === cfg.subject;
+          rows.push([
+            w.name, w.metric, c.name,
+            fmtInt(med(k, 'rps')), own ? '' : fmtRatio(versus(c.name, 'rps'), '-'),
+            fmtFixed(med(k, 'serverCpuUsPerMsg'), 2), own ? '' : fmtRatio(versus(c.name, 'serverCpuUsPerMsg'), '-'),
+            ...(pinning ? [fmtBusy(med(k, 'serverBusy'))] : []),
+            check,
+          ]);
         }
       }
       const table = renderTable(
@@ -116,22 +205,44 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
           { header: 'metric', align: 'left' },
           { header: 'contender', align: 'left' },
           { header: 'req/s (median)', align: 'right' },
-          { header: 'server CPU s', align: 'right' },
-          { header: `${cfg.subject} / ${cfg.peers.join(' / ')}`, align: 'right' },
+          { header: `req/s: ${vs}`, align: 'right' },
+          { header: 'CPU µs/req', align: 'right' },
+          { header: `CPU/req: ${vs}`, align: 'right' },
+          ...(pinning ? [{ header: 'server busy', align: 'right' } as const] : []),
+          { header: 'check', align: 'left' },
         ],
         rows,
       );
       const [hw, hm] = cfg.headline;
       const head = ratios[`${hw} ${hm}`] ?? {};
-      const text = `${cfg.name} suite: ${opts.runs} run(s) x ${opts.seconds} s\n\n${table}\n\nheadline (${hw} ${hm}): ${cfg.peers
-        .map((p) => `${cfg.subject} / ${p} = ${head[p] === null || head[p] === undefined ? 'n/a' : `${head[p]!.toFixed(2)}x`}`)
-        .join(', ')}\n`;
-      return {
-        text,
-        json: { suite: cfg.name, machine: machineInfo(), results, ratios: head, ratiosByWorkload: ratios, failures },
+      const headCpu = cpuRatios[`${hw} ${hm}`] ?? {};
+      const line = (r: Record<string, number | null>): string => cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(r[p])}`).join(', ');
+      const text = [
+        `${cfg.name} suite: ${opts.runs} run(s) x ${opts.seconds} s (+${opts.warmup} s warmup run of the tool, unmeasured); ${describePinning(pinning)}`,
+        'CPU µs/req: user+system CPU of the server\'s whole process tree over the measured tool run / the requests it completed; every figure is a median over runs',
+        '',
+        table,
+        '',
+        `headline (${hw} ${hm}): ${line(head)}`,
+        `headline CPU/req (${hw} ${hm}, lower is better): ${line(headCpu)}`,
+        '',
+      ].join('\n');
+      const json = {
+        suite: cfg.name,
+        date: new Date().toISOString(),
+        machine: machineInfo(),
+        pinning,
+        config: { runs: opts.runs, seconds: opts.seconds, warmup: opts.warmup, only: opts.only },
+        results,
+        ratios: head,
+        ratiosByWorkload: ratios,
+        cpuRatios: headCpu,
+        cpuRatiosByWorkload: cpuRatios,
+        ok: failures.length === 0,
         failures,
-        warnings: [],
+        warnings,
       };
+      return { text, json, failures, warnings };
     },
   };
 }
