@@ -9,10 +9,11 @@
 import { Action, type EventHandler, type InitInfo, type ReactResult, type Output } from '../handler.js';
 import { Delivery, type Conn, type ConnRef } from '../conn.js';
 import { Disruptor } from '../channel/disruptor.js';
-import { Remote, type EngineHandle } from '../channel/remote.js';
-import { errnoError } from '../errors.js';
+import { Remote } from '../channel/remote.js';
+import { asError, errnoError } from '../errors.js';
 import { native, type NativeLoop, type NativeSockOptions } from '../channel/native.js';
 import type { JobRequest } from '../pool/tasks.js';
+import { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 import { AckTable } from '../channel/acks.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import { ArenaWindow } from './arena_window.js';
@@ -20,42 +21,7 @@ import { TimingWheel } from './wheel.js';
 import * as L from '../channel/layout.js';
 import os from 'node:os';
 
-export interface ReactorConfig {
-  index: number;
-  loops: number;
-  handle: EngineHandle;
-  readBufferCap: number;
-  writeBufferCap: number;
-  ticker: boolean;
-  /** Close connections with no read or write for this many ms (0: never). */
-  idleTimeout: number;
-  /** Pending output past which a connection is not read until half of it drained. */
-  writeHighWater: number;
-  /** Socket options for connections the reactor accepts itself (reusePort mode). */
-  socket: NativeSockOptions;
-  /** Largest UDP datagram received or sent. */
-  maxDatagramSize: number;
-  /** First generation of every slot (non-zero for a restarted reactor: old refs never match). */
-  generationBase: number;
-  /**
-   * Open connections as [open, generation] pairs per slot (the first CONN_TABLE_SLOTS slots), so
-   * the engine can name this reactor's connections if the thread dies.
-   */
-  connTable: SharedArrayBuffer;
-}
-
-/** Slots mirrored in ReactorConfig.connTable. */
-export const CONN_TABLE_SLOTS = 1 << 16;
-
-/** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
-export interface ReactorHooks {
-  post(msg: unknown): void;
-  shutdown(): void;
-  stopped(): void;
-  handlerError(err: Error, event: string): void;
-  /** Sends this batch's offloaded jobs to the engine's pool (null when there is no pool). */
-  offload: ((jobs: JobRequest[]) => void) | null;
-}
+export { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 
 const EV_CAP = 8192;
 const OUT_CAP = 8192;
@@ -782,10 +748,6 @@ function toMs(t: Date | number | null): number {
   const ms = t instanceof Date ? t.getTime() : t;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new RangeError(`invalid deadline ${String(t)}`);
   return ms;
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 export { Delivery };
