@@ -15,6 +15,7 @@ import { native, type NativeLoop, type NativeSockOptions } from '../channel/nati
 import type { JobRequest } from '../pool/tasks.js';
 import { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 import { AckTable } from '../channel/acks.js';
+import { OUT_CAP, OutRecords } from './out_records.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import { ArenaWindow } from './arena_window.js';
 import { TimingWheel } from './wheel.js';
@@ -24,8 +25,6 @@ import os from 'node:os';
 export { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 
 const EV_CAP = 8192;
-const OUT_CAP = 8192;
-const OUT_ARENA_BYTES = 1 << 20;
 const ARENA_BYTES = 1 << 20;
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const ECANCELED = os.constants.errno.ECANCELED;
@@ -97,7 +96,7 @@ class ConnImpl extends ArenaWindow implements Conn {
     throw new TypeError('ringloop: sendTo is for datagram (UDP) sockets; a stream connection writes with write()');
   }
   flush(): void {
-    this.r.flush();
+    this.r.out.flush();
   }
   close(): void {
     if (!this.open) return;
@@ -132,21 +131,13 @@ export class Reactor implements DatagramHost {
   readonly index: number;
   readonly remote: Remote;
   arena: Uint8Array = new Uint8Array(0);
-  private arenaBuf: ArrayBuffer | undefined;
   private readonly loop: NativeLoop;
   private readonly events = new Int32Array(EV_CAP * L.EV_RECORD_INTS);
-  private readonly out = new Int32Array(OUT_CAP * L.OUT_RECORD_INTS);
-  private nOut = 0;
-  private readonly outArena: Uint8Array;
-  private readonly outBuf: Buffer;
-  private outPos = 0;
+  readonly out: OutRecords;
   private readonly conns: (ConnImpl | undefined)[] = [];
   /** UDP sockets this reactor serves, by slot. */
   private readonly sockets: (DgramConn | undefined)[] = [];
   private readonly touched: ConnImpl[] = [];
-  private readonly dirty: ConnImpl[] = [];
-  private inBatch = false;
-  private flushQueued = false;
   private jobs: JobRequest[] = [];
   private jobsQueued = false;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -167,14 +158,12 @@ export class Reactor implements DatagramHost {
     this.acks = new AckTable(cfg.handle.acks);
     this.connTable = new Int32Array(cfg.connTable);
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
-    const ab = new ArrayBuffer(OUT_ARENA_BYTES);
-    this.outArena = new Uint8Array(ab);
-    this.outBuf = Buffer.from(ab);
+    this.out = new OutRecords(handler, hooks);
     this.loop = new native.Loop(
       own.i32,
       this.events,
-      this.out,
-      this.outArena,
+      this.out.out,
+      this.out.outArena,
       {
         readBufferCap: cfg.readBufferCap,
         writeBufferCap: cfg.writeBufferCap,
@@ -186,6 +175,7 @@ export class Reactor implements DatagramHost {
       },
       this.onBatch,
     );
+    this.out.attach(this.loop);
   }
 
   start(): void {
@@ -229,13 +219,12 @@ export class Reactor implements DatagramHost {
 
   /** Called by the native loop once per round with `n` event records. Returns the out-record count. */
   private onBatch = (n: number, arena: ArrayBuffer): number => {
-    if (arena !== this.arenaBuf) {
-      this.arenaBuf = arena;
+    const out = this.out;
+    if (arena !== out.readBuf) {
+      out.readBuf = arena;
       this.arena = new Uint8Array(arena);
     }
-    this.inBatch = true;
-    this.nOut = 0;
-    this.outPos = 0;
+    out.begin();
     if (this.cfg.idleTimeout > 0) this.now = Date.now();
     const ev = this.events;
     for (let i = 0; i < n; i++) {
@@ -265,14 +254,9 @@ export class Reactor implements DatagramHost {
       }
     }
     this.endBatch();
-    this.inBatch = false;
+    out.inRound = false;
     if (this.jobs.length > 0) this.sendJobs();
-    // The native side applies these records as soon as we return, before any other JS runs: the
-    // counters start again from zero for whatever is written outside a round (timers, messages).
-    const records = this.nOut;
-    this.nOut = 0;
-    this.outPos = 0;
-    return records;
+    return out.take();
   };
 
   offload(c: Conn, payload: unknown, name: string, timeout: number): void {
@@ -280,7 +264,7 @@ export class Reactor implements DatagramHost {
     if (typeof name !== 'string' || name === '') throw new TypeError('offload: name must be a non-empty string');
     payload = this.detachFromArena(payload);
     this.jobs.push({ ref: c.ref, name, payload, timeout });
-    if (!this.inBatch && !this.jobsQueued) {
+    if (!this.out.inRound && !this.jobsQueued) {
       this.jobsQueued = true;
       queueMicrotask(() => {
         this.jobsQueued = false;
@@ -295,7 +279,7 @@ export class Reactor implements DatagramHost {
    * object, its own properties.
    */
   private detachFromArena(payload: unknown): unknown {
-    const arena = this.arenaBuf;
+    const arena = this.out.readBuf;
     if (payload instanceof Uint8Array) return payload.buffer === arena ? payload.slice() : payload;
     if (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype) return payload;
     let copy: Record<string, unknown> | undefined;
@@ -324,7 +308,7 @@ export class Reactor implements DatagramHost {
       } catch (e) {
         this.hooks.handlerError(asError(e), 'onJobError');
       }
-      if (!this.inBatch) this.flush();
+      if (!this.out.inRound) this.out.flush();
       return;
     }
     const c = this.conns[ref.slot];
@@ -341,7 +325,7 @@ export class Reactor implements DatagramHost {
       c.open = false;
       this.closeConn(c, ECONNABORTED);
     }
-    if (!this.inBatch) this.flush();
+    if (!this.out.inRound) this.out.flush();
   }
 
   private onOpen(slot: number, gen: number, listener: number): void {
@@ -423,55 +407,52 @@ export class Reactor implements DatagramHost {
     else len = data.reduce((n: number, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength), 0);
     const max = this.cfg.maxDatagramSize;
     if (len > max) throw new RangeError(`ringloop: a datagram of ${len} bytes exceeds maxDatagramSize (${max})`);
-    if (data instanceof Uint8Array && this.inBatch && data.buffer === this.arenaBuf) {
+    const w = this.out;
+    if (data instanceof Uint8Array && w.inRound && data.buffer === w.readBuf) {
       // Still in the read arena (e.g. echo): sent from there, no copy.
-      if (this.nOut >= OUT_CAP) this.flush();
-      this.pushSend(L.OUT_SENDTO_READ, d, data.byteOffset, len, peer);
+      if (w.nOut >= OUT_CAP) w.flush();
+      w.emit(L.OUT_SENDTO_READ, d, data.byteOffset, len, peer);
       return len;
     }
     // A peer record in the out arena (sendTo) was placed after making room (sendDatagramTo), so
     // only a reply, whose record is in the read arena, may need a flush here.
-    if (this.nOut >= OUT_CAP || len > this.outArena.byteLength - this.outPos) this.flush();
-    const off = this.outPos;
-    if (typeof data === 'string') this.outBuf.write(data, off);
-    else if (data instanceof Uint8Array) this.outArena.set(data, off);
+    if (w.nOut >= OUT_CAP || len > w.outArena.byteLength - w.outPos) w.flush();
+    const off = w.outPos;
+    if (typeof data === 'string') w.outBuf.write(data, off);
+    else if (data instanceof Uint8Array) w.outArena.set(data, off);
     else {
       let p = off;
       for (const c of data) {
-        if (typeof c === 'string') p += this.outBuf.write(c, p);
+        if (typeof c === 'string') p += w.outBuf.write(c, p);
         else {
-          this.outArena.set(c, p);
+          w.outArena.set(c, p);
           p += c.byteLength;
         }
       }
     }
-    this.outPos += len;
-    this.pushSend(L.OUT_SENDTO, d, off, len, peer);
+    w.outPos += len;
+    w.emit(L.OUT_SENDTO, d, off, len, peer);
     return len;
   }
 
+  /** One datagram from socket `d` to `addr`, its peer record parsed into the out arena first. */
   sendDatagramTo(d: DgramConn, addr: string, data: Output): number {
     if (typeof addr !== 'string') throw new TypeError('sendTo: addr must be a string "host:port"');
+    const w = this.out;
     // Room for the peer record and the largest datagram, so a flush cannot move the record.
-    if (this.nOut >= OUT_CAP || L.PEER_BYTES + this.cfg.maxDatagramSize > this.outArena.byteLength - this.outPos) this.flush();
-    const at = this.outPos;
-    if (!native.peerParse(addr, this.outArena, at)) {
+    if (w.nOut >= OUT_CAP || L.PEER_BYTES + this.cfg.maxDatagramSize > w.outArena.byteLength - w.outPos) w.flush();
+    const at = w.outPos;
+    if (!native.peerParse(addr, w.outArena, at)) {
       throw new TypeError(`sendTo: "${addr}" is not a numeric address "host:port" or "[ipv6]:port"`);
     }
-    this.outPos += L.PEER_BYTES;
+    w.outPos += L.PEER_BYTES;
     try {
       return this.sendDatagram(d, data, at);
     } catch (e) {
-      this.outPos = at;
+      w.outPos = at;
       throw e;
     }
   }
-
-  private pushSend(op: number, d: DgramConn, off: number, len: number, peer: number): void {
-    this.push(op, d, off, len, peer);
-    if (!this.inBatch) this.queueFlush();
-  }
-
 
   socketAddress(slot: number, peer: boolean): string {
     return this.loop.address(slot, peer);
@@ -554,14 +535,15 @@ export class Reactor implements DatagramHost {
 
   write(c: ConnImpl, data: Uint8Array | string): number {
     if (this.cfg.idleTimeout > 0) this.touch(c);
+    const w = this.out;
     let bytes: Uint8Array;
     if (typeof data === 'string') {
       const len = Buffer.byteLength(data);
       if (len === 0) return 0;
-      if (len <= this.outArena.byteLength - this.outPos && this.nOut < OUT_CAP) {
-        this.outBuf.write(data, this.outPos);
-        this.record(c, L.SRC_OUT_ARENA, this.outPos, len);
-        this.outPos += len;
+      if (len <= w.outArena.byteLength - w.outPos && w.nOut < OUT_CAP) {
+        w.outBuf.write(data, w.outPos);
+        w.record(c, L.SRC_OUT_ARENA, w.outPos, len);
+        w.outPos += len;
         return len;
       }
       bytes = Buffer.from(data);
@@ -570,59 +552,29 @@ export class Reactor implements DatagramHost {
     }
     const len = bytes.byteLength;
     if (len === 0) return 0;
-    if (this.nOut >= OUT_CAP) this.flush();
-    if (this.inBatch && bytes.buffer === this.arenaBuf) {
+    if (w.nOut >= OUT_CAP) w.flush();
+    if (w.inRound && bytes.buffer === w.readBuf) {
       // Bytes still in the read arena (e.g. echo): no copy, the native side writes them from there.
-      this.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
+      w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
       return len;
     }
-    if (len > this.outArena.byteLength - this.outPos) {
-      this.flush();
-      if (len > this.outArena.byteLength) {
-        this.preWrite(c);
+    if (len > w.outArena.byteLength - w.outPos) {
+      w.flush();
+      if (len > w.outArena.byteLength) {
+        w.preWrite(c);
         this.loop.writeNow(c.slot, c.gen, bytes);
         return len;
       }
     }
-    this.outArena.set(bytes, this.outPos);
-    this.record(c, L.SRC_OUT_ARENA, this.outPos, len);
-    this.outPos += len;
+    w.outArena.set(bytes, w.outPos);
+    w.record(c, L.SRC_OUT_ARENA, w.outPos, len);
+    w.outPos += len;
     return len;
-  }
-
-  private record(c: ConnImpl, src: number, off: number, len: number): void {
-    const o = this.out;
-    if (this.nOut > 0) {
-      const p = (this.nOut - 1) * L.OUT_RECORD_INTS;
-      if (o[p] === L.OUT_WRITE && o[p + 1] === c.slot && o[p + 2] === c.gen && o[p + 5] === src && o[p + 3]! + o[p + 4]! === off) {
-        o[p + 4] = o[p + 4]! + len;
-        if (!this.inBatch) this.queueFlush();
-        return;
-      }
-    }
-    this.push(L.OUT_WRITE, c, off, len, src);
-    if (!c.dirty) {
-      c.dirty = true;
-      this.dirty.push(c);
-    }
-    if (!this.inBatch) this.queueFlush();
-  }
-
-  private push(op: number, c: { readonly slot: number; readonly gen: number }, off: number, len: number, x: number): void {
-    if (this.nOut >= OUT_CAP) this.flush();
-    const p = this.nOut++ * L.OUT_RECORD_INTS;
-    const o = this.out;
-    o[p] = op;
-    o[p + 1] = c.slot;
-    o[p + 2] = c.gen;
-    o[p + 3] = off;
-    o[p + 4] = len;
-    o[p + 5] = x;
   }
 
   /** Activity on `c`: its idle deadline moves (a number store; the wheel catches up lazily). */
   private touch(c: ConnImpl): void {
-    c.idleAt = (this.inBatch ? this.now : Date.now()) + this.cfg.idleTimeout;
+    c.idleAt = (this.out.inRound ? this.now : Date.now()) + this.cfg.idleTimeout;
     this.reschedule(c);
   }
 
@@ -652,56 +604,19 @@ export class Reactor implements DatagramHost {
   }
 
   closeConn(c: ConnImpl, errno: number): void {
-    this.push(L.OUT_CLOSE, c, 0, 0, errno);
-    if (!this.inBatch) this.queueFlush();
-  }
-
-  private preWrite(c: ConnImpl): void {
-    if (!this.handler.preWrite) return;
-    try {
-      this.handler.preWrite(c);
-    } catch (e) {
-      this.hooks.handlerError(asError(e), 'preWrite');
-    }
-  }
-
-  private runPreWrites(): void {
-    const d = this.dirty;
-    for (let i = 0; i < d.length; i++) {
-      const c = d[i]!;
-      c.dirty = false;
-      this.preWrite(c);
-    }
-    d.length = 0;
-  }
-
-  /** Hands everything queued so far to the native loop now. */
-  flush(): void {
-    if (this.destroyed) return;
-    this.runPreWrites();
-    if (this.nOut > 0) this.loop.commit(this.nOut);
-    this.nOut = 0;
-    this.outPos = 0;
-  }
-
-  private queueFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      if (!this.inBatch) this.flush();
-    });
+    this.out.emit(L.OUT_CLOSE, c, 0, 0, errno);
   }
 
   /** Ends a batch: pre-writes, then leftovers to keep (the native side applies them after writes). */
   private endBatch(): void {
-    this.runPreWrites();
+    this.out.runPreWrites();
     const t = this.touched;
+    const out = this.out;
     for (let i = 0; i < t.length; i++) {
       const c = t[i]!;
       c.inView = false;
       c.held = c.open ? c.end - c.start : 0;
-      if (c.held > 0) this.push(L.OUT_KEEP, c, c.start, c.held, 0);
+      if (c.held > 0) out.push(L.OUT_KEEP, c, c.start, c.held, 0);
     }
     t.length = 0;
   }
@@ -727,6 +642,7 @@ export class Reactor implements DatagramHost {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.out.detach();
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.wheel.stop();
     this.loop.destroy();
