@@ -13,6 +13,7 @@ import type { Output } from '../handler.js';
 import { native } from '../channel/native.js';
 import * as L from '../channel/layout.js';
 import { ArenaWindow } from './arena_window.js';
+import type { Offload } from './offload.js';
 
 /** What a datagram socket needs from its reactor (lib/reactor/reactor.ts). */
 export interface DatagramHost {
@@ -25,7 +26,7 @@ export interface DatagramHost {
   socketAddress(slot: number, peer: boolean): string;
   slotOptions(slot: number): SocketOptions | null;
   asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery;
-  offload(c: Conn, payload: unknown, name: string, timeout: number): void;
+  readonly jobs: Offload;
 }
 
 export class DgramConn extends ArenaWindow implements Conn {
@@ -120,7 +121,7 @@ export class DgramConn extends ArenaWindow implements Conn {
     this.setDeadline();
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
-    this.host.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+    this.host.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
   }
 
   private replyPeer(): number {

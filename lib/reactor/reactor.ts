@@ -12,10 +12,10 @@ import { Disruptor } from '../channel/disruptor.js';
 import { Remote } from '../channel/remote.js';
 import { asError, errnoError } from '../errors.js';
 import { native, type NativeLoop, type NativeSockOptions } from '../channel/native.js';
-import type { JobRequest } from '../pool/tasks.js';
 import { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 import { AckTable } from '../channel/acks.js';
 import { OUT_CAP, OutRecords } from './out_records.js';
+import { Offload } from './offload.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import { ArenaWindow } from './arena_window.js';
 import { TimingWheel } from './wheel.js';
@@ -123,7 +123,7 @@ class ConnImpl extends ArenaWindow implements Conn {
     this.r.reschedule(this);
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
-    this.r.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+    this.r.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
   }
 }
 
@@ -138,8 +138,7 @@ export class Reactor implements DatagramHost {
   /** UDP sockets this reactor serves, by slot. */
   private readonly sockets: (DgramConn | undefined)[] = [];
   private readonly touched: ConnImpl[] = [];
-  private jobs: JobRequest[] = [];
-  private jobsQueued = false;
+  readonly jobs: Offload;
   private tickTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
   private readonly acks: AckTable;
@@ -176,6 +175,7 @@ export class Reactor implements DatagramHost {
       this.onBatch,
     );
     this.out.attach(this.loop);
+    this.jobs = new Offload(this.out, hooks);
   }
 
   start(): void {
@@ -255,46 +255,9 @@ export class Reactor implements DatagramHost {
     }
     this.endBatch();
     out.inRound = false;
-    if (this.jobs.length > 0) this.sendJobs();
+    this.jobs.send();
     return out.take();
   };
-
-  offload(c: Conn, payload: unknown, name: string, timeout: number): void {
-    if (!this.hooks.offload) throw new Error('ringloop: offload needs the pool option on serve()');
-    if (typeof name !== 'string' || name === '') throw new TypeError('offload: name must be a non-empty string');
-    payload = this.detachFromArena(payload);
-    this.jobs.push({ ref: c.ref, name, payload, timeout });
-    if (!this.out.inRound && !this.jobsQueued) {
-      this.jobsQueued = true;
-      queueMicrotask(() => {
-        this.jobsQueued = false;
-        this.sendJobs();
-      });
-    }
-  }
-
-  /**
-   * A view into the read arena would be structured-cloned with the whole arena (megabytes), and
-   * the arena is reused after the event: send just its bytes. Checks the payload and, for a plain
-   * object, its own properties.
-   */
-  private detachFromArena(payload: unknown): unknown {
-    const arena = this.out.readBuf;
-    if (payload instanceof Uint8Array) return payload.buffer === arena ? payload.slice() : payload;
-    if (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype) return payload;
-    let copy: Record<string, unknown> | undefined;
-    for (const [k, v] of Object.entries(payload)) {
-      if (v instanceof Uint8Array && v.buffer === arena) (copy ??= { ...(payload as Record<string, unknown>) })[k] = v.slice();
-    }
-    return copy ?? payload;
-  }
-
-  private sendJobs(): void {
-    if (this.jobs.length === 0) return;
-    const jobs = this.jobs;
-    this.jobs = [];
-    this.hooks.offload!(jobs);
-  }
 
   /** The engine reports a failed job: the handler decides, or the connection closes with the error. */
   jobFailed(ref: ConnRef, err: Error): void {
