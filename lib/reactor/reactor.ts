@@ -18,7 +18,7 @@ import { OUT_CAP, OutRecords } from './out_records.js';
 import { Offload } from './offload.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import { ArenaWindow } from './arena_window.js';
-import { TimingWheel } from './wheel.js';
+import { Deadlines, deadlineMs, type Timed } from './deadlines.js';
 import * as L from '../channel/layout.js';
 import os from 'node:os';
 
@@ -28,11 +28,8 @@ const EV_CAP = 8192;
 const ARENA_BYTES = 1 << 20;
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const ECANCELED = os.constants.errno.ECANCELED;
-const ETIMEDOUT = os.constants.errno.ETIMEDOUT;
-const WHEEL_TICK_MS = 50;
-const WHEEL_SIZE = 256;
 
-class ConnImpl extends ArenaWindow implements Conn {
+class ConnImpl extends ArenaWindow implements Conn, Timed {
   readonly isDatagram = false;
   context: unknown = undefined;
   /** Bytes held natively between events. */
@@ -103,6 +100,12 @@ class ConnImpl extends ArenaWindow implements Conn {
     this.open = false;
     this.r.closeConn(this, 0);
   }
+  /** The reactor closes it with `err` (a handler threw, a deadline passed, a job failed). */
+  abort(err: Error, errno: number): void {
+    this.error = err;
+    this.open = false;
+    this.r.closeConn(this, errno);
+  }
   asyncWrite(data: Uint8Array | string): Delivery {
     return this.r.remote.asyncWrite(this.ref, data);
   }
@@ -110,17 +113,17 @@ class ConnImpl extends ArenaWindow implements Conn {
     return this.r.remote.wake(this.ref);
   }
   setDeadline(t: Date | number | null): void {
-    this.readDl = toMs(t);
-    this.writeDl = toMs(t);
-    this.r.reschedule(this);
+    this.readDl = deadlineMs(t);
+    this.writeDl = deadlineMs(t);
+    this.r.deadlines.reschedule(this);
   }
   setReadDeadline(t: Date | number | null): void {
-    this.readDl = toMs(t);
-    this.r.reschedule(this);
+    this.readDl = deadlineMs(t);
+    this.r.deadlines.reschedule(this);
   }
   setWriteDeadline(t: Date | number | null): void {
-    this.writeDl = toMs(t);
-    this.r.reschedule(this);
+    this.writeDl = deadlineMs(t);
+    this.r.deadlines.reschedule(this);
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
     this.r.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
@@ -143,9 +146,7 @@ export class Reactor implements DatagramHost {
   private destroyed = false;
   private readonly acks: AckTable;
   private readonly connTable: Int32Array;
-  private readonly wheel = new TimingWheel<ConnImpl>(WHEEL_TICK_MS, WHEEL_SIZE, (c, now) => this.expire(c, now));
-  /** Date.now() as of the current batch: one clock read per round, not per connection. */
-  private now = 0;
+  readonly deadlines: Deadlines;
 
   constructor(
     private readonly cfg: ReactorConfig,
@@ -176,6 +177,7 @@ export class Reactor implements DatagramHost {
     );
     this.out.attach(this.loop);
     this.jobs = new Offload(this.out, hooks);
+    this.deadlines = new Deadlines(cfg.idleTimeout, this.out, this.loop, this.conns);
   }
 
   start(): void {
@@ -225,7 +227,7 @@ export class Reactor implements DatagramHost {
       this.arena = new Uint8Array(arena);
     }
     out.begin();
-    if (this.cfg.idleTimeout > 0) this.now = Date.now();
+    this.deadlines.round();
     const ev = this.events;
     for (let i = 0; i < n; i++) {
       const o = i * L.EV_RECORD_INTS;
@@ -284,9 +286,7 @@ export class Reactor implements DatagramHost {
         this.fail(c, asError(e), 'onJobError');
       }
     } else {
-      c.error = err;
-      c.open = false;
-      this.closeConn(c, ECONNABORTED);
+      c.abort(err, ECONNABORTED);
     }
     if (!this.out.inRound) this.out.flush();
   }
@@ -298,7 +298,7 @@ export class Reactor implements DatagramHost {
       this.connTable[2 * slot + 1] = gen;
       Atomics.store(this.connTable, 2 * slot, 1);
     }
-    if (this.cfg.idleTimeout > 0) this.touch(c);
+    if (this.cfg.idleTimeout > 0) this.deadlines.touch(c);
     if (!this.handler.onOpened) return;
     let res: ReactResult;
     try {
@@ -317,7 +317,7 @@ export class Reactor implements DatagramHost {
     c.end = off + len;
     c.inView = true;
     this.touched.push(c);
-    if (this.cfg.idleTimeout > 0) this.touch(c);
+    if (this.cfg.idleTimeout > 0) this.deadlines.touch(c);
     const react = this.handler.react;
     if (!react) {
       c.start = c.end;
@@ -490,14 +490,11 @@ export class Reactor implements DatagramHost {
   /** A handler threw for this connection: close it (only it) and report the error. */
   private fail(c: ConnImpl, err: Error, event: string): void {
     this.hooks.handlerError(err, event);
-    if (!c.open) return;
-    c.error = err;
-    c.open = false;
-    this.closeConn(c, ECONNABORTED);
+    if (c.open) c.abort(err, ECONNABORTED);
   }
 
   write(c: ConnImpl, data: Uint8Array | string): number {
-    if (this.cfg.idleTimeout > 0) this.touch(c);
+    if (this.cfg.idleTimeout > 0) this.deadlines.touch(c);
     const w = this.out;
     let bytes: Uint8Array;
     if (typeof data === 'string') {
@@ -533,37 +530,6 @@ export class Reactor implements DatagramHost {
     w.record(c, L.SRC_OUT_ARENA, w.outPos, len);
     w.outPos += len;
     return len;
-  }
-
-  /** Activity on `c`: its idle deadline moves (a number store; the wheel catches up lazily). */
-  private touch(c: ConnImpl): void {
-    c.idleAt = (this.out.inRound ? this.now : Date.now()) + this.cfg.idleTimeout;
-    this.reschedule(c);
-  }
-
-  reschedule(c: ConnImpl): void {
-    const d = earliest(earliest(c.idleAt, c.readDl), c.writeDl);
-    c.deadline = d;
-    if (d > 0 && c.open) this.wheel.schedule(c);
-  }
-
-  /** A deadline passed: close with ETIMEDOUT, saying which one. */
-  private expire(c: ConnImpl, now: number): void {
-    if (!c.open || this.conns[c.slot] !== c) return;
-    let why: string | undefined;
-    if (c.readDl > 0 && c.readDl <= now) why = 'read deadline passed';
-    else if (c.writeDl > 0 && c.writeDl <= now) {
-      if (this.loop.outboundBuffered(c.slot) > 0) why = 'write deadline passed with output pending';
-      else c.writeDl = 0; // nothing was waiting to be written: the deadline is moot
-    } else if (c.idleAt > 0 && c.idleAt <= now) why = `idle for ${this.cfg.idleTimeout} ms`;
-    if (!why) {
-      this.reschedule(c);
-      return;
-    }
-    const err = errnoError(ETIMEDOUT, why);
-    c.error = err;
-    c.open = false;
-    this.closeConn(c, ETIMEDOUT);
   }
 
   closeConn(c: ConnImpl, errno: number): void {
@@ -607,7 +573,7 @@ export class Reactor implements DatagramHost {
     this.destroyed = true;
     this.out.detach();
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    this.wheel.stop();
+    this.deadlines.stop();
     this.loop.destroy();
   }
 
@@ -615,18 +581,6 @@ export class Reactor implements DatagramHost {
   get connections(): number {
     return this.conns.reduce((n, c) => (c ? n + 1 : n), 0);
   }
-}
-
-/** The earlier of two deadlines, 0 meaning none. */
-function earliest(a: number, b: number): number {
-  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
-}
-
-function toMs(t: Date | number | null): number {
-  if (t === null || t === 0) return 0;
-  const ms = t instanceof Date ? t.getTime() : t;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new RangeError(`invalid deadline ${String(t)}`);
-  return ms;
 }
 
 export { Delivery };
