@@ -16,7 +16,7 @@ import { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './confi
 import { AckTable } from '../channel/acks.js';
 import { OUT_CAP, OutRecords } from './out_records.js';
 import { Offload } from './offload.js';
-import { DgramConn, type DatagramHost } from './dgram_conn.js';
+import { Datagrams } from './dgram_host.js';
 import { ArenaWindow } from './arena_window.js';
 import { Deadlines, deadlineMs, type Timed } from './deadlines.js';
 import * as L from '../channel/layout.js';
@@ -130,7 +130,7 @@ class ConnImpl extends ArenaWindow implements Conn, Timed {
   }
 }
 
-export class Reactor implements DatagramHost {
+export class Reactor {
   readonly index: number;
   readonly remote: Remote;
   arena: Uint8Array = new Uint8Array(0);
@@ -138,8 +138,7 @@ export class Reactor implements DatagramHost {
   private readonly events = new Int32Array(EV_CAP * L.EV_RECORD_INTS);
   readonly out: OutRecords;
   private readonly conns: (ConnImpl | undefined)[] = [];
-  /** UDP sockets this reactor serves, by slot. */
-  private readonly sockets: (DgramConn | undefined)[] = [];
+  private readonly dgrams: Datagrams;
   private readonly touched: ConnImpl[] = [];
   readonly jobs: Offload;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -178,6 +177,7 @@ export class Reactor implements DatagramHost {
     this.out.attach(this.loop);
     this.jobs = new Offload(this.out, hooks);
     this.deadlines = new Deadlines(cfg.idleTimeout, this.out, this.loop, this.conns);
+    this.dgrams = new Datagrams({ cfg, handler, hooks, loop: this.loop, remote: this.remote }, this.out, this.jobs);
   }
 
   start(): void {
@@ -225,6 +225,7 @@ export class Reactor implements DatagramHost {
     if (arena !== out.readBuf) {
       out.readBuf = arena;
       this.arena = new Uint8Array(arena);
+      this.dgrams.arena = this.arena;
     }
     out.begin();
     this.deadlines.round();
@@ -236,16 +237,16 @@ export class Reactor implements DatagramHost {
           this.onData(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_DATAGRAM:
-          this.onDatagram(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          this.dgrams.datagram(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_DGRAM_OPEN:
-          this.sockets[ev[o + 1]!] = new DgramConn(this, ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          this.dgrams.opened(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_OPEN:
           this.onOpen(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_CLOSED:
-          this.onClosed(ev[o + 1]!, ev[o + 2]!);
+          if (!this.dgrams.closed(ev[o + 1]!)) this.onClosed(ev[o + 1]!, ev[o + 2]!);
           break;
         case L.EV_ACK:
           this.acks.settle(ev[o + 1]!, ev[o + 2]!);
@@ -263,21 +264,14 @@ export class Reactor implements DatagramHost {
 
   /** The engine reports a failed job: the handler decides, or the connection closes with the error. */
   jobFailed(ref: ConnRef, err: Error): void {
-    const sock = this.sockets[ref.slot];
-    if (sock && sock.gen === ref.generation) {
-      // A datagram's job: nothing to close; the handler hears of it, or the engine does.
-      const h = this.handler;
-      try {
-        if (h.onJobError) h.onJobError(sock, err);
-        else this.hooks.handlerError(err, 'job');
-      } catch (e) {
-        this.hooks.handlerError(asError(e), 'onJobError');
-      }
-      if (!this.out.inRound) this.out.flush();
-      return;
-    }
+    if (!this.dgrams.jobFailed(ref, err) && !this.streamJobFailed(ref, err)) return;
+    if (!this.out.inRound) this.out.flush();
+  }
+
+  /** A stream connection's job failed: the handler decides, or it closes with the error. False if it is gone. */
+  private streamJobFailed(ref: ConnRef, err: Error): boolean {
     const c = this.conns[ref.slot];
-    if (!c || c.gen !== ref.generation || !c.open) return;
+    if (!c || c.gen !== ref.generation || !c.open) return false;
     const h = this.handler;
     if (h.onJobError) {
       try {
@@ -288,7 +282,7 @@ export class Reactor implements DatagramHost {
     } else {
       c.abort(err, ECONNABORTED);
     }
-    if (!this.out.inRound) this.out.flush();
+    return true;
   }
 
   private onOpen(slot: number, gen: number, listener: number): void {
@@ -333,110 +327,7 @@ export class Reactor implements DatagramHost {
     if (res !== undefined) this.apply(c, res);
   }
 
-  private onDatagram(slot: number, off: number, len: number): void {
-    const d = this.sockets[slot];
-    const react = this.handler.react;
-    if (!d || !react) return;
-    d.deliver(off, len);
-    let res: ReactResult;
-    try {
-      res = react.call(this.handler, d);
-    } catch (e) {
-      // Nothing to close for one datagram: report it and go on with the next.
-      this.hooks.handlerError(asError(e), 'react');
-      res = undefined;
-    }
-    try {
-      // The same result forms as a stream's react; Action.Close has nothing to close here.
-      let out: Output | undefined;
-      let action: Action | undefined;
-      if (typeof res === 'number') action = res;
-      else if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) out = res as Output;
-      else if (res) ({ out, action } = res as { out?: Output; action?: Action });
-      if (out !== undefined) this.sendDatagram(d, out, -(d.peerOff + 1));
-      if (action === Action.Shutdown) this.hooks.shutdown();
-    } catch (e) {
-      this.hooks.handlerError(asError(e), 'react');
-    }
-    d.inView = false; // what react left unread is dropped with the datagram
-  }
-
-  /** One datagram from socket `d`; `peer` names its peer record (see L.OUT_SENDTO). Returns the byte count. */
-  sendDatagram(d: DgramConn, data: Output, peer: number): number {
-    if (!d.open) throw new Error('ringloop: the datagram socket is closed');
-    let len: number;
-    if (typeof data === 'string') len = Buffer.byteLength(data);
-    else if (data instanceof Uint8Array) len = data.byteLength;
-    else len = data.reduce((n: number, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength), 0);
-    const max = this.cfg.maxDatagramSize;
-    if (len > max) throw new RangeError(`ringloop: a datagram of ${len} bytes exceeds maxDatagramSize (${max})`);
-    const w = this.out;
-    if (data instanceof Uint8Array && w.inRound && data.buffer === w.readBuf) {
-      // Still in the read arena (e.g. echo): sent from there, no copy.
-      if (w.nOut >= OUT_CAP) w.flush();
-      w.emit(L.OUT_SENDTO_READ, d, data.byteOffset, len, peer);
-      return len;
-    }
-    // A peer record in the out arena (sendTo) was placed after making room (sendDatagramTo), so
-    // only a reply, whose record is in the read arena, may need a flush here.
-    if (w.nOut >= OUT_CAP || len > w.outArena.byteLength - w.outPos) w.flush();
-    const off = w.outPos;
-    if (typeof data === 'string') w.outBuf.write(data, off);
-    else if (data instanceof Uint8Array) w.outArena.set(data, off);
-    else {
-      let p = off;
-      for (const c of data) {
-        if (typeof c === 'string') p += w.outBuf.write(c, p);
-        else {
-          w.outArena.set(c, p);
-          p += c.byteLength;
-        }
-      }
-    }
-    w.outPos += len;
-    w.emit(L.OUT_SENDTO, d, off, len, peer);
-    return len;
-  }
-
-  /** One datagram from socket `d` to `addr`, its peer record parsed into the out arena first. */
-  sendDatagramTo(d: DgramConn, addr: string, data: Output): number {
-    if (typeof addr !== 'string') throw new TypeError('sendTo: addr must be a string "host:port"');
-    const w = this.out;
-    // Room for the peer record and the largest datagram, so a flush cannot move the record.
-    if (w.nOut >= OUT_CAP || L.PEER_BYTES + this.cfg.maxDatagramSize > w.outArena.byteLength - w.outPos) w.flush();
-    const at = w.outPos;
-    if (!native.peerParse(addr, w.outArena, at)) {
-      throw new TypeError(`sendTo: "${addr}" is not a numeric address "host:port" or "[ipv6]:port"`);
-    }
-    w.outPos += L.PEER_BYTES;
-    try {
-      return this.sendDatagram(d, data, at);
-    } catch (e) {
-      w.outPos = at;
-      throw e;
-    }
-  }
-
-  socketAddress(slot: number, peer: boolean): string {
-    return this.loop.address(slot, peer);
-  }
-
-  slotOptions(slot: number): NativeSockOptions | null {
-    return this.loop.socketOptions(slot);
-  }
-
-  asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {
-    return this.remote.asyncWrite(ref, data);
-  }
-
   private onClosed(slot: number, errno: number): void {
-    const sock = this.sockets[slot];
-    if (sock) {
-      // A UDP socket closes only at stop: no onClosed, it was never a connection.
-      sock.open = false;
-      this.sockets[slot] = undefined;
-      return;
-    }
     const c = this.conns[slot];
     if (!c) return;
     this.conns[slot] = undefined;
