@@ -4,11 +4,9 @@
  * What a reactor is given when it is built: its configuration (cloned into the worker, so plain
  * data and shared buffers only) and the hooks through which it talks back to the engine. In a file
  * of their own so that every part of the reactor can name them without importing the Reactor.
- * ReactorBase is what the Reactor hands its parts as they are built.
  */
-import type { EngineHandle, Remote } from '../channel/remote.js';
-import type { NativeLoop, NativeSockOptions } from '../channel/native.js';
-import type { EventHandler } from '../handler.js';
+import type { EngineHandle } from '../channel/remote.js';
+import type { NativeSockOptions } from '../channel/native.js';
 import type { JobRequest } from '../pool/tasks.js';
 
 /** One reactor's configuration, as the engine builds it. */
@@ -49,14 +47,3 @@ export interface ReactorHooks {
   offload: ((jobs: JobRequest[]) => void) | null;
 }
 
-/**
- * What the parts of a reactor (streams, datagrams) are built with: passed state, which each copies
- * into its own fields, rather than a back-reference to the Reactor they would reach through.
- */
-export interface ReactorBase {
-  readonly cfg: ReactorConfig;
-  readonly handler: EventHandler;
-  readonly hooks: ReactorHooks;
-  readonly loop: NativeLoop;
-  readonly remote: Remote;
-}

@@ -7,38 +7,23 @@
  * arena for sendTo. A datagram is never buffered: it leaves when the round returns (or, outside a
  * round, at the queued flush), and one larger than maxDatagramSize is refused.
  */
-import { Action, type EventHandler, type Output, type ReactResult } from '../handler.js';
+import { Action, type Output, type ReactResult } from '../handler.js';
 import type { ConnRef } from '../conn.js';
-import type { Remote } from '../channel/remote.js';
-import { native, type NativeLoop } from '../channel/native.js';
+import { native } from '../channel/native.js';
 import * as L from '../channel/layout.js';
 import { asError } from '../errors.js';
-import type { ReactorBase, ReactorHooks } from './config.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import type { Offload } from './offload.js';
 import { OUT_CAP, type OutRecords } from './out_records.js';
+import { ReactorPart, type ReactorBase } from './part.js';
 
 /** One reactor's UDP sockets, by slot. */
-export class Datagrams implements DatagramHost {
-  readonly index: number;
-  arena: Uint8Array = new Uint8Array(0);
-  readonly remote: Remote;
-  readonly loop: NativeLoop;
+export class Datagrams extends ReactorPart implements DatagramHost {
   private readonly sockets: (DgramConn | undefined)[] = [];
-  private readonly handler: EventHandler;
-  private readonly hooks: ReactorHooks;
   private readonly maxSize: number;
 
-  constructor(
-    base: ReactorBase,
-    private readonly out: OutRecords,
-    readonly jobs: Offload,
-  ) {
-    this.index = base.cfg.index;
-    this.remote = base.remote;
-    this.loop = base.loop;
-    this.handler = base.handler;
-    this.hooks = base.hooks;
+  constructor(base: ReactorBase, out: OutRecords, jobs: Offload) {
+    super(base, out, jobs);
     this.maxSize = base.cfg.maxDatagramSize;
   }
 

@@ -7,8 +7,8 @@
  * call) go back with its return value and are applied with writev at once; records written
  * outside a round (timers, messages, microtasks) queue one microtask flush that commits them. The
  * preWrite hook runs here because it belongs to the moment bytes are handed over. Stream writes
- * and datagram sends place their bytes through the public fields below (see reactor.ts and
- * its parts): the writer is passed state, not a layer of calls per message.
+ * and datagram sends place their bytes through the public fields below (see streams.ts and
+ * dgram_host.ts): the writer is passed state, not a layer of calls per message.
  */
 import type { Conn } from '../conn.js';
 import type { EventHandler } from '../handler.js';
