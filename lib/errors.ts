@@ -42,3 +42,8 @@ export function fromNative(e: unknown, context: string): Error {
   if (Number.isFinite(errno)) return errnoError(errno, context);
   return new Error(`${context}: ${e instanceof Error ? e.message : String(e)}`);
 }
+
+/** What a handler threw, as an Error (a thrown non-Error is wrapped, so reports have a message). */
+export function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -10,24 +10,27 @@
 import type { Conn, ConnRef, SocketOptions } from '../conn.js';
 import type { Delivery } from '../conn.js';
 import type { Output } from '../handler.js';
-import { native } from '../channel/native.js';
+import { native, type NativeLoop } from '../channel/native.js';
+import type { Remote } from '../channel/remote.js';
 import * as L from '../channel/layout.js';
 import { ArenaWindow } from './arena_window.js';
+import type { Offload } from './offload.js';
 
-/** What a datagram socket needs from its reactor (lib/reactor/reactor.ts). */
+/** What a datagram socket needs from its reactor (Datagrams, lib/reactor/dgram_host.ts). */
 export interface DatagramHost {
   readonly index: number;
+  /** The read arena of the latest round (replaced when the native loop grows it). */
   readonly arena: Uint8Array;
+  readonly remote: Remote;
+  readonly loop: NativeLoop;
+  readonly jobs: Offload;
   /** Queues one datagram; `peer` is an out-arena offset of a peer record, or -(read-arena offset + 1). */
   sendDatagram(d: DgramConn, data: Output, peer: number): number;
   /** Queues one datagram to a "host:port" address. */
   sendDatagramTo(d: DgramConn, addr: string, data: Output): number;
-  socketAddress(slot: number, peer: boolean): string;
-  slotOptions(slot: number): SocketOptions | null;
-  asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery;
-  offload(c: Conn, payload: unknown, name: string, timeout: number): void;
 }
 
+/** One UDP socket as its handler sees it, re-pointed at each datagram it receives. */
 export class DgramConn extends ArenaWindow implements Conn {
   readonly isDatagram = true;
   /** Shared by every peer of this socket: keep per-peer state in a Map keyed by `remoteAddr`. */
@@ -68,7 +71,7 @@ export class DgramConn extends ArenaWindow implements Conn {
     return (this.refCache ??= Object.freeze({ loop: this.host.index, slot: this.slot, generation: this.gen, peer: this.remoteAddr }));
   }
   get localAddr(): string {
-    return (this.local ??= this.host.socketAddress(this.slot, false));
+    return (this.local ??= this.host.loop.address(this.slot, false));
   }
   /** The current datagram's sender as "host:port" ("" outside react). */
   get remoteAddr(): string {
@@ -83,7 +86,7 @@ export class DgramConn extends ArenaWindow implements Conn {
     return 0;
   }
   socketOptions(): SocketOptions | null {
-    return this.open ? this.host.slotOptions(this.slot) : null;
+    return this.open ? this.host.loop.socketOptions(this.slot) : null;
   }
 
 
@@ -105,7 +108,7 @@ export class DgramConn extends ArenaWindow implements Conn {
   close(): void {}
   /** Thread-safe: a datagram to the ref's peer (the current sender) through the reactor's inbox. */
   asyncWrite(data: Uint8Array | string): Delivery {
-    return this.host.asyncWrite(this.ref, data);
+    return this.host.remote.asyncWrite(this.ref, data);
   }
   wake(): Delivery {
     throw new TypeError('ringloop: wake is for stream connections; a datagram socket has nothing to re-deliver');
@@ -120,7 +123,7 @@ export class DgramConn extends ArenaWindow implements Conn {
     this.setDeadline();
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
-    this.host.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+    this.host.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
   }
 
   private replyPeer(): number {

@@ -2,194 +2,48 @@
  * Reactor wing: runs on a reactor thread (one per loop), inside its worker.
  *
  * The JS half of a reactor: receives each round's batch of events from the native loop in one
- * call, runs the handler, and answers with out-records (writes, leftovers to keep, closes) that the
- * native loop applies with writev once the call returns. Runs on a reactor thread (or, for a
- * single in-thread reactor, the engine's thread). Everything here is loop-only.
+ * call, hands each event to the part it concerns (stream connections, datagram sockets, acks), and
+ * answers with out-records (writes, leftovers to keep, closes) that the native loop applies with
+ * writev once the call returns. Also the reactor's lifecycle: onInitComplete, the ticker, stop and
+ * destroy. Runs on a reactor thread (or, for a single in-thread reactor, the engine's thread).
+ * Everything here is loop-only. The parts: streams.ts (with stream_conn.ts and deadlines.ts),
+ * dgram_host.ts (with dgram_conn.ts), out_records.ts, offload.ts.
  */
-import { Action, type EventHandler, type InitInfo, type ReactResult, type Output } from '../handler.js';
-import { Delivery, type Conn, type ConnRef } from '../conn.js';
-import { Disruptor } from '../channel/disruptor.js';
-import { Remote, type EngineHandle } from '../channel/remote.js';
-import { errnoError } from '../errors.js';
-import { native, type NativeLoop, type NativeSockOptions } from '../channel/native.js';
-import type { JobRequest } from '../pool/tasks.js';
-import { AckTable } from '../channel/acks.js';
-import { DgramConn, type DatagramHost } from './dgram_conn.js';
-import { ArenaWindow } from './arena_window.js';
-import { TimingWheel } from './wheel.js';
-import * as L from '../channel/layout.js';
 import os from 'node:os';
+import { Action, type EventHandler, type InitInfo } from '../handler.js';
+import { Delivery, type ConnRef } from '../conn.js';
+import { Disruptor } from '../channel/disruptor.js';
+import { Remote } from '../channel/remote.js';
+import { native, type NativeLoop } from '../channel/native.js';
+import { AckTable } from '../channel/acks.js';
+import * as L from '../channel/layout.js';
+import { asError } from '../errors.js';
+import type { ReactorConfig, ReactorHooks } from './config.js';
+import { Datagrams } from './dgram_host.js';
+import { Offload } from './offload.js';
+import { OutRecords } from './out_records.js';
+import type { ReactorBase } from './part.js';
+import { Streams } from './streams.js';
 
-export interface ReactorConfig {
-  index: number;
-  loops: number;
-  handle: EngineHandle;
-  readBufferCap: number;
-  writeBufferCap: number;
-  ticker: boolean;
-  /** Close connections with no read or write for this many ms (0: never). */
-  idleTimeout: number;
-  /** Pending output past which a connection is not read until half of it drained. */
-  writeHighWater: number;
-  /** Socket options for connections the reactor accepts itself (reusePort mode). */
-  socket: NativeSockOptions;
-  /** Largest UDP datagram received or sent. */
-  maxDatagramSize: number;
-  /** First generation of every slot (non-zero for a restarted reactor: old refs never match). */
-  generationBase: number;
-  /**
-   * Open connections as [open, generation] pairs per slot (the first CONN_TABLE_SLOTS slots), so
-   * the engine can name this reactor's connections if the thread dies.
-   */
-  connTable: SharedArrayBuffer;
-}
-
-/** Slots mirrored in ReactorConfig.connTable. */
-export const CONN_TABLE_SLOTS = 1 << 16;
-
-/** How the reactor talks to the engine (postMessage in a worker, direct calls in-thread). */
-export interface ReactorHooks {
-  post(msg: unknown): void;
-  shutdown(): void;
-  stopped(): void;
-  handlerError(err: Error, event: string): void;
-  /** Sends this batch's offloaded jobs to the engine's pool (null when there is no pool). */
-  offload: ((jobs: JobRequest[]) => void) | null;
-}
+export { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 
 const EV_CAP = 8192;
-const OUT_CAP = 8192;
-const OUT_ARENA_BYTES = 1 << 20;
 const ARENA_BYTES = 1 << 20;
-const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const ECANCELED = os.constants.errno.ECANCELED;
-const ETIMEDOUT = os.constants.errno.ETIMEDOUT;
-const WHEEL_TICK_MS = 50;
-const WHEEL_SIZE = 256;
 
-class ConnImpl extends ArenaWindow implements Conn {
-  readonly isDatagram = false;
-  context: unknown = undefined;
-  /** Bytes held natively between events. */
-  held = 0;
-  open = true;
-  error: Error | undefined = undefined;
-  dirty = false;
-  /** Timing wheel entry: the earliest of the deadlines below (absolute ms, 0 = none). */
-  deadline = 0;
-  wheeled = false;
-  idleAt = 0;
-  readDl = 0;
-  writeDl = 0;
-  private refCache: ConnRef | undefined;
-  private local: string | undefined;
-  private remote: string | undefined;
-
-  constructor(
-    private readonly r: Reactor,
-    readonly slot: number,
-    readonly gen: number,
-    readonly listener: number,
-  ) {
-    super();
-  }
-
-  protected get arena(): Uint8Array {
-    return this.r.arena;
-  }
-
-  get ref(): ConnRef {
-    return (this.refCache ??= Object.freeze({ loop: this.r.index, slot: this.slot, generation: this.gen }));
-  }
-  get localAddr(): string {
-    return (this.local ??= this.r.address(this, false));
-  }
-  get remoteAddr(): string {
-    return (this.remote ??= this.r.address(this, true));
-  }
-  get inboundBuffered(): number {
-    return this.inView ? this.end - this.start : this.held;
-  }
-  get outboundBuffered(): number {
-    return this.r.outboundBuffered(this);
-  }
-  socketOptions(): NativeSockOptions | null {
-    return this.open ? this.r.socketOptions(this) : null;
-  }
-
-
-  write(data: Uint8Array | string): number {
-    if (!this.open) throw new Error('ringloop: write on a closed connection');
-    return this.r.write(this, data);
-  }
-  writev(chunks: readonly (Uint8Array | string)[]): number {
-    let n = 0;
-    for (const c of chunks) n += this.write(c);
-    return n;
-  }
-  sendTo(): number {
-    throw new TypeError('ringloop: sendTo is for datagram (UDP) sockets; a stream connection writes with write()');
-  }
-  flush(): void {
-    this.r.flush();
-  }
-  close(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.r.closeConn(this, 0);
-  }
-  asyncWrite(data: Uint8Array | string): Delivery {
-    return this.r.remote.asyncWrite(this.ref, data);
-  }
-  wake(): Delivery {
-    return this.r.remote.wake(this.ref);
-  }
-  setDeadline(t: Date | number | null): void {
-    this.readDl = toMs(t);
-    this.writeDl = toMs(t);
-    this.r.reschedule(this);
-  }
-  setReadDeadline(t: Date | number | null): void {
-    this.readDl = toMs(t);
-    this.r.reschedule(this);
-  }
-  setWriteDeadline(t: Date | number | null): void {
-    this.writeDl = toMs(t);
-    this.r.reschedule(this);
-  }
-  offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
-    this.r.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
-  }
-}
-
-export class Reactor implements DatagramHost {
+/** One reactor: its native loop, the batch dispatch, and the parts each event goes to. */
+export class Reactor {
   readonly index: number;
   readonly remote: Remote;
-  arena: Uint8Array = new Uint8Array(0);
-  private arenaBuf: ArrayBuffer | undefined;
   private readonly loop: NativeLoop;
   private readonly events = new Int32Array(EV_CAP * L.EV_RECORD_INTS);
-  private readonly out = new Int32Array(OUT_CAP * L.OUT_RECORD_INTS);
-  private nOut = 0;
-  private readonly outArena: Uint8Array;
-  private readonly outBuf: Buffer;
-  private outPos = 0;
-  private readonly conns: (ConnImpl | undefined)[] = [];
-  /** UDP sockets this reactor serves, by slot. */
-  private readonly sockets: (DgramConn | undefined)[] = [];
-  private readonly touched: ConnImpl[] = [];
-  private readonly dirty: ConnImpl[] = [];
-  private inBatch = false;
-  private flushQueued = false;
-  private jobs: JobRequest[] = [];
-  private jobsQueued = false;
+  private readonly out: OutRecords;
+  private readonly streams: Streams;
+  private readonly dgrams: Datagrams;
+  private readonly jobs: Offload;
+  private readonly acks: AckTable;
   private tickTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
-  private readonly acks: AckTable;
-  private readonly connTable: Int32Array;
-  private readonly wheel = new TimingWheel<ConnImpl>(WHEEL_TICK_MS, WHEEL_SIZE, (c, now) => this.expire(c, now));
-  /** Date.now() as of the current batch: one clock read per round, not per connection. */
-  private now = 0;
 
   constructor(
     private readonly cfg: ReactorConfig,
@@ -199,16 +53,13 @@ export class Reactor implements DatagramHost {
     this.index = cfg.index;
     this.remote = new Remote(cfg.handle);
     this.acks = new AckTable(cfg.handle.acks);
-    this.connTable = new Int32Array(cfg.connTable);
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
-    const ab = new ArrayBuffer(OUT_ARENA_BYTES);
-    this.outArena = new Uint8Array(ab);
-    this.outBuf = Buffer.from(ab);
+    this.out = new OutRecords(handler, hooks);
     this.loop = new native.Loop(
       own.i32,
       this.events,
-      this.out,
-      this.outArena,
+      this.out.out,
+      this.out.outArena,
       {
         readBufferCap: cfg.readBufferCap,
         writeBufferCap: cfg.writeBufferCap,
@@ -220,13 +71,19 @@ export class Reactor implements DatagramHost {
       },
       this.onBatch,
     );
+    this.out.attach(this.loop);
+    const base: ReactorBase = { cfg, handler, hooks, loop: this.loop, remote: this.remote };
+    this.jobs = new Offload(this.out, hooks);
+    this.streams = new Streams(base, this.out, this.jobs);
+    this.dgrams = new Datagrams(base, this.out, this.jobs);
   }
 
+  /** Starts the native loop (nested in this thread's libuv loop). */
   start(): void {
     this.loop.start();
   }
 
-  /** Runs onInitComplete and starts the ticker; returns an Action. */
+  /** Runs onInitComplete and starts the ticker (on reactor 0 only). */
   init(info: InitInfo): void {
     const h = this.handler;
     if (h.onInitComplete) {
@@ -263,32 +120,30 @@ export class Reactor implements DatagramHost {
 
   /** Called by the native loop once per round with `n` event records. Returns the out-record count. */
   private onBatch = (n: number, arena: ArrayBuffer): number => {
-    if (arena !== this.arenaBuf) {
-      this.arenaBuf = arena;
-      this.arena = new Uint8Array(arena);
-    }
-    this.inBatch = true;
-    this.nOut = 0;
-    this.outPos = 0;
-    if (this.cfg.idleTimeout > 0) this.now = Date.now();
+    const out = this.out;
+    if (arena !== out.readBuf) this.newArena(arena);
+    out.begin();
+    const streams = this.streams;
+    const dgrams = this.dgrams;
+    streams.deadlines.round();
     const ev = this.events;
     for (let i = 0; i < n; i++) {
       const o = i * L.EV_RECORD_INTS;
       switch (ev[o]) {
         case L.EV_DATA:
-          this.onData(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          streams.data(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_DATAGRAM:
-          this.onDatagram(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          dgrams.datagram(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_DGRAM_OPEN:
-          this.sockets[ev[o + 1]!] = new DgramConn(this, ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          dgrams.opened(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_OPEN:
-          this.onOpen(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          streams.opened(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_CLOSED:
-          this.onClosed(ev[o + 1]!, ev[o + 2]!);
+          if (!dgrams.closed(ev[o + 1]!)) streams.closed(ev[o + 1]!, ev[o + 2]!);
           break;
         case L.EV_ACK:
           this.acks.settle(ev[o + 1]!, ev[o + 2]!);
@@ -298,250 +153,20 @@ export class Reactor implements DatagramHost {
           break;
       }
     }
-    this.endBatch();
-    this.inBatch = false;
-    if (this.jobs.length > 0) this.sendJobs();
-    // The native side applies these records as soon as we return, before any other JS runs: the
-    // counters start again from zero for whatever is written outside a round (timers, messages).
-    const records = this.nOut;
-    this.nOut = 0;
-    this.outPos = 0;
-    return records;
+    // Pre-writes, then leftovers to keep (the native side applies them after the writes).
+    out.runPreWrites();
+    streams.keepLeftovers();
+    out.inRound = false;
+    this.jobs.send();
+    return out.take();
   };
 
-  offload(c: Conn, payload: unknown, name: string, timeout: number): void {
-    if (!this.hooks.offload) throw new Error('ringloop: offload needs the pool option on serve()');
-    if (typeof name !== 'string' || name === '') throw new TypeError('offload: name must be a non-empty string');
-    payload = this.detachFromArena(payload);
-    this.jobs.push({ ref: c.ref, name, payload, timeout });
-    if (!this.inBatch && !this.jobsQueued) {
-      this.jobsQueued = true;
-      queueMicrotask(() => {
-        this.jobsQueued = false;
-        this.sendJobs();
-      });
-    }
-  }
-
-  /**
-   * A view into the read arena would be structured-cloned with the whole arena (megabytes), and
-   * the arena is reused after the event: send just its bytes. Checks the payload and, for a plain
-   * object, its own properties.
-   */
-  private detachFromArena(payload: unknown): unknown {
-    const arena = this.arenaBuf;
-    if (payload instanceof Uint8Array) return payload.buffer === arena ? payload.slice() : payload;
-    if (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype) return payload;
-    let copy: Record<string, unknown> | undefined;
-    for (const [k, v] of Object.entries(payload)) {
-      if (v instanceof Uint8Array && v.buffer === arena) (copy ??= { ...(payload as Record<string, unknown>) })[k] = v.slice();
-    }
-    return copy ?? payload;
-  }
-
-  private sendJobs(): void {
-    if (this.jobs.length === 0) return;
-    const jobs = this.jobs;
-    this.jobs = [];
-    this.hooks.offload!(jobs);
-  }
-
-  /** The engine reports a failed job: the handler decides, or the connection closes with the error. */
-  jobFailed(ref: ConnRef, err: Error): void {
-    const sock = this.sockets[ref.slot];
-    if (sock && sock.gen === ref.generation) {
-      // A datagram's job: nothing to close; the handler hears of it, or the engine does.
-      const h = this.handler;
-      try {
-        if (h.onJobError) h.onJobError(sock, err);
-        else this.hooks.handlerError(err, 'job');
-      } catch (e) {
-        this.hooks.handlerError(asError(e), 'onJobError');
-      }
-      if (!this.inBatch) this.flush();
-      return;
-    }
-    const c = this.conns[ref.slot];
-    if (!c || c.gen !== ref.generation || !c.open) return;
-    const h = this.handler;
-    if (h.onJobError) {
-      try {
-        this.action(c, h.onJobError(c, err) ?? Action.None);
-      } catch (e) {
-        this.fail(c, asError(e), 'onJobError');
-      }
-    } else {
-      c.error = err;
-      c.open = false;
-      this.closeConn(c, ECONNABORTED);
-    }
-    if (!this.inBatch) this.flush();
-  }
-
-  private onOpen(slot: number, gen: number, listener: number): void {
-    const c = new ConnImpl(this, slot, gen, listener);
-    this.conns[slot] = c;
-    if (slot < CONN_TABLE_SLOTS) {
-      this.connTable[2 * slot + 1] = gen;
-      Atomics.store(this.connTable, 2 * slot, 1);
-    }
-    if (this.cfg.idleTimeout > 0) this.touch(c);
-    if (!this.handler.onOpened) return;
-    let res: ReactResult;
-    try {
-      res = this.handler.onOpened(c);
-    } catch (e) {
-      this.fail(c, asError(e), 'onOpened');
-      return;
-    }
-    this.apply(c, res);
-  }
-
-  private onData(slot: number, off: number, len: number): void {
-    const c = this.conns[slot];
-    if (!c || !c.open) return;
-    c.start = off;
-    c.end = off + len;
-    c.inView = true;
-    this.touched.push(c);
-    if (this.cfg.idleTimeout > 0) this.touch(c);
-    const react = this.handler.react;
-    if (!react) {
-      c.start = c.end;
-      return;
-    }
-    let res: ReactResult;
-    try {
-      res = react.call(this.handler, c);
-    } catch (e) {
-      this.fail(c, asError(e), 'react');
-      return;
-    }
-    if (res !== undefined) this.apply(c, res);
-  }
-
-  private onDatagram(slot: number, off: number, len: number): void {
-    const d = this.sockets[slot];
-    const react = this.handler.react;
-    if (!d || !react) return;
-    d.deliver(off, len);
-    let res: ReactResult;
-    try {
-      res = react.call(this.handler, d);
-    } catch (e) {
-      // Nothing to close for one datagram: report it and go on with the next.
-      this.hooks.handlerError(asError(e), 'react');
-      res = undefined;
-    }
-    try {
-      // The same result forms as a stream's react; Action.Close has nothing to close here.
-      let out: Output | undefined;
-      let action: Action | undefined;
-      if (typeof res === 'number') action = res;
-      else if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) out = res as Output;
-      else if (res) ({ out, action } = res as { out?: Output; action?: Action });
-      if (out !== undefined) this.sendDatagram(d, out, -(d.peerOff + 1));
-      if (action === Action.Shutdown) this.hooks.shutdown();
-    } catch (e) {
-      this.hooks.handlerError(asError(e), 'react');
-    }
-    d.inView = false; // what react left unread is dropped with the datagram
-  }
-
-  /** One datagram from socket `d`; `peer` names its peer record (see L.OUT_SENDTO). Returns the byte count. */
-  sendDatagram(d: DgramConn, data: Output, peer: number): number {
-    if (!d.open) throw new Error('ringloop: the datagram socket is closed');
-    let len: number;
-    if (typeof data === 'string') len = Buffer.byteLength(data);
-    else if (data instanceof Uint8Array) len = data.byteLength;
-    else len = data.reduce((n: number, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength), 0);
-    const max = this.cfg.maxDatagramSize;
-    if (len > max) throw new RangeError(`ringloop: a datagram of ${len} bytes exceeds maxDatagramSize (${max})`);
-    if (data instanceof Uint8Array && this.inBatch && data.buffer === this.arenaBuf) {
-      // Still in the read arena (e.g. echo): sent from there, no copy.
-      if (this.nOut >= OUT_CAP) this.flush();
-      this.pushSend(L.OUT_SENDTO_READ, d, data.byteOffset, len, peer);
-      return len;
-    }
-    // A peer record in the out arena (sendTo) was placed after making room (sendDatagramTo), so
-    // only a reply, whose record is in the read arena, may need a flush here.
-    if (this.nOut >= OUT_CAP || len > this.outArena.byteLength - this.outPos) this.flush();
-    const off = this.outPos;
-    if (typeof data === 'string') this.outBuf.write(data, off);
-    else if (data instanceof Uint8Array) this.outArena.set(data, off);
-    else {
-      let p = off;
-      for (const c of data) {
-        if (typeof c === 'string') p += this.outBuf.write(c, p);
-        else {
-          this.outArena.set(c, p);
-          p += c.byteLength;
-        }
-      }
-    }
-    this.outPos += len;
-    this.pushSend(L.OUT_SENDTO, d, off, len, peer);
-    return len;
-  }
-
-  sendDatagramTo(d: DgramConn, addr: string, data: Output): number {
-    if (typeof addr !== 'string') throw new TypeError('sendTo: addr must be a string "host:port"');
-    // Room for the peer record and the largest datagram, so a flush cannot move the record.
-    if (this.nOut >= OUT_CAP || L.PEER_BYTES + this.cfg.maxDatagramSize > this.outArena.byteLength - this.outPos) this.flush();
-    const at = this.outPos;
-    if (!native.peerParse(addr, this.outArena, at)) {
-      throw new TypeError(`sendTo: "${addr}" is not a numeric address "host:port" or "[ipv6]:port"`);
-    }
-    this.outPos += L.PEER_BYTES;
-    try {
-      return this.sendDatagram(d, data, at);
-    } catch (e) {
-      this.outPos = at;
-      throw e;
-    }
-  }
-
-  private pushSend(op: number, d: DgramConn, off: number, len: number, peer: number): void {
-    this.push(op, d, off, len, peer);
-    if (!this.inBatch) this.queueFlush();
-  }
-
-
-  socketAddress(slot: number, peer: boolean): string {
-    return this.loop.address(slot, peer);
-  }
-
-  slotOptions(slot: number): NativeSockOptions | null {
-    return this.loop.socketOptions(slot);
-  }
-
-  asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {
-    return this.remote.asyncWrite(ref, data);
-  }
-
-  private onClosed(slot: number, errno: number): void {
-    const sock = this.sockets[slot];
-    if (sock) {
-      // A UDP socket closes only at stop: no onClosed, it was never a connection.
-      sock.open = false;
-      this.sockets[slot] = undefined;
-      return;
-    }
-    const c = this.conns[slot];
-    if (!c) return;
-    this.conns[slot] = undefined;
-    c.open = false;
-    c.inView = false;
-    c.deadline = 0;
-    if (slot < CONN_TABLE_SLOTS) Atomics.store(this.connTable, 2 * slot, 0);
-    const err = c.error ?? (errno !== 0 ? errnoError(errno) : undefined);
-    if (!this.handler.onClosed) return;
-    try {
-      const a = this.handler.onClosed(c, err);
-      if (a === Action.Shutdown) this.hooks.shutdown();
-    } catch (e) {
-      this.hooks.handlerError(asError(e), 'onClosed');
-    }
+  /** The native loop grew (replaced) its read arena: every part that reads it follows. */
+  private newArena(arena: ArrayBuffer): void {
+    const view = new Uint8Array(arena);
+    this.out.readBuf = arena;
+    this.streams.arena = view;
+    this.dgrams.arena = view;
   }
 
   private onStopped(): void {
@@ -551,205 +176,10 @@ export class Reactor implements DatagramHost {
     setImmediate(() => this.hooks.stopped());
   }
 
-  /** Applies what onOpened/react returned. */
-  private apply(c: ConnImpl, res: ReactResult): void {
-    if (res === undefined || res === null) return;
-    if (typeof res === 'number') {
-      this.action(c, res);
-      return;
-    }
-    if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) {
-      if (c.open) this.writeOutput(c, res as Output);
-      return;
-    }
-    const r = res as { out?: Output; action?: Action };
-    if (r.out !== undefined && c.open) this.writeOutput(c, r.out);
-    if (r.action !== undefined) this.action(c, r.action);
-  }
-
-  private writeOutput(c: ConnImpl, out: Output): void {
-    if (typeof out === 'string' || out instanceof Uint8Array) this.write(c, out);
-    else for (const chunk of out) this.write(c, chunk);
-  }
-
-  private action(c: ConnImpl, a: number): void {
-    if (a === Action.Close) c.close();
-    else if (a === Action.Shutdown) this.hooks.shutdown();
-  }
-
-  /** A handler threw for this connection: close it (only it) and report the error. */
-  private fail(c: ConnImpl, err: Error, event: string): void {
-    this.hooks.handlerError(err, event);
-    if (!c.open) return;
-    c.error = err;
-    c.open = false;
-    this.closeConn(c, ECONNABORTED);
-  }
-
-  write(c: ConnImpl, data: Uint8Array | string): number {
-    if (this.cfg.idleTimeout > 0) this.touch(c);
-    let bytes: Uint8Array;
-    if (typeof data === 'string') {
-      const len = Buffer.byteLength(data);
-      if (len === 0) return 0;
-      if (len <= this.outArena.byteLength - this.outPos && this.nOut < OUT_CAP) {
-        this.outBuf.write(data, this.outPos);
-        this.record(c, L.SRC_OUT_ARENA, this.outPos, len);
-        this.outPos += len;
-        return len;
-      }
-      bytes = Buffer.from(data);
-    } else {
-      bytes = data;
-    }
-    const len = bytes.byteLength;
-    if (len === 0) return 0;
-    if (this.nOut >= OUT_CAP) this.flush();
-    if (this.inBatch && bytes.buffer === this.arenaBuf) {
-      // Bytes still in the read arena (e.g. echo): no copy, the native side writes them from there.
-      this.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
-      return len;
-    }
-    if (len > this.outArena.byteLength - this.outPos) {
-      this.flush();
-      if (len > this.outArena.byteLength) {
-        this.preWrite(c);
-        this.loop.writeNow(c.slot, c.gen, bytes);
-        return len;
-      }
-    }
-    this.outArena.set(bytes, this.outPos);
-    this.record(c, L.SRC_OUT_ARENA, this.outPos, len);
-    this.outPos += len;
-    return len;
-  }
-
-  private record(c: ConnImpl, src: number, off: number, len: number): void {
-    const o = this.out;
-    if (this.nOut > 0) {
-      const p = (this.nOut - 1) * L.OUT_RECORD_INTS;
-      if (o[p] === L.OUT_WRITE && o[p + 1] === c.slot && o[p + 2] === c.gen && o[p + 5] === src && o[p + 3]! + o[p + 4]! === off) {
-        o[p + 4] = o[p + 4]! + len;
-        if (!this.inBatch) this.queueFlush();
-        return;
-      }
-    }
-    this.push(L.OUT_WRITE, c, off, len, src);
-    if (!c.dirty) {
-      c.dirty = true;
-      this.dirty.push(c);
-    }
-    if (!this.inBatch) this.queueFlush();
-  }
-
-  private push(op: number, c: { readonly slot: number; readonly gen: number }, off: number, len: number, x: number): void {
-    if (this.nOut >= OUT_CAP) this.flush();
-    const p = this.nOut++ * L.OUT_RECORD_INTS;
-    const o = this.out;
-    o[p] = op;
-    o[p + 1] = c.slot;
-    o[p + 2] = c.gen;
-    o[p + 3] = off;
-    o[p + 4] = len;
-    o[p + 5] = x;
-  }
-
-  /** Activity on `c`: its idle deadline moves (a number store; the wheel catches up lazily). */
-  private touch(c: ConnImpl): void {
-    c.idleAt = (this.inBatch ? this.now : Date.now()) + this.cfg.idleTimeout;
-    this.reschedule(c);
-  }
-
-  reschedule(c: ConnImpl): void {
-    const d = earliest(earliest(c.idleAt, c.readDl), c.writeDl);
-    c.deadline = d;
-    if (d > 0 && c.open) this.wheel.schedule(c);
-  }
-
-  /** A deadline passed: close with ETIMEDOUT, saying which one. */
-  private expire(c: ConnImpl, now: number): void {
-    if (!c.open || this.conns[c.slot] !== c) return;
-    let why: string | undefined;
-    if (c.readDl > 0 && c.readDl <= now) why = 'read deadline passed';
-    else if (c.writeDl > 0 && c.writeDl <= now) {
-      if (this.loop.outboundBuffered(c.slot) > 0) why = 'write deadline passed with output pending';
-      else c.writeDl = 0; // nothing was waiting to be written: the deadline is moot
-    } else if (c.idleAt > 0 && c.idleAt <= now) why = `idle for ${this.cfg.idleTimeout} ms`;
-    if (!why) {
-      this.reschedule(c);
-      return;
-    }
-    const err = errnoError(ETIMEDOUT, why);
-    c.error = err;
-    c.open = false;
-    this.closeConn(c, ETIMEDOUT);
-  }
-
-  closeConn(c: ConnImpl, errno: number): void {
-    this.push(L.OUT_CLOSE, c, 0, 0, errno);
-    if (!this.inBatch) this.queueFlush();
-  }
-
-  private preWrite(c: ConnImpl): void {
-    if (!this.handler.preWrite) return;
-    try {
-      this.handler.preWrite(c);
-    } catch (e) {
-      this.hooks.handlerError(asError(e), 'preWrite');
-    }
-  }
-
-  private runPreWrites(): void {
-    const d = this.dirty;
-    for (let i = 0; i < d.length; i++) {
-      const c = d[i]!;
-      c.dirty = false;
-      this.preWrite(c);
-    }
-    d.length = 0;
-  }
-
-  /** Hands everything queued so far to the native loop now. */
-  flush(): void {
-    if (this.destroyed) return;
-    this.runPreWrites();
-    if (this.nOut > 0) this.loop.commit(this.nOut);
-    this.nOut = 0;
-    this.outPos = 0;
-  }
-
-  private queueFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      if (!this.inBatch) this.flush();
-    });
-  }
-
-  /** Ends a batch: pre-writes, then leftovers to keep (the native side applies them after writes). */
-  private endBatch(): void {
-    this.runPreWrites();
-    const t = this.touched;
-    for (let i = 0; i < t.length; i++) {
-      const c = t[i]!;
-      c.inView = false;
-      c.held = c.open ? c.end - c.start : 0;
-      if (c.held > 0) this.push(L.OUT_KEEP, c, c.start, c.held, 0);
-    }
-    t.length = 0;
-  }
-
-  address(c: ConnImpl, peer: boolean): string {
-    return c.open || this.conns[c.slot] === c ? this.loop.address(c.slot, peer) : '';
-  }
-
-  socketOptions(c: ConnImpl): NativeSockOptions | null {
-    return this.conns[c.slot] === c ? this.loop.socketOptions(c.slot) : null;
-  }
-
-  outboundBuffered(c: ConnImpl): number {
-    return this.conns[c.slot] === c ? this.loop.outboundBuffered(c.slot) : 0;
+  /** The engine reports a failed job: the handler decides, or the connection closes with the error. */
+  jobFailed(ref: ConnRef, err: Error): void {
+    if (!this.dgrams.jobFailed(ref, err) && !this.streams.jobFailed(ref, err)) return;
+    if (!this.out.inRound) this.out.flush();
   }
 
   /** Stop timeout passed: close whatever is still flushing. */
@@ -761,31 +191,16 @@ export class Reactor implements DatagramHost {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.out.detach();
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    this.wheel.stop();
+    this.streams.deadlines.stop();
     this.loop.destroy();
   }
 
-  /** Delivery for the inbox of this reactor, exposed for diagnostics. */
+  /** Open stream connections on this reactor, for diagnostics. */
   get connections(): number {
-    return this.conns.reduce((n, c) => (c ? n + 1 : n), 0);
+    return this.streams.count;
   }
-}
-
-/** The earlier of two deadlines, 0 meaning none. */
-function earliest(a: number, b: number): number {
-  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
-}
-
-function toMs(t: Date | number | null): number {
-  if (t === null || t === 0) return 0;
-  const ms = t instanceof Date ? t.getTime() : t;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new RangeError(`invalid deadline ${String(t)}`);
-  return ms;
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 export { Delivery };

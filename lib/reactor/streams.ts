@@ -1,0 +1,211 @@
+/**
+ * Reactor wing: runs on a reactor thread (one per loop), inside its worker.
+ *
+ * The stream connections of one reactor: the slot table (mirrored for the engine in the shared
+ * conn table), their lifecycle events (open, data, closed) with the handler calls and what their
+ * results ask for, and stream writes. A write places its bytes straight into the out-records
+ * (out_records.ts): still in the read arena it is written from there, a string is encoded into the
+ * out arena, and bytes larger than the out arena are written at once. Deadlines live in
+ * deadlines.ts; this table is what they check an expiring connection against.
+ */
+import os from 'node:os';
+import { Action, type Output, type ReactResult } from '../handler.js';
+import type { ConnRef } from '../conn.js';
+import * as L from '../channel/layout.js';
+import { asError, errnoError } from '../errors.js';
+import { CONN_TABLE_SLOTS } from './config.js';
+import { Deadlines } from './deadlines.js';
+import type { Offload } from './offload.js';
+import { OUT_CAP, type OutRecords } from './out_records.js';
+import { ReactorPart, type ReactorBase } from './part.js';
+import { StreamConn, type StreamHost } from './stream_conn.js';
+
+const ECONNABORTED = os.constants.errno.ECONNABORTED;
+
+/** One reactor's stream connections, by slot. */
+export class Streams extends ReactorPart implements StreamHost {
+  readonly conns: (StreamConn | undefined)[] = [];
+  readonly deadlines: Deadlines;
+  /** Connections given a read window this round: what they leave unread is kept when it ends. */
+  private readonly touched: StreamConn[] = [];
+  private readonly connTable: Int32Array;
+  /** The idle timeout in ms (0: none), read on every event and write. */
+  private readonly idleMs: number;
+
+  constructor(base: ReactorBase, out: OutRecords, jobs: Offload) {
+    super(base, out, jobs);
+    this.idleMs = base.cfg.idleTimeout;
+    this.connTable = new Int32Array(base.cfg.connTable);
+    this.deadlines = new Deadlines(this.idleMs, out, base.loop, this.conns);
+  }
+
+  /** EV_OPEN: a connection in `slot`; the handler's onOpened may write or close at once. */
+  opened(slot: number, gen: number, listener: number): void {
+    const c = new StreamConn(this, slot, gen, listener);
+    this.conns[slot] = c;
+    if (slot < CONN_TABLE_SLOTS) {
+      this.connTable[2 * slot + 1] = gen;
+      Atomics.store(this.connTable, 2 * slot, 1);
+    }
+    if (this.idleMs > 0) this.deadlines.touch(c);
+    if (!this.handler.onOpened) return;
+    let res: ReactResult;
+    try {
+      res = this.handler.onOpened(c);
+    } catch (e) {
+      this.fail(c, asError(e), 'onOpened');
+      return;
+    }
+    this.apply(c, res);
+  }
+
+  /** EV_DATA: the connection's buffered bytes are [off, off + len) of the read arena; react reads them. */
+  data(slot: number, off: number, len: number): void {
+    const c = this.conns[slot];
+    if (!c || !c.open) return;
+    c.start = off;
+    c.end = off + len;
+    c.inView = true;
+    this.touched.push(c);
+    if (this.idleMs > 0) this.deadlines.touch(c);
+    const react = this.handler.react;
+    if (!react) {
+      c.start = c.end;
+      return;
+    }
+    let res: ReactResult;
+    try {
+      res = react.call(this.handler, c);
+    } catch (e) {
+      this.fail(c, asError(e), 'react');
+      return;
+    }
+    if (res !== undefined) this.apply(c, res);
+  }
+
+  /** EV_CLOSED: the socket is gone; onClosed hears why (the reactor's reason first, else the errno). */
+  closed(slot: number, errno: number): void {
+    const c = this.conns[slot];
+    if (!c) return;
+    this.conns[slot] = undefined;
+    c.open = false;
+    c.inView = false;
+    c.deadline = 0;
+    if (slot < CONN_TABLE_SLOTS) Atomics.store(this.connTable, 2 * slot, 0);
+    const err = c.error ?? (errno !== 0 ? errnoError(errno) : undefined);
+    if (!this.handler.onClosed) return;
+    try {
+      const a = this.handler.onClosed(c, err);
+      if (a === Action.Shutdown) this.hooks.shutdown();
+    } catch (e) {
+      this.hooks.handlerError(asError(e), 'onClosed');
+    }
+  }
+
+  /** The round ends: each read window closes, and what react left unread is kept (after the writes). */
+  keepLeftovers(): void {
+    const t = this.touched;
+    const out = this.out;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i]!;
+      c.inView = false;
+      c.held = c.open ? c.end - c.start : 0;
+      if (c.held > 0) out.push(L.OUT_KEEP, c, c.start, c.held, 0);
+    }
+    t.length = 0;
+  }
+
+  /** A job for `ref` failed: the handler decides, or the connection closes with the error. False if it is gone. */
+  jobFailed(ref: ConnRef, err: Error): boolean {
+    const c = this.conns[ref.slot];
+    if (!c || c.gen !== ref.generation || !c.open) return false;
+    const h = this.handler;
+    if (h.onJobError) {
+      try {
+        this.action(c, h.onJobError(c, err) ?? Action.None);
+      } catch (e) {
+        this.fail(c, asError(e), 'onJobError');
+      }
+    } else {
+      c.abort(err, ECONNABORTED);
+    }
+    return true;
+  }
+
+  /** A write to `c` (activity for its idle deadline), placed into the out-records; returns the byte count. */
+  write(c: StreamConn, data: Uint8Array | string): number {
+    if (this.idleMs > 0) this.deadlines.touch(c);
+    const w = this.out;
+    let bytes: Uint8Array;
+    if (typeof data === 'string') {
+      const len = Buffer.byteLength(data);
+      if (len === 0) return 0;
+      if (len <= w.outArena.byteLength - w.outPos && w.nOut < OUT_CAP) {
+        w.outBuf.write(data, w.outPos);
+        w.record(c, L.SRC_OUT_ARENA, w.outPos, len);
+        w.outPos += len;
+        return len;
+      }
+      bytes = Buffer.from(data);
+    } else {
+      bytes = data;
+    }
+    const len = bytes.byteLength;
+    if (len === 0) return 0;
+    if (w.nOut >= OUT_CAP) w.flush();
+    if (w.inRound && bytes.buffer === w.readBuf) {
+      // Bytes still in the read arena (e.g. echo): no copy, the native side writes them from there.
+      w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
+      return len;
+    }
+    if (len > w.outArena.byteLength - w.outPos) {
+      w.flush();
+      if (len > w.outArena.byteLength) {
+        w.preWrite(c);
+        this.loop.writeNow(c.slot, c.gen, bytes);
+        return len;
+      }
+    }
+    w.outArena.set(bytes, w.outPos);
+    w.record(c, L.SRC_OUT_ARENA, w.outPos, len);
+    w.outPos += len;
+    return len;
+  }
+
+  /** How many connections are open, for diagnostics. */
+  get count(): number {
+    return this.conns.reduce((n, c) => (c ? n + 1 : n), 0);
+  }
+
+  /** Applies what onOpened/react returned. */
+  private apply(c: StreamConn, res: ReactResult): void {
+    if (res === undefined || res === null) return;
+    if (typeof res === 'number') {
+      this.action(c, res);
+      return;
+    }
+    if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) {
+      if (c.open) this.writeOutput(c, res as Output);
+      return;
+    }
+    const r = res as { out?: Output; action?: Action };
+    if (r.out !== undefined && c.open) this.writeOutput(c, r.out);
+    if (r.action !== undefined) this.action(c, r.action);
+  }
+
+  private writeOutput(c: StreamConn, out: Output): void {
+    if (typeof out === 'string' || out instanceof Uint8Array) this.write(c, out);
+    else for (const chunk of out) this.write(c, chunk);
+  }
+
+  private action(c: StreamConn, a: number): void {
+    if (a === Action.Close) c.close();
+    else if (a === Action.Shutdown) this.hooks.shutdown();
+  }
+
+  /** A handler threw for this connection: close it (only it) and report the error. */
+  private fail(c: StreamConn, err: Error, event: string): void {
+    this.hooks.handlerError(err, event);
+    if (c.open) c.abort(err, ECONNABORTED);
+  }
+}
