@@ -45,6 +45,39 @@ export const Delivery = {
 } as const;
 export type Delivery = (typeof Delivery)[keyof typeof Delivery];
 
+/** A certificate as `c.tls.peerCertificate` reports it (the node:tls names, camel-cased). */
+export interface TlsCertificate {
+  /** Subject fields by short name, e.g. `{ CN: 'client', O: 'Acme' }`. */
+  subject: Record<string, string>;
+  issuer: Record<string, string>;
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 of the DER, colon-separated hex, as node:tls's `fingerprint256`. */
+  fingerprint256: string;
+  /** The certificate in DER. */
+  raw: Uint8Array;
+}
+
+/** What a TLS connection negotiated (`c.tls`). */
+export interface TlsInfo {
+  /** 'TLSv1.2' or 'TLSv1.3'. */
+  protocol: string;
+  /** OpenSSL's name of the cipher, e.g. 'TLS_AES_256_GCM_SHA384'. */
+  cipher: string | null;
+  /** The ALPN protocol chosen, or false. */
+  alpnProtocol: string | false;
+  /** The server name the client asked for (SNI), or false. */
+  servername: string | false;
+  /** The client sent a certificate that verified against `tls.ca`. */
+  authorized: boolean;
+  /** Why the client's certificate did not verify (with `rejectUnauthorized: false`). */
+  authorizationError?: string;
+  /** The client's certificate when one was asked for and sent, else null. */
+  peerCertificate: TlsCertificate | null;
+  /** The session was resumed (a ticket from an earlier connection). */
+  resumed: boolean;
+}
+
 export interface Conn {
   /** Cross-thread name of this connection (loop, slot, generation). */
   readonly ref: ConnRef;
@@ -64,6 +97,11 @@ export interface Conn {
    * no-op, deadlines and `wake` throw, and `context` is shared by every peer of the socket.
    */
   readonly isDatagram: boolean;
+  /**
+   * What TLS negotiated on this connection (read from the native session on each access), or null
+   * for a plain connection or once closed. The handler only ever sees plaintext.
+   */
+  readonly tls: TlsInfo | null;
 
   /**
    * What the kernel reports for this connection's socket (seconds and bytes; the kernel doubles

@@ -47,3 +47,14 @@ export function fromNative(e: unknown, context: string): Error {
 export function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
+
+/** The codes of TLS failures in `onClosed`. */
+export type TlsErrorCode = 'ERR_TLS_HANDSHAKE' | 'ERR_TLS_HANDSHAKE_TIMEOUT' | 'ERR_TLS';
+
+/** An Error with a TLS `code` and the reason the native side gave (OpenSSL's, with the peer). */
+export function tlsError(code: TlsErrorCode, reason: string): Error & { code: TlsErrorCode } {
+  const what = code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'TLS handshake timed out' : code === 'ERR_TLS' ? 'TLS error' : 'TLS handshake failed';
+  const err = new Error(reason || what) as Error & { code: TlsErrorCode };
+  err.code = code;
+  return err;
+}

@@ -10,8 +10,9 @@
 export { serve, Engine, type StopOptions, type EngineStats } from './engine/engine.js';
 export { Action, defineHandler } from './handler.js';
 export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
-export { Delivery, type Conn, type ConnRef, type SocketOptions } from './conn.js';
+export { Delivery, type Conn, type ConnRef, type SocketOptions, type TlsInfo, type TlsCertificate } from './conn.js';
 export type { ServeOptions } from './engine/options.js';
+export type { TlsOptions, TlsIdentity, ListenSpec, PemInput } from './engine/tls_options.js';
 export { LoadBalancing } from './engine/balancer.js';
 export { Remote, connect, type EngineHandle } from './channel/remote.js';
 export { Disruptor, type DisruptorOptions } from './channel/disruptor.js';

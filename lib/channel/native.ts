@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { SocketOptions } from '../conn.js';
+import type { SocketOptions, TlsInfo } from '../conn.js';
 
 /** Options the native reactor reads once at construction. */
 export interface NativeLoopOptions {
@@ -34,6 +34,27 @@ export interface NativeLoop {
   destroy(): void;
   setOutArena(arena: Uint8Array): void;
   socketOptions(slot: number): NativeSockOptions | null;
+  /** Connections accepted for `listener` from now on speak TLS with the registered context. */
+  setListenerTls(listener: number, context: number, handshakeTimeoutMs: number, maxHandshakeBytes: number): void;
+  /** What the TLS session of `slot` negotiated, or null (not TLS, or closed). */
+  tlsInfo(slot: number): TlsInfo | null;
+  /** The text of the TLS error `slot` just closed with (once), or ''. */
+  takeReason(slot: number): string;
+}
+
+/** What `tlsContext` is given (native/tls_binding.cc): PEM bytes, ALPN in the wire format. */
+export interface NativeTlsConfig {
+  cert: Uint8Array;
+  key: Uint8Array;
+  passphrase?: string;
+  ca?: Uint8Array;
+  alpn?: Uint8Array;
+  ciphers?: string;
+  minVersion?: string;
+  maxVersion?: string;
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+  sni?: { name: string; cert: Uint8Array; key: Uint8Array; passphrase?: string }[];
 }
 
 /** The main thread's acceptor (native/acceptor.cc). */
@@ -104,6 +125,12 @@ export interface Addon {
   unstage(lo: number, hi: number): void;
   inboxDiscard(inbox: Int32Array): number;
   inboxDrainForTest(inbox: Int32Array, out: Int32Array): number;
+  /** Builds a TLS server context, process-wide; returns its id. Throws (code ERR_TLS_CONFIG) with OpenSSL's reason. */
+  tlsContext(config: NativeTlsConfig): number;
+  /** Drops the registry's reference to a context (reactors serving with it keep theirs). */
+  tlsContextFree(id: number): void;
+  /** EV_REJECTED and the ERR_TLS* close reasons. */
+  tlsConstants: Readonly<{ EV_REJECTED: number; ERR_TLS_HANDSHAKE: number; ERR_TLS_HANDSHAKE_TIMEOUT: number; ERR_TLS: number }>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

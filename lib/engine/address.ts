@@ -1,15 +1,16 @@
 /**
  * Engine wing: runs on the engine's (main) thread, the one that called serve().
  *
- * Listen addresses: `tcp://host:port`, `tcp4://`, `tcp6://[::1]:port`, `udp://host:port`, `udp4://`,
- * `udp6://[::1]:port`, `unix:///path` (a stream socket).
+ * Listen addresses: `tcp://host:port`, `tcp4://`, `tcp6://[::1]:port`, `tls://host:port` (TCP
+ * with TLS; `tls4://`, `tls6://`), `udp://host:port`, `udp4://`, `udp6://[::1]:port`,
+ * `unix:///path` (a stream socket; TLS over it with an address object's own `tls` option).
  * An empty host means every interface (`0.0.0.0`, or `::` for tcp6). Hostnames are resolved once,
  * at serve time, to a numeric address.
  */
 import dns from 'node:dns/promises';
 import net from 'node:net';
 
-export type Scheme = 'tcp' | 'tcp4' | 'tcp6' | 'udp' | 'udp4' | 'udp6' | 'unix';
+export type Scheme = 'tcp' | 'tcp4' | 'tcp6' | 'tls' | 'tls4' | 'tls6' | 'udp' | 'udp4' | 'udp6' | 'unix';
 
 export interface ListenAddress {
   readonly scheme: Scheme;
@@ -22,9 +23,11 @@ export interface ListenAddress {
   readonly input: string;
   /** A UDP address: served by datagram sockets the reactors own, not by the acceptor. */
   readonly dgram: boolean;
+  /** A `tls*://` address: TLS over TCP (an address object's `tls` also makes tcp/unix ones TLS). */
+  readonly tls: boolean;
 }
 
-const SCHEMES: readonly string[] = ['tcp', 'tcp4', 'tcp6', 'udp', 'udp4', 'udp6', 'unix'];
+const SCHEMES: readonly string[] = ['tcp', 'tcp4', 'tcp6', 'tls', 'tls4', 'tls6', 'udp', 'udp4', 'udp6', 'unix'];
 
 /** Parses without resolving names. Throws a TypeError/RangeError naming the bad part. */
 export function parseAddress(input: string): ListenAddress {
@@ -39,7 +42,7 @@ export function parseAddress(input: string): ListenAddress {
   if (scheme === 'unix') {
     if (!rest.startsWith('/')) throw new TypeError(`invalid unix address "${input}": expected unix:///absolute/path`);
     if (Buffer.byteLength(rest) > 107) throw new RangeError(`unix socket path too long (max 107 bytes): ${rest}`);
-    return { scheme: 'unix', family: 0, host: rest, port: 0, input, dgram: false };
+    return { scheme: 'unix', family: 0, host: rest, port: 0, input, dgram: false, tls: false };
   }
   const hp = /^(?:\[([^\]]*)\]|([^:/[\]]*)):(\d+)$/.exec(rest);
   if (!hp) throw new TypeError(`invalid listen address "${input}": expected ${scheme}://host:port`);
@@ -50,18 +53,18 @@ export function parseAddress(input: string): ListenAddress {
   }
   const ipv = net.isIP(host);
   if (hp[1] !== undefined && ipv !== 6) throw new TypeError(`invalid IPv6 address "${host}" in "${input}"`);
-  const v4only = scheme === 'tcp4' || scheme === 'udp4';
-  const v6only = scheme === 'tcp6' || scheme === 'udp6';
+  const v4only = scheme.endsWith('4');
+  const v6only = scheme.endsWith('6');
   if (v4only && ipv === 6) throw new TypeError(`${scheme} address with an IPv6 host in "${input}"`);
   if (v6only && ipv === 4) throw new TypeError(`${scheme} address with an IPv4 host in "${input}"`);
   const family: 4 | 6 = v6only || ipv === 6 ? 6 : 4;
-  return { scheme: scheme as Scheme, family, host, port, input, dgram: scheme.startsWith('udp') };
+  return { scheme: scheme as Scheme, family, host, port, input, dgram: scheme.startsWith('udp'), tls: scheme.startsWith('tls') };
 }
 
 /** Resolves a hostname to a numeric address of the scheme's family. */
 export async function resolveAddress(a: ListenAddress): Promise<ListenAddress> {
   if (a.family === 0 || a.host === '' || net.isIP(a.host)) return a;
-  const family = a.scheme === 'tcp6' || a.scheme === 'udp6' ? 6 : a.scheme === 'tcp4' || a.scheme === 'udp4' ? 4 : 0;
+  const family = a.scheme.endsWith('6') ? 6 : a.scheme.endsWith('4') ? 4 : 0;
   try {
     const r = await dns.lookup(a.host, family ? { family } : {});
     return { ...a, host: r.address, family: r.family === 6 ? 6 : 4 };

@@ -11,6 +11,7 @@
  * (binding), inboxes.ts, handout.ts (accepted fds to reactors), reactor_lifecycle.ts (start, death,
  * restart) and stop.ts.
  */
+import type { ListenSpec } from './tls_options.js';
 import { EventEmitter } from 'node:events';
 import type { Disruptor } from '../channel/disruptor.js';
 import { Remote, type EngineHandle } from '../channel/remote.js';
@@ -109,6 +110,7 @@ export class Engine extends EventEmitter {
       hosts: this.reactors.hosts,
       handle: parts.handle,
       unixPaths: parts.unixPaths,
+      tls: parts.tls,
     };
     this.done = new Promise((r) => (this.resolveDone = r));
   }
@@ -248,7 +250,7 @@ export class Engine extends EventEmitter {
  */
 export function serve(
   handler: string | URL | EventHandler,
-  addr: string | readonly string[],
+  addr: string | ListenSpec | readonly (string | ListenSpec)[],
   options: ServeOptions = {},
 ): Promise<Engine> {
   return startUp(handler, addr, options, (parts) => new Engine(parts));

@@ -1,11 +1,17 @@
 // Engine wing: runs on the engine's (main) thread, the one that called serve().
 /** serve() options: what users may set, their defaults, and validation that fails fast. */
 import os from 'node:os';
+import type { TlsOptions } from './tls_options.js';
 import type { PoolOptions } from '../pool/pool.js';
 import type { NativeSockOptions } from '../channel/native.js';
 import { checkLoadBalancing, type LoadBalancing } from './balancer.js';
 
 export interface ServeOptions {
+  /**
+   * TLS for the `tls://` (`tls4://`, `tls6://`) addresses: certificate, key and the rest (see
+   * TlsOptions). An address object `{ addr, tls }` may carry its own instead.
+   */
+  tls?: TlsOptions;
   /** One reactor per available core (default false: one reactor). */
   multicore?: boolean;
   /** Exact number of reactors; wins over `multicore`. */

@@ -6,6 +6,7 @@
  * connections it lost, reclaiming its inbox and, with `restartReactors`, starting a fresh one in
  * its place. Start and restart share the reactor's configuration, so they live together.
  */
+import type { TlsListenerPlan } from './tls_options.js';
 import type { EventEmitter } from 'node:events';
 import type { Disruptor } from '../channel/disruptor.js';
 import { native } from '../channel/native.js';
@@ -45,6 +46,8 @@ export interface HostPlan {
   readonly bound: readonly string[];
   /** One connection table per reactor (see `ReactorConfig.connTable`). */
   readonly connTables: readonly SharedArrayBuffer[];
+  /** Per listener, its TLS plan (null: plain). */
+  readonly tls: readonly (TlsListenerPlan | null)[];
 }
 
 /**
@@ -68,6 +71,7 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
     writeHighWater: opts.writeBufferHighWater,
     socket: opts.socket,
     maxDatagramSize: opts.maxDatagramSize,
+    tls: plan.tls,
   });
   const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
     new WorkerHost(

@@ -16,6 +16,7 @@ import { Pool, type PoolOptions } from '../pool/pool.js';
 import type { JobRequest } from '../pool/tasks.js';
 import { CONN_TABLE_SLOTS } from '../reactor/reactor.js';
 import { parseAddress, resolveAddress, type ListenAddress } from './address.js';
+import { planTls, releaseAll, type ListenSpec, type TlsListenerPlan } from './tls_options.js';
 import { resolveHandlerUrl } from './handler_loader.js';
 import { createInboxes, releaseInboxes } from './inboxes.js';
 import { boundSockets, closeUnowned, handOver, listenAll } from './listeners.js';
@@ -39,6 +40,8 @@ export interface EngineParts {
   pool: Pool | undefined;
   handle: EngineHandle;
   connTables: SharedArrayBuffer[];
+  /** Per listener, its TLS plan (null: plain); the contexts are released at stop. */
+  tls: (TlsListenerPlan | null)[];
 }
 
 /** What the startup calls on the engine it built: where the acceptor and the reactors report. */
@@ -56,15 +59,18 @@ export interface EngineSink {
 /** `serve()`'s whole sequence; `build` makes the engine from its parts once the reactors are ready. */
 export async function startUp<E extends EngineSink>(
   handler: string | URL | EventHandler,
-  addr: string | readonly string[],
+  addr: string | ListenSpec | readonly (string | ListenSpec)[],
   options: ServeOptions,
   build: (parts: EngineParts) => E,
 ): Promise<E> {
   const opts = resolveOptions(options);
-  const list = typeof addr === 'string' ? [addr] : [...addr];
+  const list: (string | ListenSpec)[] = Array.isArray(addr) ? [...(addr as readonly (string | ListenSpec)[])] : [addr as string | ListenSpec];
   if (list.length === 0) throw new TypeError('serve needs at least one listen address');
   const parsed: ListenAddress[] = [];
-  for (const a of list) parsed.push(await resolveAddress(parseAddress(a)));
+  for (const a of list) {
+    const s = typeof a === 'object' && a !== null ? a.addr : a;
+    parsed.push(await resolveAddress(parseAddress(s)));
+  }
   const local = typeof handler === 'object' && handler !== null && !(handler instanceof URL);
   if (local && opts.loops !== 1) {
     throw new TypeError(
@@ -72,6 +78,7 @@ export async function startUp<E extends EngineSink>(
     );
   }
   const handlerUrl = local ? '' : resolveHandlerUrl(handler as string | URL);
+  const tls = planTls(list, parsed, options.tls);
 
   const inboxes: Disruptor[] = [];
   const wakeFds: number[] = [];
@@ -92,6 +99,7 @@ export async function startUp<E extends EngineSink>(
     await Promise.all(hosts.map((h) => h.terminate().catch(() => undefined)));
     releaseInboxes(inboxes, wakeFds);
     for (const p of sockets.unixPaths) fs.rmSync(p, { force: true });
+    releaseAll(tls);
   };
 
   try {
@@ -114,7 +122,7 @@ export async function startUp<E extends EngineSink>(
     };
     const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
     const makeHost = await startHosts(
-      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables },
+      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables, tls },
       hosts,
     );
     engine = build({
@@ -131,6 +139,7 @@ export async function startUp<E extends EngineSink>(
       pool,
       handle,
       connTables,
+      tls,
     });
     for (const [m, l] of early) engine.hostEvents.message(m, l);
     await Promise.all(hosts.map((h) => h.init(bound)));

@@ -15,6 +15,7 @@ import type { EngineHandle } from '../channel/remote.js';
 import type { Pool } from '../pool/pool.js';
 import type { Handout } from './handout.js';
 import { releaseInboxes } from './inboxes.js';
+import { releaseAll, type TlsListenerPlan } from './tls_options.js';
 import type { ReactorHost } from './reactor_host.js';
 
 /** What a running engine holds that stopping must end or release. */
@@ -27,6 +28,8 @@ export interface StopParts {
   readonly hosts: readonly ReactorHost[];
   readonly handle: EngineHandle;
   readonly unixPaths: readonly string[];
+  /** TLS contexts of the listeners, released once the reactors are gone. */
+  readonly tls: readonly (TlsListenerPlan | null)[];
 }
 
 /**
@@ -52,4 +55,5 @@ export async function stopAll(p: StopParts, timeout: number): Promise<void> {
   releaseInboxes(p.inboxes, p.wakeFds);
   new AckTable(p.handle.acks).cancelPending();
   for (const path of p.unixPaths) fs.rmSync(path, { force: true });
+  releaseAll(p.tls);
 }

@@ -32,6 +32,17 @@ export interface ReactorConfig {
    * the engine can name this reactor's connections if the thread dies.
    */
   connTable: SharedArrayBuffer;
+  /** Per listener index, its TLS (null: plain): the engine's native context and the handshake bounds. */
+  tls: readonly (ListenerTls | null)[];
+}
+
+/** A TLS listener as the reactor serves it (the context lives in the addon's process-wide registry). */
+export interface ListenerTls {
+  context: number;
+  /** Ms from accept to a finished handshake (0: no deadline). */
+  handshakeTimeout: number;
+  /** Most handshake bytes a client may send. */
+  maxHandshakeBytes: number;
 }
 
 /** Slots mirrored in ReactorConfig.connTable. */

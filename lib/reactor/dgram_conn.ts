@@ -33,6 +33,8 @@ export interface DatagramHost {
 /** One UDP socket as its handler sees it, re-pointed at each datagram it receives. */
 export class DgramConn extends ArenaWindow implements Conn {
   readonly isDatagram = true;
+  /** Datagrams are never TLS (DTLS is not supported). */
+  readonly tls = null;
   /** Shared by every peer of this socket: keep per-peer state in a Map keyed by `remoteAddr`. */
   context: unknown = undefined;
   open = true;

@@ -25,6 +25,9 @@ import { OutRecords } from './out_records.js';
 import type { ReactorBase } from './part.js';
 import { Streams } from './streams.js';
 
+/** A TLS connection closed before its handshake completed (native/reactor.h ev::kRejected). */
+const EV_REJECTED = native.tlsConstants.EV_REJECTED;
+
 export { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 
 const EV_CAP = 8192;
@@ -72,6 +75,9 @@ export class Reactor {
       this.onBatch,
     );
     this.out.attach(this.loop);
+    cfg.tls.forEach((t, i) => {
+      if (t) this.loop.setListenerTls(i, t.context, t.handshakeTimeout, t.maxHandshakeBytes);
+    });
     const base: ReactorBase = { cfg, handler, hooks, loop: this.loop, remote: this.remote };
     this.jobs = new Offload(this.out, hooks);
     this.streams = new Streams(base, this.out, this.jobs);
@@ -144,6 +150,9 @@ export class Reactor {
           break;
         case L.EV_CLOSED:
           if (!dgrams.closed(ev[o + 1]!)) streams.closed(ev[o + 1]!, ev[o + 2]!);
+          break;
+        case EV_REJECTED:
+          streams.rejected(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_ACK:
           this.acks.settle(ev[o + 1]!, ev[o + 2]!);

@@ -7,7 +7,7 @@
  * through its host (streams.ts) and calls the host's parts directly, so a Conn method adds no call
  * layer of its own. Loop-only, like every Conn method not marked thread-safe.
  */
-import type { Conn, ConnRef, Delivery } from '../conn.js';
+import type { Conn, ConnRef, Delivery, TlsInfo } from '../conn.js';
 import type { Remote } from '../channel/remote.js';
 import type { NativeLoop, NativeSockOptions } from '../channel/native.js';
 import * as L from '../channel/layout.js';
@@ -73,6 +73,9 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   }
   get remoteAddr(): string {
     return (this.remote ??= this.address(true));
+  }
+  get tls(): TlsInfo | null {
+    return this.open || this.s.conns[this.slot] === this ? this.s.loop.tlsInfo(this.slot) : null;
   }
   get inboundBuffered(): number {
     return this.inView ? this.end - this.start : this.held;

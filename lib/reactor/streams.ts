@@ -12,7 +12,8 @@ import os from 'node:os';
 import { Action, type Output, type ReactResult } from '../handler.js';
 import type { ConnRef } from '../conn.js';
 import * as L from '../channel/layout.js';
-import { asError, errnoError } from '../errors.js';
+import { asError, errnoError, tlsError, type TlsErrorCode } from '../errors.js';
+import { native } from '../channel/native.js';
 import { CONN_TABLE_SLOTS } from './config.js';
 import { Deadlines } from './deadlines.js';
 import type { Offload } from './offload.js';
@@ -21,6 +22,13 @@ import { ReactorPart, type ReactorBase } from './part.js';
 import { StreamConn, type StreamHost } from './stream_conn.js';
 
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
+const T = native.tlsConstants;
+/** Close reasons past the errno range (native/reactor.h), by their error code. */
+const TLS_CODES = new Map<number, TlsErrorCode>([
+  [T.ERR_TLS_HANDSHAKE, 'ERR_TLS_HANDSHAKE'],
+  [T.ERR_TLS_HANDSHAKE_TIMEOUT, 'ERR_TLS_HANDSHAKE_TIMEOUT'],
+  [T.ERR_TLS, 'ERR_TLS'],
+]);
 
 /** One reactor's stream connections, by slot. */
 export class Streams extends ReactorPart implements StreamHost {
@@ -92,7 +100,7 @@ export class Streams extends ReactorPart implements StreamHost {
     c.inView = false;
     c.deadline = 0;
     if (slot < CONN_TABLE_SLOTS) Atomics.store(this.connTable, 2 * slot, 0);
-    const err = c.error ?? (errno !== 0 ? errnoError(errno) : undefined);
+    const err = c.error ?? (errno !== 0 ? this.closeError(slot, errno) : undefined);
     if (!this.handler.onClosed) return;
     try {
       const a = this.handler.onClosed(c, err);
@@ -100,6 +108,33 @@ export class Streams extends ReactorPart implements StreamHost {
     } catch (e) {
       this.hooks.handlerError(asError(e), 'onClosed');
     }
+  }
+
+  /**
+   * EV_REJECTED: a TLS connection whose handshake failed (or timed out) closed before it opened.
+   * It was never opened, so onOpened never ran; onClosed still hears why, with a Conn that is
+   * closed already (its `ref` names no connection, its addresses are '').
+   */
+  rejected(slot: number, errno: number, listener: number): void {
+    if (!this.handler.onClosed) {
+      this.loop.takeReason(slot);
+      return;
+    }
+    const c = new StreamConn(this, slot, -1, listener);
+    c.open = false;
+    const err = this.closeError(slot, errno);
+    try {
+      const a = this.handler.onClosed(c, err);
+      if (a === Action.Shutdown) this.hooks.shutdown();
+    } catch (e) {
+      this.hooks.handlerError(asError(e), 'onClosed');
+    }
+  }
+
+  /** The error a connection closed with: an errno, or a TLS failure with OpenSSL's reason. */
+  private closeError(slot: number, errno: number): Error {
+    const code = TLS_CODES.get(errno);
+    return code ? tlsError(code, this.loop.takeReason(slot)) : errnoError(errno);
   }
 
   /** The round ends: each read window closes, and what react left unread is kept (after the writes). */

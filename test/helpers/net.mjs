@@ -33,7 +33,7 @@ export function tmpSocketPath(t, name = 's.sock') {
 
 /** Port number of a resolved `tcp://host:port` address (also tcp4, tcp6, udp, udp4, udp6). */
 export function portOf(addr) {
-  const m = /^(?:tcp|udp)[46]?:\/\/(.*):(\d+)$/.exec(addr);
+  const m = /^(?:tcp|udp|tls)[46]?:\/\/(.*):(\d+)$/.exec(addr);
   if (!m) throw new Error(`not a tcp or udp address: ${addr}`);
   return Number(m[2]);
 }
