@@ -69,3 +69,18 @@ t.test('a write deadline closes a connection whose output is still pending, and 
   reader.destroy();
   stuck.destroy();
 });
+
+t.test('a read deadline earlier than the idle timeout closes at the read deadline', { timeout: 30000 }, async (t) => {
+  // The idle deadline (10 s) puts the connection on the wheel first; the read deadline set right
+  // after (600 ms) is earlier and must move it to the earlier bucket.
+  const { port, messages } = await start(t, F, { handlerOptions: { readDeadlineMs: 600 }, idleTimeout: 10000 });
+  const s = await connect(port);
+  s.on('error', () => {});
+  const { at: opened } = await messages.waitFor((m) => m.ev === 'opened');
+  const closed = await messages.waitFor((m) => m.ev === 'closed', 5000);
+  const after = closed.at - opened;
+  t.equal(closed.code, 'ETIMEDOUT');
+  t.match(closed.message, /read deadline passed/);
+  t.ok(after >= 550 && after < 2500, `closed after ${after} ms, not at the 10 s idle timeout`);
+  await new Promise((r) => (s.destroyed ? r() : s.once('close', r)));
+});

@@ -44,7 +44,7 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   dirty = false;
   /** Timing wheel entry: the earliest of the deadlines below (absolute ms, 0 = none). */
   deadline = 0;
-  wheeled = false;
+  wheelAt = 0;
   idleAt = 0;
   readDl = 0;
   writeDl = 0;
