@@ -14,6 +14,27 @@ const LOADGENS: Record<Scheme, { source: string; binary: string }> = {
 /** Included by every loadgen, so a change to it rebuilds them all. */
 const LOADGEN_HEADERS = ['perf/loadgen/loadgen_common.h'];
 
+/**
+ * echo_load with its TLS client compiled in (`--tls`, `--reconnect`, `--resume`), linked with the
+ * system's libssl and libcrypto (Debian: libssl-dev); a binary of its own, so the plain loadgen
+ * never needs them.
+ */
+const TLS_LOADGEN = {
+  source: 'perf/loadgen/echo_load.c',
+  binary: 'perf/bin/echo_load_tls',
+  build: { defines: ['-DECHO_LOAD_TLS'], libs: ['-lssl', '-lcrypto'], hint: 'libssl-dev (perf/setup.sh)' },
+} as const;
+
+/** How a C program is compiled beyond `cc -O2 -o binary source`. */
+export interface CBuild {
+  /** Before the source, e.g. `-DX`. */
+  defines?: readonly string[];
+  /** After the source, e.g. `-lssl`. */
+  libs?: readonly string[];
+  /** What to install when the build fails, for the error message. */
+  hint?: string;
+}
+
 export interface LoadgenOptions {
   /** A unix:// target is passed as `--unix PATH`, the others as `--host --port`. */
   target: ListenAddr;
@@ -22,6 +43,8 @@ export interface LoadgenOptions {
   depth: number;
   seconds: number;
   warmup: number;
+  /** More flags, e.g. echo_load_tls's `--tls --reconnect`. */
+  flags?: readonly string[];
 }
 
 /** The JSON line echo_load prints; see perf/loadgen/echo_load.c. */
@@ -56,6 +79,15 @@ export interface LoadgenResult {
   lost: number | null;
   lostWarmup: number | null;
   late: number | null;
+  /**
+   * echo_load_tls only (null otherwise): what the first handshake negotiated, the handshakes
+   * completed in the measured window (with `--reconnect` one per message) and how many of them
+   * the server resumed.
+   */
+  tlsProtocol: string | null;
+  tlsCipher: string | null;
+  tlsHandshakes: number | null;
+  tlsResumed: number | null;
 }
 
 export interface LoadgenRun {
@@ -71,8 +103,11 @@ const NUMERIC_KEYS = [
 
 /** Optional keys: absent or null both read as null, anything else must be a number. */
 const OPTIONAL_KEYS = [
-  'p50Us', 'p99Us', 'p999Us', 'maxUs', 'lost', 'lostWarmup', 'late',
+  'p50Us', 'p99Us', 'p999Us', 'maxUs', 'lost', 'lostWarmup', 'late', 'tlsHandshakes', 'tlsResumed',
 ] as const satisfies readonly (keyof LoadgenResult)[];
+
+/** Optional string keys: absent or null read as null, anything else must be a string. */
+const OPTIONAL_STRING_KEYS = ['tlsProtocol', 'tlsCipher'] as const satisfies readonly (keyof LoadgenResult)[];
 
 function mtimeMs(path: string): number | null {
   try {
@@ -86,7 +121,7 @@ function mtimeMs(path: string): number | null {
  * Compiles a one-file C program (under perf/) when its binary is missing or
  * older than its source or any of the headers it includes (`deps`).
  */
-export function ensureCProgram(source: string, binary: string, log: (msg: string) => void, deps: readonly string[] = []): string {
+export function ensureCProgram(source: string, binary: string, log: (msg: string) => void, deps: readonly string[] = [], build: CBuild = {}): string {
   const src = join(repoRoot, source);
   const bin = join(repoRoot, binary);
   let srcTime = -Infinity;
@@ -99,11 +134,13 @@ export function ensureCProgram(source: string, binary: string, log: (msg: string
   if (binTime !== null && binTime >= srcTime) return bin;
   mkdirSync(join(repoRoot, 'perf', 'bin'), { recursive: true });
   const cc = process.env['CC'] ?? 'cc';
-  log(`building: ${cc} -O2 -o ${binary} ${source}`);
+  const args = ['-O2', ...(build.defines ?? []), '-o', binary, source, ...(build.libs ?? [])];
+  log(`building: ${cc} ${args.join(' ')}`);
   try {
-    execFileSync(cc, ['-O2', '-o', binary, source], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(cc, args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
-    throw new Error(`failed to build ${source} with '${cc}': ${(err as Error).message}`);
+    const hint = build.hint ? ` (needs ${build.hint})` : '';
+    throw new Error(`failed to build ${source} with '${cc}'${hint}: ${(err as Error).message}`);
   }
   return bin;
 }
@@ -112,6 +149,11 @@ export function ensureCProgram(source: string, binary: string, log: (msg: string
 export function ensureLoadgen(log: (msg: string) => void, scheme: Scheme = 'tcp'): string {
   const { source, binary } = LOADGENS[scheme];
   return ensureCProgram(source, binary, log, LOADGEN_HEADERS);
+}
+
+/** Compiles echo_load_tls (TLS over TCP) when missing or older than its sources. */
+export function ensureTlsLoadgen(log: (msg: string) => void): string {
+  return ensureCProgram(TLS_LOADGEN.source, TLS_LOADGEN.binary, log, LOADGEN_HEADERS, TLS_LOADGEN.build);
 }
 
 /** The loadgen's result from its stdout (the last line), or null when that is not a complete result. */
@@ -138,7 +180,14 @@ export function parseLoadgenResult(stdout: string): LoadgenResult | null {
     else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
     else return null;
   }
-  return out as LoadgenResult;
+  const strings: Partial<Record<keyof LoadgenResult, string | null>> = {};
+  for (const key of OPTIONAL_STRING_KEYS) {
+    const v = rec[key];
+    if (v === undefined || v === null) strings[key] = null;
+    else if (typeof v === 'string') strings[key] = v;
+    else return null;
+  }
+  return { ...out, ...strings } as LoadgenResult;
 }
 
 /** The window lines the loadgens print as measurement starts and ends (loadgen_common.h). */
@@ -160,7 +209,7 @@ export function runLoadgen(bin: string, o: LoadgenOptions, hooks: LoadgenHooks =
   const args = [
     ...target, '--conns', String(o.conns),
     '--size', String(o.size), '--depth', String(o.depth),
-    '--seconds', String(o.seconds), '--warmup', String(o.warmup),
+    '--seconds', String(o.seconds), '--warmup', String(o.warmup), ...(o.flags ?? []),
   ];
   const [cmd, ...argv] = onCpus(hooks.cpus, [bin, ...args]);
   // Generous slack over the nominal duration: connects may be retried.
