@@ -10,17 +10,7 @@ export interface EchoServer {
 // backpressure so a slow client cannot make us buffer without bound.
 export function createEchoServer(): EchoServer {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      if (!socket.write(chunk)) socket.pause();
-    });
-    socket.on('drain', () => socket.resume());
-    // Clients vanish mid-write at the end of every run; that is not a failure.
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const server = net.createServer((socket) => echoOn(socket, sockets));
   return {
     server,
     shutdown(onClosed) {
@@ -28,6 +18,19 @@ export function createEchoServer(): EchoServer {
       for (const s of sockets) s.destroy();
     },
   };
+}
+
+/** Echoes `socket` (a net.Socket or a tls.TLSSocket), kept in `sockets` while it is open. */
+export function echoOn<S extends net.Socket>(socket: S, sockets: Set<S>): void {
+  sockets.add(socket);
+  socket.setNoDelay(true);
+  socket.on('data', (chunk: Buffer) => {
+    if (!socket.write(chunk)) socket.pause();
+  });
+  socket.on('drain', () => socket.resume());
+  // Clients vanish mid-write at the end of every run; that is not a failure.
+  socket.on('error', () => socket.destroy());
+  socket.on('close', () => sockets.delete(socket));
 }
 
 /**
