@@ -45,6 +45,15 @@ export interface RunRecord {
   udp?: UdpLoss;
   /** Unix-socket suites only: the server left its socket file behind when it exited. */
   socketLeft?: boolean;
+  /** TLS suites only: what the handshakes negotiated, and the window's handshakes (resumed ones too). */
+  tls?: TlsRun;
+}
+
+export interface TlsRun {
+  protocol: string;
+  cipher: string | null;
+  handshakes: number;
+  resumed: number;
 }
 
 export interface UdpLoss {
@@ -92,6 +101,23 @@ interface Summary {
   errors: number;
   /** Null for stream suites and for cells without runs. */
   loss: LossSummary | null;
+  /** TLS suites: handshakes and resumed ones in the measured windows, summed over runs; null otherwise. */
+  handshakes: { protocol: string; cipher: string | null; handshakes: number; resumed: number } | null;
+}
+
+function handshakesOf(runs: readonly RunRecord[]): Summary['handshakes'] {
+  const tls = runs.flatMap((r) => (r.tls ? [r.tls] : []));
+  const first = tls[0];
+  if (first === undefined) return null;
+  const sum = (key: 'handshakes' | 'resumed'): number => tls.reduce((n, x) => n + x[key], 0);
+  return { protocol: first.protocol, cipher: first.cipher, handshakes: sum('handshakes'), resumed: sum('resumed') };
+}
+
+/** "1,234 (0% resumed)": the reconnecting workloads' handshakes over all runs. */
+function fmtHandshakes(h: Summary['handshakes']): string {
+  if (h === null) return '-';
+  const share = ratio(h.resumed, h.handshakes);
+  return `${fmtInt(h.handshakes)} (${share === null ? '-' : `${Math.round(share * 100)}%`} resumed)`;
 }
 
 function lossOf(runs: readonly RunRecord[]): LossSummary | null {
@@ -129,6 +155,7 @@ function summarize(cell: Cell): Summary {
     maxUs: medianOf(cell.runs, 'maxUs'),
     errors: cell.runs.reduce((n, r) => n + r.errors, 0),
     loss: lossOf(cell.runs),
+    handshakes: handshakesOf(cell.runs),
   };
 }
 
@@ -211,6 +238,8 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
   const summaries = cells.map(summarize);
   const byKey = new Map(summaries.map((s) => [`${s.cell.workload.name}|${s.cell.contender}`, s]));
   const udp = cfg.transport === 'udp';
+  // TLS suites with handshake workloads: how many handshakes, and how many the server resumed.
+  const reconnects = cfg.workloads.some((w) => w.reconnect !== undefined);
 
   // Rate and CPU per message side by side, each with the subject's figure over this row's
   // (same run): above 1 is better for the rate, below 1 for the CPU.
@@ -227,6 +256,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
     { header: 'p99 µs', align: 'right' },
     // UDP only: loss belongs next to the rate it deflates.
     ...(udp ? [{ header: 'lost (all runs)', align: 'right' } as const] : []),
+    ...(reconnects ? [{ header: 'handshakes (all runs)', align: 'right' } as const] : []),
     { header: 'check', align: 'left' },
   ];
   const rows = summaries.map((s) => {
@@ -244,6 +274,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       fmtInt(s.p50Us),
       fmtInt(s.p99Us),
       ...(udp ? [fmtLoss(s.loss)] : []),
+      ...(reconnects ? [s.cell.workload.reconnect ? fmtHandshakes(s.handshakes) : ''] : []),
       status(s),
     ];
   });
@@ -278,6 +309,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
     renderTable(columns, rows),
     '',
     ...(udp ? ['lost: datagrams not answered within the loadgen\'s timeout in the measured windows, summed over runs (% of those sent); they add no latency sample', ''] : []),
+    ...(reconnects ? ['handshake workloads: every message on a new TLS connection (connect, handshake, one echo, close), so msgs/s is handshakes/s and CPU µs/msg the server\'s CPU per handshake; latency is connect() to the echo; handshakes: summed over runs, with the share the server resumed', ''] : []),
     `headline (${cfg.headline}): ${headline}`,
     `headline CPU/msg (${cfg.headline}, lower is better): ${cpuHeadline}`,
     `headline p99 (${cfg.headline}, lower is better): ${latencyHeadline}`,
@@ -321,6 +353,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       maxUs: s.maxUs,
       errors: s.errors,
       ...(s.loss ? { lost: s.loss.lost, lossRate: s.loss.rate, lostWarmup: s.loss.lostWarmup, late: s.loss.late } : {}),
+      ...(s.handshakes ? { tls: { ...s.handshakes, resumedShare: ratio(s.handshakes.resumed, s.handshakes.handshakes) } } : {}),
       ok: s.cell.failure === null && s.errors === 0 && !s.cell.runs.some((r) => (r.strayTasks?.length ?? 0) > 0),
       failure: s.cell.failure,
       // Drop loadgen stderr from clean runs: it is empty or noise there.

@@ -4,7 +4,7 @@
 // and udp suites are configs of this one runner.
 import type { Scheme } from '../lib/addr.js';
 import { BUSY_WARN, machineBusyFraction } from '../lib/idle.js';
-import { ensureCProgram, ensureLoadgen } from '../lib/loadgen.js';
+import { ensureCProgram, ensureLoadgen, ensureTlsLoadgen } from '../lib/loadgen.js';
 import { busyShare, usPerMsg } from '../lib/stats.js';
 import { runTrial, type ServerSpec } from '../lib/trial.js';
 import { buildTcpReport, isNoisy, type Cell, type RunRecord } from './tcp-report.js';
@@ -15,6 +15,11 @@ export interface Workload {
   conns: number;
   size: number;
   depth: number;
+  /**
+   * TLS suites: every message on a new connection, its handshake inside the clock
+   * (echo_load_tls --reconnect): `full` offers no session, `resume` the previous connection's.
+   */
+  reconnect?: 'full' | 'resume';
 }
 
 export interface TcpSuiteConfig {
@@ -25,6 +30,8 @@ export interface TcpSuiteConfig {
    * contenders put UNIX_SOCKET (lib/sockpath.ts) where their path goes.
    */
   transport?: Scheme;
+  /** The contenders speak TLS over TCP: the loadgen is echo_load_tls --tls (lib/loadgen.ts). */
+  tls?: boolean;
   /** One line for `--help`. */
   description: string;
   /**
@@ -74,7 +81,7 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
   const { opts, log, pinning } = ctx;
   const contenders = cfg.contenders.filter((c) => opts.only === null || opts.only.includes(c.name));
   const scheme = cfg.transport ?? 'tcp';
-  const bin = ensureLoadgen(log, scheme);
+  const bin = cfg.tls ? ensureTlsLoadgen(log) : ensureLoadgen(log, scheme);
   for (const [src, out] of cfg.cPrograms) if (contenders.some((c) => c.argv[0] === out)) ensureCProgram(src, out, log);
   const busyBefore = await machineBusyFraction();
   if (busyBefore > BUSY_WARN) log(`warning: machine already ${(busyBefore * 100).toFixed(0)}% busy before the first trial`);
@@ -107,7 +114,7 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
         const label = `${w.name} | run ${run + 1}/${opts.runs} | ${c.name}`;
         try {
           const t = await runTrial(c, { bin, scheme }, {
-            conns: w.conns, size: w.size, depth: w.depth, seconds: opts.seconds, warmup: opts.warmup,
+            conns: w.conns, size: w.size, depth: w.depth, seconds: opts.seconds, warmup: opts.warmup, flags: loadgenFlags(cfg, w),
           }, pinning);
           const rec: RunRecord = {
             msgsPerSec: t.load.msgsPerSec,
@@ -140,8 +147,12 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
           // Only where they mean something, so the echo and offload records keep their shape.
           if (t.load.lost !== null) rec.udp = { lost: t.load.lost, lostWarmup: t.load.lostWarmup ?? 0, late: t.load.late ?? 0 };
           if (t.socketLeft !== null) rec.socketLeft = t.socketLeft;
+          if (t.load.tlsProtocol !== null) {
+            rec.tls = { protocol: t.load.tlsProtocol, cipher: t.load.tlsCipher, handshakes: t.load.tlsHandshakes ?? 0, resumed: t.load.tlsResumed ?? 0 };
+          }
           cell.runs.push(rec);
-          const flag = (rec.udp ? `, lost ${rec.udp.lost}` : '') + (rec.errors > 0 ? `  !! errors: ${rec.errors}` : '');
+          const resumed = w.reconnect && rec.tls ? `, ${rec.tls.handshakes} handshakes (${rec.tls.resumed} resumed)` : '';
+          const flag = resumed + (rec.udp ? `, lost ${rec.udp.lost}` : '') + (rec.errors > 0 ? `  !! errors: ${rec.errors}` : '');
           const noise = isNoisy(rec) ? `  (background CPU ${rec.backgroundCpuSeconds.toFixed(2)} s)` : '';
           log(`${label}: ${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, p50 ${fmtUs(rec.p50Us)}, p99 ${fmtUs(rec.p99Us)}, ${fmtCpu(rec.serverCpuUsPerMsg)}${flag}${noise}`);
         } catch (err) {
@@ -157,12 +168,20 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
   return buildTcpReport(cfg, [...cells.values()], opts, { busyBefore, busyAfter }, pinning);
 }
 
+/** The loadgen's flags beyond the load's shape: TLS, and a new connection per message. */
+function loadgenFlags(cfg: TcpSuiteConfig, w: Workload): string[] {
+  if (!cfg.tls) return [];
+  return ['--tls', ...(w.reconnect ? ['--reconnect'] : []), ...(w.reconnect === 'resume' ? ['--resume'] : [])];
+}
+
 /** Checks the config's names against each other so a typo fails loudly at startup. */
 function validate(cfg: TcpSuiteConfig): void {
   const names = new Set(cfg.contenders.map((c) => c.name));
   const missing = [cfg.subject, cfg.baseline, ...cfg.peers, ...(cfg.target ? [cfg.target.peer] : [])].filter((n) => !names.has(n));
   if (missing.length > 0) throw new Error(`suite ${cfg.name}: unknown contender(s) ${missing.join(', ')}`);
   if (!cfg.workloads.some((w) => w.name === cfg.headline)) throw new Error(`suite ${cfg.name}: headline workload '${cfg.headline}' is not one of its workloads`);
+  const bad = cfg.workloads.find((w) => w.reconnect !== undefined && (!cfg.tls || w.depth !== 1));
+  if (bad) throw new Error(`suite ${cfg.name}: workload '${bad.name}' reconnects, which needs tls and depth 1`);
 }
 
 export function tcpSuite(cfg: TcpSuiteConfig): Suite {

@@ -10,6 +10,7 @@ import { startServer, stopServer } from '../lib/proc.js';
 import { repoRoot } from '../lib/paths.js';
 import { machineInfo } from '../lib/report.js';
 import { busyShare, median, ratio, usPerMsg } from '../lib/stats.js';
+import { passiveOpens, reconnectProblem } from '../lib/tcpstat.js';
 import { fmtBusy, fmtFixed, fmtInt, fmtRatio, renderTable } from '../lib/table.js';
 import type { ServerSpec } from '../lib/trial.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
@@ -31,6 +32,11 @@ export interface ToolWorkload {
   command(port: number, seconds: number): [string, string[]];
   /** The tool's stdout read, or null when nothing readable; throws when the tool saw errors. */
   parse(stdout: string): ToolRun | null;
+  /**
+   * Each request is meant to be a connection of its own (wrk with `Connection: close`): the run
+   * counts the connections the kernel accepted (lib/tcpstat.ts) and fails when they fall short.
+   */
+  connectionPerRequest?: boolean;
 }
 
 /** A contender; `prepare` makes an optional one runnable (e.g. installs it) or says why not. */
@@ -50,6 +56,29 @@ export interface ToolSuiteConfig {
   peers: readonly string[];
   /** [workload, metric] whose ratios are the headline. */
   headline: readonly [string, string];
+  /**
+   * Goals on the headline, reported as met or not (never an exit code: the machine is shared):
+   * the subject's requests/s >= minRatio x each peer's.
+   */
+  targets?: readonly { peer: string; minRatio: number }[];
+}
+
+/** One goal judged: `met` is null when either figure is missing. */
+export interface TargetResult {
+  peer: string;
+  minRatio: number;
+  ratio: number | null;
+  met: boolean | null;
+}
+
+/** The targets judged on the headline ratios; `met` for all of them (null when one is unknown). */
+export function judgeTargets(targets: readonly { peer: string; minRatio: number }[], ratios: Record<string, number | null>): { targets: TargetResult[]; met: boolean | null } {
+  const judged = targets.map((t) => {
+    const r = ratios[t.peer] ?? null;
+    return { peer: t.peer, minRatio: t.minRatio, ratio: r, met: r === null ? null : r >= t.minRatio };
+  });
+  const met = judged.some((t) => t.met === false) ? false : judged.some((t) => t.met === null) ? null : true;
+  return { targets: judged, met };
 }
 
 /** One trial's figures, as kept in the results' `runDetails`. */
@@ -61,6 +90,8 @@ interface ToolRecord extends ToolRun {
   serverCpuUsPerMsg: number | null;
   serverBusy: number | null;
   strayTasks: string[] | null;
+  /** connectionPerRequest workloads: connections the kernel accepted during the measured run (else null). */
+  connections: number | null;
 }
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
@@ -89,14 +120,19 @@ async function trial(c: ToolContender, w: ToolWorkload, seconds: number, warmup:
       return run(cmd!, args, (secs + 60) * 1000);
     };
     if (warmup > 0) await tool(warmup);
+    const opens0 = w.connectionPerRequest ? passiveOpens() : null;
     const before = cpuSnapshot(server.pid);
     const t0 = performance.now();
     const out = await tool(seconds);
     const cpuSeconds = cpuSecondsBetween(before, cpuSnapshot(server.pid));
     const wall = (performance.now() - t0) / 1000;
+    const opens1 = w.connectionPerRequest ? passiveOpens() : null;
     const strays = pin ? strayTasks(server.pid, pin.server) : null;
     const got = w.parse(out);
     if (got === null) throw new Error(`could not read ${w.command(0, 0)[0]}'s output:\n${out.slice(0, 500)}`);
+    const connections = opens0 !== null && opens1 !== null ? opens1 - opens0 : null;
+    const problem = w.connectionPerRequest ? reconnectProblem(got.requests, connections) : null;
+    if (problem !== null) throw new Error(problem);
     return {
       ...got,
       seconds: wall,
@@ -104,6 +140,7 @@ async function trial(c: ToolContender, w: ToolWorkload, seconds: number, warmup:
       serverCpuUsPerMsg: usPerMsg(cpuSeconds, got.requests),
       serverBusy: pin ? busyShare(cpuSeconds, wall, pin.server.length) : null,
       strayTasks: strays,
+      connections,
     };
   } finally {
     await stopServer(server, 5000);
@@ -148,7 +185,8 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
               }
               if (rec.note) warnings.push(`${w.name} ${w.metric} / ${c.name} run ${r + 1}: ${rec.note}`);
               const cpu = rec.serverCpuUsPerMsg === null ? '-' : rec.serverCpuUsPerMsg.toFixed(2);
-              log(`${w.name} ${w.metric} | run ${r + 1}/${opts.runs} | ${c.name}: ${Math.round(rec.rps)}/s, ${cpu} µs cpu/req`);
+              const conns = rec.connections === null ? '' : `, ${rec.requests} requests over ${rec.connections} accepted connections`;
+              log(`${w.name} ${w.metric} | run ${r + 1}/${opts.runs} | ${c.name}: ${Math.round(rec.rps)}/s, ${cpu} µs cpu/req${conns}`);
             } catch (e) {
               failures.push(`${w.name} / ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
               log(`${w.name} ${w.metric} | ${c.name}: FAILED`);
@@ -185,6 +223,7 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
             serverCpuUsPerMsg: med(k, 'serverCpuUsPerMsg'),
             serverBusy: med(k, 'serverBusy'),
             cpuSeconds: median(recs.map((x) => x.cpuSeconds)),
+            ...(w.connectionPerRequest ? { requestsPerConnection: median(recs.flatMap((x) => (x.connections ? [x.requests / x.connections] : []))) } : {}),
             runs: recs.map((x) => x.rps),
             runDetails: recs,
             ...(why !== undefined ? { skipped: why } : {}),
@@ -217,6 +256,9 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
       const head = ratios[`${hw} ${hm}`] ?? {};
       const headCpu = cpuRatios[`${hw} ${hm}`] ?? {};
       const line = (r: Record<string, number | null>): string => cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(r[p])}`).join(', ');
+      const goals = cfg.targets ? judgeTargets(cfg.targets, head) : null;
+      const verdict = (met: boolean | null): string => (met === null ? 'n/a (missing results)' : met ? 'met' : 'NOT met');
+      const perConn = cfg.workloads.filter((w) => w.connectionPerRequest).map((w) => `${w.name} ${w.metric}`);
       const text = [
         `${cfg.name} suite: ${opts.runs} run(s) x ${opts.seconds} s (+${opts.warmup} s warmup run of the tool, unmeasured); ${describePinning(pinning)}`,
         'CPU µs/req: user+system CPU of the server\'s whole process tree over the measured tool run / the requests it completed; every figure is a median over runs',
@@ -225,6 +267,8 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
         '',
         `headline (${hw} ${hm}): ${line(head)}`,
         `headline CPU/req (${hw} ${hm}, lower is better): ${line(headCpu)}`,
+        ...(goals ? [`targets (${hw} ${hm}): ${goals.targets.map((g) => `${cfg.subject} >= ${g.minRatio.toFixed(2)}x ${g.peer} (${fmtRatio(g.ratio)}): ${verdict(g.met)}`).join('; ')}`] : []),
+        ...(perConn.length > 0 ? [`${perConn.join(', ')}: a new connection per request, checked against the connections the kernel accepted (requestsPerConnection in the JSON); CPU µs/req is CPU per connection`] : []),
         '',
       ].join('\n');
       const json = {
@@ -238,6 +282,7 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
         ratiosByWorkload: ratios,
         cpuRatios: headCpu,
         cpuRatiosByWorkload: cpuRatios,
+        ...(goals ? { targets: goals.targets, targetsMet: goals.met } : {}),
         ok: failures.length === 0,
         failures,
         warnings,
