@@ -1,6 +1,13 @@
 // The benchmark suites read wrk's, redis-benchmark's and their own loadgens' output correctly.
 import t from 'tap';
 import { wrk, redisBench } from '../dist/perf/suites/proto-configs.js';
+import { judgeTargets } from '../dist/perf/suites/tool-suite.js';
+import { tlsConfigs } from '../dist/perf/suites/tls-suite.js';
+import { parsePassiveOpens, reconnectProblem } from '../dist/perf/lib/tcpstat.js';
+import { ensureTlsLoadgen, runLoadgen } from '../dist/perf/lib/loadgen.js';
+import { hasOpenssl, makeBenchCerts } from '../dist/perf/lib/tls-certs.js';
+import fs from 'node:fs';
+import tls from 'node:tls';
 import { parseLoadgenResult } from '../dist/perf/lib/loadgen.js';
 import { busyShare, usPerMsg } from '../dist/perf/lib/stats.js';
 import { parseListeningLine, parseListenUrl, portOf } from '../dist/perf/lib/addr.js';
@@ -31,6 +38,54 @@ t.test('wrk: requests per second and the requests counted', async (t) => {
   const [cmd, args] = wrk('pipelined', 16).command(40000, 5);
   t.equal(cmd, 'wrk');
   t.same(args.slice(-3), ['http://127.0.0.1:40000/', '--', '16'], 'pipelining depth passed to the lua script');
+});
+
+t.test('wrk over https: one thread, and Connection: close read errors that are the server\'s unsaid closes', async (t) => {
+  const { https } = tlsConfigs({ certPath: '/c.pem', keyPath: '/k.pem' });
+  const [keepAlive, closing] = https.workloads;
+  t.same(keepAlive.command(40000, 5)[1], ['-c', '100', '-t', '1', '-d', '5s', 'https://127.0.0.1:40000/']);
+  t.same(closing.command(40000, 5)[1].slice(4, 8), ['-d', '5s', '-H', 'Connection: close'], 'the header goes to wrk');
+  t.equal(closing.connectionPerRequest, true, 'its connections are counted');
+  t.notOk(keepAlive.connectionPerRequest);
+  const withReads = (n) => WRK.replace('Requests/sec', `  Socket errors: connect 0, read ${n}, write 0, timeout 0\nRequests/sec`);
+  t.throws(() => keepAlive.parse(withReads(5)), /wrk saw errors/, 'on keep-alive a read error is an error');
+  const ok = closing.parse(withReads(359000));
+  t.equal(ok.requests, 359372);
+  t.match(ok.note, /359000 read errors on 359372 requests: the server closed after answering without saying `Connection: close`/);
+  t.throws(() => closing.parse(withReads(400000)), /wrk saw errors/, 'more read errors than requests are errors still');
+  t.throws(() => closing.parse(WRK.replace('Requests/sec', '  Socket errors: connect 3, read 0, write 0, timeout 0\nRequests/sec')), /connect 3/);
+  t.same(closing.parse(WRK), { rps: 71874.4, requests: 359372 }, 'no errors, no note');
+});
+
+t.test('the tls suite: certificate paths reach every peer, each half has its contenders', async (t) => {
+  const { https, echo } = tlsConfigs({ certPath: '/c.pem', keyPath: '/k.pem' });
+  t.same(https.contenders.map((c) => c.name), ['ringloop', 'node:https', 'uws']);
+  t.same(echo.contenders.map((c) => c.name), ['ringloop', 'node:tls']);
+  for (const c of [...https.contenders, ...echo.contenders]) {
+    t.same(c.argv.slice(-4), ['--cert', '/c.pem', '--key', '/k.pem'], `${c.name} gets the certificate`);
+  }
+  t.same(echo.workloads.map((w) => w.reconnect ?? null), ['full', 'resume', null, null]);
+  t.same(https.targets, [{ peer: 'uws', minRatio: 1 }, { peer: 'node:https', minRatio: 4 }]);
+});
+
+t.test('suite targets: each goal judged on the headline ratios, met only when all are', async (t) => {
+  const goals = [{ peer: 'uws', minRatio: 1 }, { peer: 'node:https', minRatio: 4 }];
+  t.same(judgeTargets(goals, { uws: 1.1, 'node:https': 4.5 }).met, true);
+  const missed = judgeTargets(goals, { uws: 0.8, 'node:https': 4.5 });
+  t.same(missed.targets.map((g) => g.met), [false, true]);
+  t.equal(missed.met, false);
+  t.equal(judgeTargets(goals, { uws: null, 'node:https': 4.5 }).met, null, 'a missing peer: unknown');
+  t.equal(judgeTargets(goals, { uws: null, 'node:https': 2 }).met, false, 'one missed is not met, whatever the other');
+});
+
+t.test('accepted connections: /proc/net/snmp PassiveOpens, and a run that did not reconnect', async (t) => {
+  const snmp = 'Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails\n' +
+    'Tcp: 1 200 120000 -1 5123 4870 12\nUdp: InDatagrams\nUdp: 5\n';
+  t.equal(parsePassiveOpens(snmp), 4870);
+  t.equal(parsePassiveOpens('Ip: x\nIp: 1\n'), null, 'no Tcp lines');
+  t.equal(reconnectProblem(1000, 1100), null, 'a connection per request, and the ones open at the end');
+  t.equal(reconnectProblem(1000, null), null, 'unknown: nothing to say');
+  t.match(reconnectProblem(1000, 100), /1000 requests came over 100 accepted connections/);
 });
 
 // redis-benchmark without -q, one test: \r-separated progress, then the report.
@@ -74,6 +129,23 @@ t.test('loadgen JSON line: echo_load (no loss keys) and udp_load (loss counted)'
   t.equal(noSamples.p50Us, null, 'null latency (no sample after warmup) stays null');
 });
 
+// echo_load_tls --tls --reconnect: the TLS keys after the common ones.
+const TLS_LINE = '{"msgs":1880,"seconds":2.006818,"msgsPerSec":936.8,"bytes":120320,"errors":0,"conns":100,"size":64,' +
+  '"depth":1,"connected":100,"mismatches":0,"earlyCloses":0,"connectErrors":0,"ioErrors":0,"interrupted":false,' +
+  '"tlsProtocol":"TLSv1.3","tlsCipher":"TLS_AES_256_GCM_SHA384","tlsHandshakes":1901,"tlsResumed":0,' +
+  '"p50Us":83967,"p99Us":237567,"p999Us":241663,"maxUs":253047}';
+
+t.test('loadgen JSON line: echo_load_tls adds what the handshakes negotiated and how many were resumed', async (t) => {
+  const tls = parseLoadgenResult(`measure start\nmeasure end\n${TLS_LINE}\n`);
+  t.same([tls.tlsProtocol, tls.tlsCipher, tls.tlsHandshakes, tls.tlsResumed], ['TLSv1.3', 'TLS_AES_256_GCM_SHA384', 1901, 0]);
+  t.equal(tls.msgsPerSec, 936.8);
+  const plain = parseLoadgenResult(ECHO_LINE);
+  t.same([plain.tlsProtocol, plain.tlsCipher, plain.tlsHandshakes, plain.tlsResumed], [null, null, null, null], 'plain echo_load: no TLS keys');
+  t.equal(parseLoadgenResult(TLS_LINE.replace('"tlsProtocol":"TLSv1.3"', '"tlsProtocol":null')).tlsProtocol, null, 'no handshake done: null');
+  t.equal(parseLoadgenResult(TLS_LINE.replace('"tlsCipher":"TLS_AES_256_GCM_SHA384"', '"tlsCipher":7')), null, 'a cipher that is not a string');
+  t.equal(parseLoadgenResult(TLS_LINE.replace('"tlsResumed":0', '"tlsResumed":"0"')), null, 'a count that is not a number');
+});
+
 t.test('loadgen JSON line: anything incomplete is no result, never zeros', async (t) => {
   t.equal(parseLoadgenResult(''), null);
   t.equal(parseLoadgenResult('udp_load: bad value'), null, 'not JSON');
@@ -111,4 +183,52 @@ t.test('CPU per message: the window\'s CPU over the window\'s messages; server b
   t.equal(busyShare(1.5, 2, 1), 0.75);
   t.equal(busyShare(1.5, 2, 2), 0.375);
   t.equal(busyShare(1, null, 1), null);
+});
+
+// echo_load_tls against a node:tls echo in this process: every byte checked through TLS, a
+// corrupted byte caught, and --reconnect doing one full (or resumed) handshake per message.
+t.test('echo_load_tls: real TLS echo, corruption caught, a handshake per message with --reconnect', async (t) => {
+  if (!hasOpenssl() || !fs.existsSync('/usr/include/openssl/ssl.h')) {
+    t.skip('needs the openssl CLI and libssl-dev (perf/setup.sh)');
+    return;
+  }
+  const bin = ensureTlsLoadgen(() => {});
+  const certs = makeBenchCerts();
+  t.teardown(() => certs.remove());
+  const serve = (corrupt) => new Promise((resolve) => {
+    const server = tls.createServer({ cert: fs.readFileSync(certs.certPath), key: fs.readFileSync(certs.keyPath) }, (s) => {
+      s.on('data', (d) => {
+        if (corrupt) d[d.length - 1] ^= 1;
+        s.write(d);
+      });
+      s.on('error', () => s.destroy());
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+  const load = async (server, flags, shape = {}) => {
+    const target = { scheme: 'tcp', host: '127.0.0.1', port: server.address().port };
+    return runLoadgen(bin, { target, conns: 4, size: 200, depth: 1, seconds: 0.5, warmup: 0.1, flags, ...shape });
+  };
+  const good = await serve(false);
+  t.teardown(() => good.close());
+  const echo = await load(good, ['--tls'], { depth: 4, size: 5000 });
+  t.equal(echo.exitCode, 0, echo.stderr);
+  t.ok(echo.result.msgs > 0, 'messages echoed');
+  t.equal(echo.result.errors, 0);
+  t.equal(echo.result.tlsProtocol, 'TLSv1.3');
+  t.equal(echo.result.tlsHandshakes, 0, 'kept connections shook hands before the clock');
+  const full = await load(good, ['--tls', '--reconnect']);
+  t.equal(full.result.errors, 0, full.stderr);
+  t.ok(full.result.msgs > 0);
+  t.ok(Math.abs(full.result.tlsHandshakes - full.result.msgs) <= 4, 'a handshake per message');
+  t.equal(full.result.tlsResumed, 0, 'no session offered: every handshake full');
+  const resumed = await load(good, ['--tls', '--reconnect', '--resume']);
+  t.equal(resumed.result.errors, 0, resumed.stderr);
+  t.ok(resumed.result.tlsResumed > 0.9 * resumed.result.tlsHandshakes, 'the previous ticket offered, and node resumes it');
+  const bad = await serve(true);
+  t.teardown(() => bad.close());
+  const caught = await load(bad, ['--tls']);
+  t.equal(caught.exitCode, 1);
+  t.ok(caught.result.mismatches > 0, 'the flipped byte is a mismatch');
+  t.match(caught.stderr, /expected 0x[0-9a-f]{2} got 0x/);
 });
