@@ -185,16 +185,21 @@ static void header(uint32_t idx, uint32_t seq, uint8_t out[HDR]) {
   }
 }
 
-static void kill_conn(conn_t *c) {
-  if (c->dead) return;
-  c->dead = 1;
-  alive--;
+/* Closes connection c's socket (and its TLS state); the connection itself lives on. */
+static void close_socket(conn_t *c) {
   epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
   c->fd = -1;
 #ifdef ECHO_LOAD_TLS
   tls_free(c);
 #endif
+}
+
+static void kill_conn(conn_t *c) {
+  if (c->dead) return;
+  c->dead = 1;
+  alive--;
+  close_socket(c);
 }
 
 static int connect_next(conn_t *c);
@@ -413,12 +418,7 @@ static int tls_pending(const conn_t *c) {
 
 /* --reconnect: the server closed after our close_notify; on to the next connection. */
 static void reconnect(conn_t *c) {
-  epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
-  close(c->fd);
-  c->fd = -1;
-#ifdef ECHO_LOAD_TLS
-  tls_free(c);
-#endif
+  close_socket(c);
   if (connect_next(c) != 0) {
     st.connect_errors++;
     c->fd = -1;

@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { helloHandler } from './hello-handler.js';
 
 const { values } = parseArgs({ options: { addr: { type: 'string' }, cluster: { type: 'string' } } });
 const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(values.addr ?? 'tcp://127.0.0.1:0');
@@ -11,21 +12,7 @@ const host = m[1]!;
 const workers = Number(values.cluster ?? 0);
 
 function serve(port: number, onListening: (port: number) => void): void {
-  const server = http.createServer((req, res) => {
-    if (req.method === 'POST' && req.url === '/echo') {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => res.end(Buffer.concat(chunks)));
-      return;
-    }
-    if (req.url === '/') {
-      res.setHeader('Content-Type', 'text/plain');
-      res.end('Hello World!');
-      return;
-    }
-    res.statusCode = 404;
-    res.end();
-  });
+  const server = http.createServer(helloHandler);
   server.keepAliveTimeout = 65_000;
   server.listen(port, host, () => onListening((server.address() as { port: number }).port));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
