@@ -5,6 +5,7 @@ import { chartModel } from '../dist/perf/lib/chart-model.js';
 import { renderChart } from '../dist/perf/lib/chart.js';
 import { markdownTables, readingText, readmeBlock, replaceBlock, BLOCK_START, BLOCK_END } from '../dist/perf/lib/readme-table.js';
 import { svgToPng } from '../dist/perf/lib/png.js';
+import { mergeTlsJson } from '../dist/perf/suites/tls-suite.js';
 
 const machine = { cpus: 2, model: 'AMD EPYC', node: 'v20.20.2', kernel: 'Linux 6.18 x64' };
 const tcpRow = (workload, contender, msgsPerSec, failure = null, serverCpuUsPerMsg = null, serverBusy = null) =>
@@ -70,6 +71,42 @@ const HTTP = {
   ],
   ratiosByWorkload: { 'plain GET /': { uws: null } },
   failures: [],
+};
+
+// The tls suite's two halves as their runners write them (tool-suite.ts, tcp-report.ts), merged.
+const TLS_HTTPS = {
+  suite: 'tls/https',
+  machine,
+  pinning: { server: [0], loadgen: [1] },
+  config: { runs: 1, seconds: 3, warmup: 1, only: null },
+  results: [
+    { workload: 'HTTPS keep-alive', metric: 'GET /', contender: 'ringloop', rps: 18000, serverCpuUsPerMsg: 11, serverBusy: 0.5, runs: [18000] },
+    { workload: 'HTTPS keep-alive', metric: 'GET /', contender: 'node:https', rps: 15000, serverCpuUsPerMsg: 30, serverBusy: 0.9, runs: [15000] },
+    { workload: 'HTTPS keep-alive', metric: 'GET /', contender: 'uws', rps: null, serverCpuUsPerMsg: null, serverBusy: null, runs: [], skipped: 'npm install failed' },
+  ],
+  ratios: { 'node:https': 1.2, uws: null },
+  ratiosByWorkload: { 'HTTPS keep-alive GET /': { 'node:https': 1.2, uws: null } },
+  cpuRatiosByWorkload: { 'HTTPS keep-alive GET /': { 'node:https': 0.37, uws: null } },
+  targets: [{ peer: 'uws', minRatio: 1, ratio: null, met: null }, { peer: 'node:https', minRatio: 4, ratio: 1.2, met: false }],
+  targetsMet: false,
+  failures: [],
+  warnings: ['uws skipped: npm install failed'],
+};
+const TLS_ECHO = {
+  suite: 'tls/echo',
+  machine: { ...machine, busyBefore: 0.1, busyAfter: 0.1 },
+  pinning: { server: [0], loadgen: [1] },
+  baseline: 'node:tls',
+  config: { runs: 1, seconds: 3, warmup: 1, only: null, headline: 'TLS 64B ping-pong', workloads: [] },
+  results: [
+    { ...tcpRow('TLS full handshake', 'ringloop', 700, null, 360, 0.3), tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', handshakes: 2100, resumed: 0, resumedShare: 0 } },
+    { ...tcpRow('TLS full handshake', 'node:tls', 450, null, 620, 0.3), tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', handshakes: 1350, resumed: 0, resumedShare: 0 } },
+  ],
+  ratiosByWorkload: { 'TLS full handshake': { 'node:tls': 1.56 } },
+  cpuRatiosByWorkload: { 'TLS full handshake': { 'node:tls': 0.58 } },
+  latencyRatiosByWorkload: { 'TLS full handshake': { 'node:tls': 0.6 } },
+  failures: [],
+  warnings: [],
 };
 
 /** Bar groups of the chart: [{ attrs: {suite, workload, contender, class}, body }]. */
@@ -242,4 +279,27 @@ t.test('without a converter on PATH the PNG is skipped, saying why', async (t) =
   const r = svgToPng('/nonexistent.svg', '/nonexistent.png', { PATH: '/nonexistent' });
   t.equal(r.ok, false);
   t.match(r.message, /^PNG skipped: neither rsvg-convert .* nor ImageMagick is on PATH$/);
+});
+
+t.test('tls suite: both halves in one JSON object, each panel with its own unit and baseline', async (t) => {
+  const merged = mergeTlsJson(TLS_HTTPS, TLS_ECHO, { runs: 1, seconds: 3, warmup: 1, only: null });
+  t.equal(merged.suite, 'tls');
+  t.same(merged.ratios, { 'node:https': 1.2, uws: null }, 'the headline is HTTPS keep-alive');
+  t.same(Object.keys(merged.ratiosByWorkload), ['HTTPS keep-alive GET /', 'TLS full handshake']);
+  t.same(Object.keys(merged.cpuRatiosByWorkload), ['HTTPS keep-alive GET /', 'TLS full handshake']);
+  t.equal(merged.targetsMet, false);
+  t.same(merged.tls, { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' }, 'what the loadgen negotiated');
+  t.same(merged.warnings, ['uws skipped: npm install failed']);
+  t.equal(merged.ok, true);
+  const model = chartModel(JSON.parse(JSON.stringify(merged)));
+  t.same(model.panels.map((p) => [p.workload, p.unit, p.baseline]), [
+    ['HTTPS keep-alive', 'requests/s', 'node:https'],
+    ['TLS full handshake', 'msgs/s', 'node:tls'],
+  ]);
+  t.same(model.panels[0].bars.map((b) => [b.contender, b.skipped]), [['ringloop', false], ['node:https', false], ['uws', true]]);
+  t.same(xmlProblems(renderChart(model)), []);
+  const onlyEcho = mergeTlsJson(null, TLS_ECHO, { runs: 1, seconds: 3, warmup: 1, only: ['node:tls'] });
+  t.same(onlyEcho.ratios, {}, '--only without an HTTPS contender: no headline');
+  t.equal(onlyEcho.config.https, null);
+  t.equal(onlyEcho.results.length, 2);
 });
