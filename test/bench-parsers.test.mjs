@@ -71,6 +71,7 @@ t.test('the tls suite: certificate paths reach every peer, each half has its con
 t.test('suite targets: each goal judged on the headline ratios, met only when all are', async (t) => {
   const goals = [{ peer: 'uws', minRatio: 1 }, { peer: 'node:https', minRatio: 4 }];
   t.same(judgeTargets(goals, { uws: 1.1, 'node:https': 4.5 }).met, true);
+  t.same(judgeTargets(goals, { uws: 0.9, 'node:https': 4.5 }, { uws: 0.8 }).targets[0], { peer: 'uws', minRatio: 1, ratio: 0.9, cpuRatio: 0.8, met: false }, 'the CPU ratio rides along, judging nothing');
   const missed = judgeTargets(goals, { uws: 0.8, 'node:https': 4.5 });
   t.same(missed.targets.map((g) => g.met), [false, true]);
   t.equal(missed.met, false);

@@ -63,19 +63,28 @@ export interface ToolSuiteConfig {
   targets?: readonly { peer: string; minRatio: number }[];
 }
 
-/** One goal judged: `met` is null when either figure is missing. */
+/**
+ * One goal judged on req/s: `met` is null when either figure is missing. `cpuRatio` (the
+ * subject's CPU per request over the peer's) judges nothing but says what the rate ratio means
+ * when the tool, not the server, was the bottleneck (server busy well below 100%).
+ */
 export interface TargetResult {
   peer: string;
   minRatio: number;
   ratio: number | null;
+  cpuRatio: number | null;
   met: boolean | null;
 }
 
 /** The targets judged on the headline ratios; `met` for all of them (null when one is unknown). */
-export function judgeTargets(targets: readonly { peer: string; minRatio: number }[], ratios: Record<string, number | null>): { targets: TargetResult[]; met: boolean | null } {
+export function judgeTargets(
+  targets: readonly { peer: string; minRatio: number }[],
+  ratios: Record<string, number | null>,
+  cpuRatios: Record<string, number | null> = {},
+): { targets: TargetResult[]; met: boolean | null } {
   const judged = targets.map((t) => {
     const r = ratios[t.peer] ?? null;
-    return { peer: t.peer, minRatio: t.minRatio, ratio: r, met: r === null ? null : r >= t.minRatio };
+    return { peer: t.peer, minRatio: t.minRatio, ratio: r, cpuRatio: cpuRatios[t.peer] ?? null, met: r === null ? null : r >= t.minRatio };
   });
   const met = judged.some((t) => t.met === false) ? false : judged.some((t) => t.met === null) ? null : true;
   return { targets: judged, met };
@@ -256,7 +265,7 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
       const head = ratios[`${hw} ${hm}`] ?? {};
       const headCpu = cpuRatios[`${hw} ${hm}`] ?? {};
       const line = (r: Record<string, number | null>): string => cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(r[p])}`).join(', ');
-      const goals = cfg.targets ? judgeTargets(cfg.targets, head) : null;
+      const goals = cfg.targets ? judgeTargets(cfg.targets, head, headCpu) : null;
       const verdict = (met: boolean | null): string => (met === null ? 'n/a (missing results)' : met ? 'met' : 'NOT met');
       const perConn = cfg.workloads.filter((w) => w.connectionPerRequest).map((w) => `${w.name} ${w.metric}`);
       const text = [
@@ -267,7 +276,10 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
         '',
         `headline (${hw} ${hm}): ${line(head)}`,
         `headline CPU/req (${hw} ${hm}, lower is better): ${line(headCpu)}`,
-        ...(goals ? [`targets (${hw} ${hm}): ${goals.targets.map((g) => `${cfg.subject} >= ${g.minRatio.toFixed(2)}x ${g.peer} (${fmtRatio(g.ratio)}): ${verdict(g.met)}`).join('; ')}`] : []),
+        ...(goals ? [
+          `targets (${hw} ${hm}, req/s): ${goals.targets.map((g) => `${cfg.subject} >= ${g.minRatio.toFixed(2)}x ${g.peer} (${fmtRatio(g.ratio)}, CPU/req ${fmtRatio(g.cpuRatio)}): ${verdict(g.met)}`).join('; ')}`,
+          'with server busy well below 100% the tool was the bottleneck and the req/s ratio is its limit; the CPU/req ratio is then the one to read',
+        ] : []),
         ...(perConn.length > 0 ? [`${perConn.join(', ')}: a new connection per request, checked against the connections the kernel accepted (requestsPerConnection in the JSON); CPU µs/req is CPU per connection`] : []),
         '',
       ].join('\n');
