@@ -10,6 +10,9 @@ import { mergeTlsJson } from '../dist/perf/suites/tls-suite.js';
 const machine = { cpus: 2, model: 'AMD EPYC', node: 'v20.20.2', kernel: 'Linux 6.18 x64' };
 const tcpRow = (workload, contender, msgsPerSec, failure = null, serverCpuUsPerMsg = null, serverBusy = null) =>
   ({ workload, contender, msgsPerSec, serverCpuUsPerMsg, serverBusy, ok: failure === null, failure, errors: 0, runs: [] });
+/** A tool-suite row (tool-suite.ts); null rps with `skipped` for an optional peer that could not run. */
+const toolRow = (workload, metric, contender, rps, serverCpuUsPerMsg = null, serverBusy = null, skipped = undefined) =>
+  ({ workload, metric, contender, rps, serverCpuUsPerMsg, serverBusy, runs: rps === null ? [] : [rps], ...(skipped ? { skipped } : {}) });
 
 // An echo-shaped suite: two workloads, three contenders, node:net is the baseline (the first
 // peer of the subject's ratios); c-epoll failed to start on the second workload. Pinned: server
@@ -66,8 +69,8 @@ const HTTP = {
   pinning: { server: [0], loadgen: [1] },
   config: { runs: 1, seconds: 2, warmup: 1, only: null },
   results: [
-    { workload: 'plain', metric: 'GET /', contender: 'ringloop', rps: 110000, serverCpuUsPerMsg: 8.8, serverBusy: 0.97, runs: [110000] },
-    { workload: 'plain', metric: 'GET /', contender: 'uws', rps: null, serverCpuUsPerMsg: null, serverBusy: null, runs: [], skipped: 'npm install failed' },
+    toolRow('plain', 'GET /', 'ringloop', 110000, 8.8, 0.97),
+    toolRow('plain', 'GET /', 'uws', null, null, null, 'npm install failed'),
   ],
   ratiosByWorkload: { 'plain GET /': { uws: null } },
   failures: [],
@@ -75,14 +78,12 @@ const HTTP = {
 
 // The tls suite's two halves as their runners write them (tool-suite.ts, tcp-report.ts), merged.
 const TLS_HTTPS = {
+  ...HTTP,
   suite: 'tls/https',
-  machine,
-  pinning: { server: [0], loadgen: [1] },
-  config: { runs: 1, seconds: 3, warmup: 1, only: null },
   results: [
-    { workload: 'HTTPS keep-alive', metric: 'GET /', contender: 'ringloop', rps: 18000, serverCpuUsPerMsg: 11, serverBusy: 0.5, runs: [18000] },
-    { workload: 'HTTPS keep-alive', metric: 'GET /', contender: 'node:https', rps: 15000, serverCpuUsPerMsg: 30, serverBusy: 0.9, runs: [15000] },
-    { workload: 'HTTPS keep-alive', metric: 'GET /', contender: 'uws', rps: null, serverCpuUsPerMsg: null, serverBusy: null, runs: [], skipped: 'npm install failed' },
+    toolRow('HTTPS keep-alive', 'GET /', 'ringloop', 18000, 11, 0.5),
+    toolRow('HTTPS keep-alive', 'GET /', 'node:https', 15000, 30, 0.9),
+    toolRow('HTTPS keep-alive', 'GET /', 'uws', null, null, null, 'npm install failed'),
   ],
   ratios: { 'node:https': 1.2, uws: null },
   ratiosByWorkload: { 'HTTPS keep-alive GET /': { 'node:https': 1.2, uws: null } },
