@@ -38,6 +38,8 @@ t.test('wrk: requests per second and the requests counted', async (t) => {
   const [cmd, args] = wrk('pipelined', 16).command(40000, 5);
   t.equal(cmd, 'wrk');
   t.same(args.slice(-3), ['http://127.0.0.1:40000/', '--', '16'], 'pipelining depth passed to the lua script');
+  t.equal(wrk('plain', 1).command(40000, 0.5)[1][5], '1s', 'wrk takes whole seconds: --warmup 0.5 runs it for 1 s');
+  t.equal(wrk('plain', 1).command(40000, 2.2)[1][5], '3s');
 });
 
 t.test('wrk over https: one thread, and Connection: close read errors that are the server\'s unsaid closes', async (t) => {

@@ -32,6 +32,11 @@ export function parseWrk(out: string, closing = false): ToolRun | null {
   return { rps: Number(rps[1]), requests: Number(requests[1]), ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
 }
 
+/** wrk takes whole seconds only (`-d 0.5s` is a usage error): rounded up, at least 1. */
+export function wrkSeconds(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds));
+}
+
 /** How wrk is run beyond its pipelining depth; the defaults are the http suite's. */
 export interface WrkOptions {
   scheme?: 'http' | 'https';
@@ -50,7 +55,7 @@ export function wrk(name: string, pipeline: number, o: WrkOptions = {}): ToolWor
     command: (port, seconds) => [
       'wrk',
       [
-        '-c', '100', '-t', String(o.threads ?? 2), '-d', `${seconds}s`, ...headers,
+        '-c', '100', '-t', String(o.threads ?? 2), '-d', `${wrkSeconds(seconds)}s`, ...headers,
         ...(pipeline > 1 ? ['-s', 'examples/http/wrk-pipeline.lua'] : []),
         `${o.scheme ?? 'http'}://127.0.0.1:${port}/`, ...(pipeline > 1 ? ['--', String(pipeline)] : []),
       ],
