@@ -298,7 +298,9 @@ t.test('tls suite: both halves in one JSON object, each panel with its own unit 
     ['TLS full handshake', 'msgs/s', 'node:tls'],
   ]);
   t.same(model.panels[0].bars.map((b) => [b.contender, b.skipped]), [['ringloop', false], ['node:https', false], ['uws', true]]);
-  t.same(xmlProblems(renderChart(model)), []);
+  const svg = renderChart(model);
+  t.same(xmlProblems(svg), []);
+  t.match(svg, />tls: ratios vs node:https, node:tls</, 'the heading names both baselines');
   const onlyEcho = mergeTlsJson(null, TLS_ECHO, { runs: 1, seconds: 3, warmup: 1, only: ['node:tls'] });
   t.same(onlyEcho.ratios, {}, '--only without an HTTPS contender: no headline');
   t.equal(onlyEcho.config.https, null);

@@ -173,7 +173,9 @@ export function renderChart(model: ChartModel, opts: ChartOptions = {}): string 
   for (const suite of model.suites) {
     y += 14;
     const panels = model.panels.filter((p) => p.suite === suite.name);
-    const heading = panels[0]?.baseline ? `${suite.name}: ratios vs ${panels[0].baseline}` : suite.name;
+    // Every baseline the suite's panels use (the tls suite has one per half).
+    const baselines = [...new Set(panels.flatMap((p) => (p.baseline ? [p.baseline] : [])))];
+    const heading = baselines.length > 0 ? `${suite.name}: ratios vs ${baselines.join(', ')}` : suite.name;
     body.push(text({ x: MARGIN, y, 'font-size': 14, 'font-weight': 'bold', fill: COLOR.text }, heading));
     y += 10;
     if (panels.length === 0) {
