@@ -13,7 +13,8 @@ import { slowloris, spread } from './helpers/slowloris.mjs';
  * on a connection it already holds: with an idle timeout on, every connection is held from its
  * open, so a read deadline shorter than the idle timeout fires only when the connection's old
  * bucket comes round (at the idle timeout, or one 12.8 s lap). The tests below that need an
- * earlier deadline are marked todo until that is fixed: they run, and report what they see.
+ * earlier deadline check their closing time as todo until that is fixed: they run and report
+ * the time they see, and the connections are still closed, by the idle timeout.
  */
 const WHEEL = 'lib/reactor/wheel.ts: a deadline moved earlier on a connection in the wheel waits for its old bucket';
 
@@ -50,7 +51,7 @@ function dribble(socket, text, everyMs = 200) {
   return () => clearInterval(timer);
 }
 
-t.test('100 slowloris connections dribbling request heads are closed at the header timeout; an ordinary client keeps getting answers', { timeout: 60000, todo: WHEEL }, async (t) => {
+t.test('100 slowloris connections dribbling request heads are closed at the header timeout; an ordinary client keeps getting answers', { timeout: 60000 }, async (t) => {
   const { port } = await startExample(t, 'http', ['--loops', '2', '--header-timeout', '1', '--idle-timeout', '10']);
   const loris = await slowloris(port, { count: 100, prefix: 'GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ', filler: 'a', everyMs: 150 });
   t.teardown(loris.stop);
@@ -74,22 +75,22 @@ t.test('100 slowloris connections dribbling request heads are closed at the head
   const s = spread(after);
   t.comment(`100 slowloris connections closed ${s.min}/${s.median}/${s.max} ms (min/median/max) after connecting; each had sent ${Math.min(...loris.conns.map((c) => c.sent))}+ bytes`);
   t.ok(s.min >= 900, `none closed before the 1 s deadline (earliest ${s.min} ms)`);
-  t.ok(s.max < 4000, `all closed near it (latest ${s.max} ms)`);
+  t.ok(s.max < 4000, `all closed near it (latest ${s.max} ms)`, { todo: WHEEL });
   t.ok(loris.conns.every((c) => c.sent >= 5), 'every one was still sending when it was closed');
   t.same(failures, [], 'the ordinary client got no error');
   t.ok(answered >= 10, `the ordinary client was answered throughout (${answered} responses in 2.5 s)`);
   t.notOk(readerOf(client).ended, 'and its keep-alive connection, older than the header timeout, is still open');
 });
 
-t.test('a connection that sends nothing is closed at the header timeout, counted from its open', { timeout: 30000, todo: WHEEL }, async (t) => {
+t.test('a connection that sends nothing is closed at the header timeout, counted from its open', { timeout: 30000 }, async (t) => {
   const { port } = await startExample(t, 'http', ['--header-timeout', '1', '--idle-timeout', '10']);
   const socket = await connect(port);
   t.teardown(() => destroyAll([socket]));
   const after = await closedAfter(socket, Date.now());
-  t.ok(after >= 900 && after < 4000, `closed after ${after} ms (header timeout 1 s, idle timeout 10 s)`);
+  t.ok(after >= 900 && after < 4000, `closed after ${after} ms (header timeout 1 s, idle timeout 10 s)`, { todo: WHEEL });
 });
 
-t.test('on a keep-alive connection, the next head is timed from its first byte, not from the previous response', { timeout: 30000, todo: WHEEL }, async (t) => {
+t.test('on a keep-alive connection, the next head is timed from its first byte, not from the previous response', { timeout: 30000 }, async (t) => {
   const { port } = await startExample(t, 'http', ['--header-timeout', '1', '--idle-timeout', '10']);
   const socket = await connect(port);
   t.teardown(() => destroyAll([socket]));
@@ -99,7 +100,7 @@ t.test('on a keep-alive connection, the next head is timed from its first byte, 
   const first = Date.now();
   dribble(socket, 'GET / HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
   const after = await closedAfter(socket, first);
-  t.ok(after >= 900 && after < 4000, `closed ${after} ms after the first byte of the dribbled head`);
+  t.ok(after >= 900 && after < 4000, `closed ${after} ms after the first byte of the dribbled head`, { todo: WHEEL });
 });
 
 t.test('pipelined requests, each split across reads, are never cut off: every completed request restarts the clock', { timeout: 30000 }, async (t) => {
@@ -123,7 +124,7 @@ t.test('pipelined requests, each split across reads, are never cut off: every co
   t.notOk(reader.ended, 'still open');
 });
 
-t.test('a body dribbled after its head is closed at the body timeout', { timeout: 30000, todo: WHEEL }, async (t) => {
+t.test('a body dribbled after its head is closed at the body timeout', { timeout: 30000 }, async (t) => {
   const { port } = await startExample(t, 'http', ['--header-timeout', '10', '--body-timeout', '1', '--idle-timeout', '10']);
   const socket = await connect(port);
   t.teardown(() => destroyAll([socket]));
@@ -132,7 +133,7 @@ t.test('a body dribbled after its head is closed at the body timeout', { timeout
   await sleep(100);
   dribble(socket, 'b');
   const after = await closedAfter(socket, head);
-  t.ok(after >= 900 && after < 4000, `closed ${after} ms after the head (header timeout 10 s)`);
+  t.ok(after >= 900 && after < 4000, `closed ${after} ms after the head (header timeout 10 s)`, { todo: WHEEL });
 });
 
 t.test('a keep-alive connection silent after its response is closed at the idle timeout', { timeout: 30000 }, async (t) => {

@@ -30,16 +30,26 @@
  * Limits: bulk strings up to 32 MiB and arrays up to 1M elements (see resp.ts); both can be set
  * with `handlerOptions: { maxBulk, maxArgs }`. The keyspace's estimated size is bounded by
  * `maxMemory` (bytes, default 256 MiB, 0 = none): past it, commands that may grow it get `-OOM`.
+ *
+ * Deadlines (config.ts has the reasons for the defaults): a command must be complete
+ * `commandTimeout` ms (default 30 s, 0 = off) after its first byte arrived, or the connection is
+ * closed (ETIMEDOUT), however slowly the bytes kept coming; a pipeline whose commands each
+ * complete in time is never cut off. A silent client is closed by the engine's `idleTimeout`,
+ * redis's `timeout` (examples/run.ts sets 300 s). Both are the reactor's timing wheel: no timer
+ * per connection, and the read deadline is only moved when a command is left incomplete at the
+ * end of a read, or completed after such a read.
  */
-import { Action, defineHandler, type EventHandler, type InitInfo } from '../../lib/index.js';
+import { Action, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
 import { RespParser, PROTOCOL_ERROR, type RespLimits } from './resp.js';
 import { Ctx, execute, type Session } from './commands.js';
 import { Store } from './store.js';
-import { DEFAULT_MAXMEMORY } from './config.js';
+import { DEFAULT_COMMAND_TIMEOUT, DEFAULT_MAXMEMORY } from './config.js';
 
 interface Client {
   readonly parser: RespParser;
   readonly session: Session;
+  /** Whether a command deadline is set on the connection (a command is incomplete). */
+  armed: boolean;
 }
 
 /** How often the sweep runs (ms) and how many keys with a deadline it looks at per run. */
@@ -70,13 +80,31 @@ export default defineHandler((info: InitInfo): EventHandler => {
   }
   const limits = limitsFrom(info.options);
   const o = optionsOf(info.options);
+  const commandTimeout = nonNegative(o.commandTimeout, DEFAULT_COMMAND_TIMEOUT * 1000);
   const store = new Store(nonNegative(o.maxMemory, DEFAULT_MAXMEMORY));
   const x = new Ctx(store);
   let nextId = 1;
 
+  /**
+   * After a read that consumed `off` of `len` bytes: a command left incomplete gets the deadline,
+   * counted from this read, unless the one it has belongs to this same command (nothing was
+   * consumed since it was set); with nothing left over, the deadline is cleared.
+   */
+  function track(c: Conn, client: Client, off: number, len: number, now: number): void {
+    if (commandTimeout === 0) return;
+    if (off < len) {
+      if (client.armed && off === 0) return;
+      c.setReadDeadline(now + commandTimeout);
+      client.armed = true;
+    } else if (client.armed) {
+      c.setReadDeadline(0);
+      client.armed = false;
+    }
+  }
+
   return {
     onOpened(c) {
-      const client: Client = { parser: new RespParser(limits), session: { id: nextId++, name: null, quit: false } };
+      const client: Client = { parser: new RespParser(limits), session: { id: nextId++, name: null, quit: false }, armed: false };
       c.context = client;
     },
     react(c) {
@@ -107,6 +135,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
           break;
         }
       }
+      track(c, client, off, buf.length, now);
       c.discard(off);
     },
     tick() {
