@@ -1,22 +1,13 @@
 // The RESP2 example (examples/redis) served by ringloop with one loop, driven by a hand-written
 // RESP client and, when installed, redis-cli and redis-benchmark.
 import t from 'tap';
-import { execFile, execFileSync } from 'node:child_process';
-import { connect, destroyAll, readerOf, sleep } from './helpers/net.mjs';
+import { execFile } from 'node:child_process';
+import { sleep } from './helpers/net.mjs';
+import { RawClient, encode, has } from './helpers/resp.mjs';
 import { lib, start } from './helpers/engine.mjs';
 import { startExample } from './helpers/example.mjs';
 
 const HANDLER = new URL('../dist/examples/redis/handler.js', import.meta.url);
-
-/** A command as RESP: an array of bulk strings. */
-function encode(...args) {
-  const parts = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = Buffer.isBuffer(a) ? a : Buffer.from(String(a));
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
-}
 
 /**
  * Parses one reply at `off`: returns [value, next] or null if incomplete. Simple strings become
@@ -59,37 +50,20 @@ function decode(buf, off) {
   }
 }
 
-/** A RESP client over one socket: `send` raw bytes, `replies(n)` waits for n replies. */
+/** A RESP client over one socket: `send` raw bytes, `replies(n)` waits for n replies, decoded. */
 class Client {
   static async open(port) {
     const c = new Client();
-    c.socket = await connect(port);
-    c.reader = readerOf(c.socket);
+    c.raw = await RawClient.open(port);
+    c.socket = c.raw.socket;
+    c.reader = c.raw.reader;
     return c;
   }
   send(data) {
     this.socket.write(data);
   }
   async replies(n, ms = 10000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const all = this.reader.chunks.length ? Buffer.concat(this.reader.chunks) : Buffer.alloc(0);
-      const out = [];
-      let at = 0;
-      while (out.length < n) {
-        const r = decode(all, at);
-        if (!r) break;
-        out.push(r[0]);
-        at = r[1];
-      }
-      if (out.length === n) {
-        this.reader.take(at);
-        return out;
-      }
-      if (this.reader.ended || this.reader.closed) throw new Error(`connection ended after ${out.length} of ${n} replies`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${out.length} of ${n} replies`);
-      await sleep(2);
-    }
+    return (await this.raw.replies(n, ms)).map((r) => decode(r, 0)[0]);
   }
   async call(...args) {
     this.send(encode(...args));
@@ -97,7 +71,7 @@ class Client {
     return r;
   }
   close() {
-    return destroyAll([this.socket]);
+    return this.raw.close();
   }
 }
 
@@ -324,15 +298,6 @@ t.test('a large value split across reads; state shared by every connection', { t
 t.test('refuses to start with more than one loop', async (t) => {
   await t.rejects(lib.serve(HANDLER, 'tcp://127.0.0.1:0', { numEventLoop: 2 }), /one owner, like redis itself.*--loops 1/);
 });
-
-function has(cmd) {
-  try {
-    execFileSync('which', [cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function run(cmd, args, input, timeout = 30000) {
   return new Promise((resolve) => {

@@ -23,6 +23,7 @@ import {
   wrongArity,
   type Command,
   type Session,
+  valueAt,
 } from './ctx.js';
 import { List, LIST_COMMANDS } from './list.js';
 import { RSet, SET_COMMANDS } from './set.js';
@@ -118,22 +119,14 @@ function set(x: Ctx): void {
   else x.nil();
 }
 
-/** The string at argv[1]: undefined if missing, null (WRONGTYPE answered) if the key holds another type. */
-function stringAt(x: Ctx): Uint8Array | undefined | null {
-  const v = x.store.get(x.str(1), x.now);
-  if (v === undefined || v instanceof Uint8Array) return v;
-  x.raw(E_WRONGTYPE);
-  return null;
-}
-
 function get(x: Ctx): void {
-  const v = stringAt(x);
+  const v = valueAt(x, Uint8Array);
   if (v === undefined) x.nil();
   else if (v !== null) x.bulk(v);
 }
 
 function strlen(x: Ctx): void {
-  const v = stringAt(x);
+  const v = valueAt(x, Uint8Array);
   if (v !== null) x.integer(v === undefined ? 0 : v.length);
 }
 
@@ -166,7 +159,7 @@ function exists(x: Ctx): void {
 /** INCR and friends: adds `delta` to the integer at argv[1], keeping its deadline. */
 function incrBy(x: Ctx, delta: number | bigint): void {
   const key = x.str(1);
-  const cur = stringAt(x);
+  const cur = valueAt(x, Uint8Array);
   if (cur === null) return;
   const value = cur === undefined ? 0 : parseInt64(cur, 0, cur.length);
   if (value === null) return x.raw(E_NOT_INT);

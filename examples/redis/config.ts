@@ -5,8 +5,8 @@
  *
  * - `--timeout` (default 300 s): close a client silent that long, as redis's `timeout`. redis
  *   ships with 0 (never), which lets idle or vanished clients hold descriptors for ever; 300 s is
- *   what managed redis services commonly set, and as long as redis's default `tcp-keepalive`
- *   interval, so pooled clients that go quiet between bursts keep their connections.
+ *   redis's default `tcp-keepalive` period (the scale on which it notices dead peers anyway), and
+ *   long enough that pooled clients that go quiet between bursts keep their connections.
  * - `--command-timeout` (default 30 s): a command must arrive whole within this time of its first
  *   byte, or the connection is closed: the slowloris defence (a client dribbling a command one
  *   byte at a time resets any idle timer). redis has no such bound; 30 s lets even the largest
@@ -21,7 +21,7 @@
 import type { ServeOptions } from '../../lib/index.js';
 import { bytesFlag, secondsFlag, type FlagValues } from '../flags.js';
 
-/** Defaults of the flags (seconds, bytes). */
+/** Defaults of the flags (seconds; bytes for maxmemory). */
 export const DEFAULT_TIMEOUT = 300;
 export const DEFAULT_COMMAND_TIMEOUT = 30;
 export const DEFAULT_MAXMEMORY = 256 * 1024 * 1024;

@@ -6,7 +6,7 @@
  */
 import type { Conn } from '../../lib/index.js';
 import { parseInt64, type RespParser } from './resp.js';
-import type { Store } from './store.js';
+import type { Collection, Meter, Store, Value } from './store.js';
 
 /** Per-connection state the commands can see. */
 export interface Session {
@@ -234,6 +234,37 @@ export function eqLower(buf: Uint8Array, s: number, n: number, lit: Uint8Array):
     if ((b >= 65 && b <= 90 ? b | 0x20 : b) !== lit[i]) return false;
   }
   return true;
+}
+
+/**
+ * The value of type `type` at argv[1]: undefined if the key is missing, null (with WRONGTYPE
+ * answered) if it holds another type. Every command that reads or changes one type starts here.
+ */
+export function valueAt<T extends Value>(x: Ctx, type: abstract new (...args: never[]) => T): T | undefined | null {
+  const v = x.store.get(x.str(1), x.now);
+  if (v === undefined || v instanceof type) return v as T | undefined;
+  x.raw(E_WRONGTYPE);
+  return null;
+}
+
+/**
+ * As `valueAt`, but a missing key gets a new, empty `type` stored under it: what a command that
+ * adds elements (LPUSH, SADD, HSET) works on.
+ */
+export function valueOrNew<T extends Collection>(x: Ctx, type: new (meter: Meter) => T): T | null {
+  const v = valueAt(x, type);
+  if (v !== undefined) return v;
+  const created = new type(x.store);
+  x.store.add(x.str(1), created);
+  return created;
+}
+
+/** LLEN, SCARD, HLEN, ZCARD: the size of the `type` at argv[1], 0 for a missing key. */
+export function sizeCommand<T extends Value>(type: abstract new (...args: never[]) => T, size: (v: T) => number): (x: Ctx) => void {
+  return (x) => {
+    const v = valueAt(x, type);
+    if (v !== null) x.integer(v === undefined ? 0 : size(v));
+  };
 }
 
 export function wrongArity(x: Ctx, name: string): void {

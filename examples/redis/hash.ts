@@ -4,16 +4,13 @@
  * listpacks (up to 128 fields of up to 64 bytes); for larger ones redis's order is its hash
  * table's, and clients may not rely on either. A hash emptied by HDEL is deleted.
  */
-import { E_WRONGTYPE, R_EMPTY_ARRAY, R_NIL, wrongArity, type Command, type Ctx } from './ctx.js';
-import { BYTES_COST, MEMBER_COST, type Meter } from './store.js';
+import { sizeCommand, valueAt, valueOrNew, R_EMPTY_ARRAY, R_NIL, wrongArity, type Command, type Ctx } from './ctx.js';
+import { BYTES_COST, MEMBER_COST, Sized } from './store.js';
 
 /** Fields of a hash, in insertion order. */
-export class Hash {
+export class Hash extends Sized {
   readonly fields = new Map<string, Uint8Array>();
-  /** Estimated bytes (see store.ts). */
-  bytes = 0;
 
-  constructor(private readonly meter: Meter) {}
 
   /** Sets `field`; true if it is new. */
   set(field: string, value: Uint8Array): boolean {
@@ -32,35 +29,19 @@ export class Hash {
     return true;
   }
 
-  private charge(d: number): void {
-    this.bytes += d;
-    this.meter.used += d;
-  }
-}
-
-/** The hash at argv[1]: undefined if missing, null (WRONGTYPE answered) if it holds another type. */
-function hashAt(x: Ctx): Hash | undefined | null {
-  const v = x.store.get(x.str(1), x.now);
-  if (v === undefined || v instanceof Hash) return v;
-  x.raw(E_WRONGTYPE);
-  return null;
 }
 
 function hset(x: Ctx): void {
   if (x.argc % 2 === 1) return wrongArity(x, 'hset');
-  let h = hashAt(x);
+  const h = valueOrNew(x, Hash);
   if (h === null) return;
-  if (h === undefined) {
-    h = new Hash(x.store);
-    x.store.add(x.str(1), h);
-  }
   let created = 0;
   for (let i = 2; i < x.argc; i += 2) if (h.set(x.str(i), x.copy(i + 1))) created++;
   x.integer(created);
 }
 
 function hget(x: Ctx): void {
-  const h = hashAt(x);
+  const h = valueAt(x, Hash);
   if (h === null) return;
   const v = h?.fields.get(x.str(2));
   if (v === undefined) x.raw(R_NIL);
@@ -68,7 +49,7 @@ function hget(x: Ctx): void {
 }
 
 function hdel(x: Ctx): void {
-  const h = hashAt(x);
+  const h = valueAt(x, Hash);
   if (h === null) return;
   if (h === undefined) return x.integer(0);
   let deleted = 0;
@@ -77,20 +58,14 @@ function hdel(x: Ctx): void {
   x.integer(deleted);
 }
 
-function hlen(x: Ctx): void {
-  const h = hashAt(x);
-  if (h === null) return;
-  x.integer(h === undefined ? 0 : h.fields.size);
-}
-
 function hexists(x: Ctx): void {
-  const h = hashAt(x);
+  const h = valueAt(x, Hash);
   if (h === null) return;
   x.integer(h !== undefined && h.fields.has(x.str(2)) ? 1 : 0);
 }
 
 function hgetall(x: Ctx): void {
-  const h = hashAt(x);
+  const h = valueAt(x, Hash);
   if (h === null) return;
   if (h === undefined) return x.raw(R_EMPTY_ARRAY);
   x.array(h.fields.size * 2);
@@ -104,7 +79,7 @@ export const HASH_COMMANDS: Command[] = [
   { name: 'hset', arity: -4, denyoom: true, run: hset },
   { name: 'hget', arity: 3, run: hget },
   { name: 'hdel', arity: -3, run: hdel },
-  { name: 'hlen', arity: 2, run: hlen },
+  { name: 'hlen', arity: 2, run: sizeCommand(Hash, (v) => v.fields.size) },
   { name: 'hexists', arity: 3, run: hexists },
   { name: 'hgetall', arity: 2, run: hgetall },
 ];

@@ -3,23 +3,16 @@
  * LINDEX, answering as redis 7.0 does, down to the order its checks run in (which error wins when
  * several apply). A list emptied by a pop is deleted, as in redis.
  */
-import { E_WRONGTYPE, R_EMPTY_ARRAY, R_NIL, R_NIL_ARRAY, wrongArity, type Command, type Ctx } from './ctx.js';
-import { BYTES_COST, type Meter } from './store.js';
+import { sizeCommand, valueAt, valueOrNew, R_EMPTY_ARRAY, R_NIL, R_NIL_ARRAY, wrongArity, type Command, type Ctx } from './ctx.js';
+import { BYTES_COST, Sized } from './store.js';
 
 /** Elements of a list, both ends O(1): a ring of slots that doubles when full and halves when a quarter full. */
-export class List {
+export class List extends Sized {
   private ring: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(8);
   private head = 0;
   length = 0;
-  /** Estimated bytes (see store.ts). */
-  bytes = 0;
 
-  constructor(private readonly meter: Meter) {}
 
-  private charge(d: number): void {
-    this.bytes += d;
-    this.meter.used += d;
-  }
 
   private resize(capacity: number): void {
     const next = new Array<Uint8Array | undefined>(capacity);
@@ -72,22 +65,10 @@ export class List {
   }
 }
 
-/** The list at argv[1]: undefined if missing, null (WRONGTYPE answered) if it holds another type. */
-function listAt(x: Ctx): List | undefined | null {
-  const v = x.store.get(x.str(1), x.now);
-  if (v === undefined || v instanceof List) return v;
-  x.raw(E_WRONGTYPE);
-  return null;
-}
-
 function push(x: Ctx, front: boolean, onlyIfExists: boolean): void {
-  let list = listAt(x);
+  const list = onlyIfExists ? valueAt(x, List) : valueOrNew(x, List);
   if (list === null) return;
-  if (list === undefined) {
-    if (onlyIfExists) return x.integer(0);
-    list = new List(x.store);
-    x.store.add(x.str(1), list);
-  }
+  if (list === undefined) return x.integer(0);
   for (let i = 2; i < x.argc; i++) {
     if (front) list.pushFront(x.copy(i));
     else list.pushBack(x.copy(i));
@@ -100,7 +81,7 @@ function pop(x: Ctx, front: boolean, name: string): void {
   const hasCount = x.argc === 3;
   const count = hasCount ? x.count(2) : 1;
   if (count === null) return;
-  const list = listAt(x);
+  const list = valueAt(x, List);
   if (list === null) return;
   if (list === undefined) return x.raw(hasCount ? R_NIL_ARRAY : R_NIL);
   if (hasCount && count === 0) return x.raw(R_EMPTY_ARRAY);
@@ -119,7 +100,7 @@ function lrange(x: Ctx): void {
   if (start === null) return;
   let end = x.long(3);
   if (end === null) return;
-  const list = listAt(x);
+  const list = valueAt(x, List);
   if (list === null) return;
   if (list === undefined) return x.raw(R_EMPTY_ARRAY);
   const len = list.length;
@@ -133,14 +114,8 @@ function lrange(x: Ctx): void {
   for (let i = start; i <= end; i++) x.bulk(list.at(i));
 }
 
-function llen(x: Ctx): void {
-  const list = listAt(x);
-  if (list === null) return;
-  x.integer(list === undefined ? 0 : list.length);
-}
-
 function lindex(x: Ctx): void {
-  const list = listAt(x);
+  const list = valueAt(x, List);
   if (list === null) return;
   if (list === undefined) return x.raw(R_NIL);
   let i = x.long(2);
@@ -158,6 +133,6 @@ export const LIST_COMMANDS: Command[] = [
   { name: 'lpop', arity: -2, run: (x) => pop(x, true, 'lpop') },
   { name: 'rpop', arity: -2, run: (x) => pop(x, false, 'rpop') },
   { name: 'lrange', arity: 4, run: lrange },
-  { name: 'llen', arity: 2, run: llen },
+  { name: 'llen', arity: 2, run: sizeCommand(List, (v) => v.length) },
   { name: 'lindex', arity: 3, run: lindex },
 ];

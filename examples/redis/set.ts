@@ -4,17 +4,14 @@
  * a count that takes every member) lists them in no particular order: redis's order is that of its
  * hash table, this one's that of an array. A set emptied by SREM or SPOP is deleted.
  */
-import { E_SYNTAX, E_WRONGTYPE, R_EMPTY_ARRAY, R_NIL, type Command, type Ctx } from './ctx.js';
-import { MEMBER_COST, type Meter } from './store.js';
+import { sizeCommand, valueAt, valueOrNew, E_SYNTAX, R_EMPTY_ARRAY, R_NIL, type Command, type Ctx } from './ctx.js';
+import { MEMBER_COST, Sized } from './store.js';
 
 /** Members of a set: an array (a random member in O(1)) and each member's index in it. */
-export class RSet {
+export class RSet extends Sized {
   private readonly members: string[] = [];
   private readonly index = new Map<string, number>();
-  /** Estimated bytes (see store.ts): a member is kept twice, in the array and as a Map key. */
-  bytes = 0;
 
-  constructor(private readonly meter: Meter) {}
 
   get size(): number {
     return this.members.length;
@@ -63,34 +60,18 @@ export class RSet {
     return m;
   }
 
-  private charge(d: number): void {
-    this.bytes += d;
-    this.meter.used += d;
-  }
-}
-
-/** The set at argv[1]: undefined if missing, null (WRONGTYPE answered) if it holds another type. */
-function setAt(x: Ctx): RSet | undefined | null {
-  const v = x.store.get(x.str(1), x.now);
-  if (v === undefined || v instanceof RSet) return v;
-  x.raw(E_WRONGTYPE);
-  return null;
 }
 
 function sadd(x: Ctx): void {
-  let set = setAt(x);
+  const set = valueOrNew(x, RSet);
   if (set === null) return;
-  if (set === undefined) {
-    set = new RSet(x.store);
-    x.store.add(x.str(1), set);
-  }
   let added = 0;
   for (let i = 2; i < x.argc; i++) if (set.add(x.str(i))) added++;
   x.integer(added);
 }
 
 function srem(x: Ctx): void {
-  const set = setAt(x);
+  const set = valueAt(x, RSet);
   if (set === null) return;
   if (set === undefined) return x.integer(0);
   let removed = 0;
@@ -104,7 +85,7 @@ function spop(x: Ctx): void {
   const hasCount = x.argc === 3;
   const count = hasCount ? x.count(2) : 1;
   if (count === null) return;
-  const set = setAt(x);
+  const set = valueAt(x, RSet);
   if (set === null) return;
   if (set === undefined) return x.raw(hasCount ? R_EMPTY_ARRAY : R_NIL);
   if (!hasCount) {
@@ -118,20 +99,14 @@ function spop(x: Ctx): void {
   if (set.size === 0) x.store.remove(x.str(1), set);
 }
 
-function scard(x: Ctx): void {
-  const set = setAt(x);
-  if (set === null) return;
-  x.integer(set === undefined ? 0 : set.size);
-}
-
 function sismember(x: Ctx): void {
-  const set = setAt(x);
+  const set = valueAt(x, RSet);
   if (set === null) return;
   x.integer(set !== undefined && set.has(x.str(2)) ? 1 : 0);
 }
 
 function smembers(x: Ctx): void {
-  const set = setAt(x);
+  const set = valueAt(x, RSet);
   if (set === null) return;
   if (set === undefined) return x.raw(R_EMPTY_ARRAY);
   const all = set.all();
@@ -143,7 +118,7 @@ export const SET_COMMANDS: Command[] = [
   { name: 'sadd', arity: -3, denyoom: true, run: sadd },
   { name: 'srem', arity: -3, run: srem },
   { name: 'spop', arity: -2, run: spop },
-  { name: 'scard', arity: 2, run: scard },
+  { name: 'scard', arity: 2, run: sizeCommand(RSet, (v) => v.size) },
   { name: 'sismember', arity: 3, run: sismember },
   { name: 'smembers', arity: 2, run: smembers },
 ];

@@ -29,6 +29,20 @@ export interface Meter {
   used: number;
 }
 
+/** What every collection shares: its estimated size, kept in step with the store's total. */
+export abstract class Sized {
+  /** Estimated bytes of the elements (see the module comment). */
+  bytes = 0;
+
+  constructor(private readonly meter: Meter) {}
+
+  /** The collection grew (or shrank, `d` < 0) by `d` estimated bytes. */
+  protected charge(d: number): void {
+    this.bytes += d;
+    this.meter.used += d;
+  }
+}
+
 /** Estimated cost of a key's entry in the keyspace, beyond the key's bytes. */
 export const KEY_COST = 56;
 /** Estimated cost of a byte string kept as a Uint8Array of its own, beyond its bytes. */

@@ -4,8 +4,8 @@
  * their bytes; scores read as redis reads doubles and written as it writes them (`%.17g`). A
  * sorted set emptied by a pop or ZREM is deleted.
  */
-import { E_SYNTAX, E_WRONGTYPE, R_EMPTY_ARRAY, R_NIL, type Command, type Ctx, L } from './ctx.js';
-import { MEMBER_COST, type Meter } from './store.js';
+import { sizeCommand, valueAt, E_SYNTAX, R_EMPTY_ARRAY, R_NIL, type Command, type Ctx, L } from './ctx.js';
+import { MEMBER_COST, Sized } from './store.js';
 
 /** Estimated cost of a skip-list node (object and its forward array), beyond its member's. */
 const NODE_COST = 128;
@@ -39,15 +39,12 @@ const update: (ZNode | null)[] = new Array<ZNode | null>(MAX_LEVEL).fill(null);
  * Members of a sorted set: a skip list in order (the first and the last in O(1), an insertion or
  * removal in O(log n)), as redis keeps large ones, and each member's score.
  */
-export class ZSet {
+export class ZSet extends Sized {
   private readonly head = new ZNode('', -Infinity, MAX_LEVEL);
   private tail: ZNode | null = null;
   private level = 1;
   readonly scores = new Map<string, number>();
-  /** Estimated bytes (see store.ts). */
-  bytes = 0;
 
-  constructor(private readonly meter: Meter) {}
 
   get size(): number {
     return this.scores.size;
@@ -104,18 +101,6 @@ export class ZSet {
     return min ? this.head.next[0]! : this.tail!;
   }
 
-  private charge(d: number): void {
-    this.bytes += d;
-    this.meter.used += d;
-  }
-}
-
-/** The sorted set at argv[1]: undefined if missing, null (WRONGTYPE answered) if it holds another type. */
-function zsetAt(x: Ctx): ZSet | undefined | null {
-  const v = x.store.get(x.str(1), x.now);
-  if (v === undefined || v instanceof ZSet) return v;
-  x.raw(E_WRONGTYPE);
-  return null;
 }
 
 function zadd(x: Ctx): void {
@@ -147,7 +132,7 @@ function zadd(x: Ctx): void {
     if (s === null) return;
     scores.push(s);
   }
-  let z = zsetAt(x);
+  let z = valueAt(x, ZSet);
   if (z === null) return;
   let added = 0;
   let updated = 0;
@@ -193,7 +178,7 @@ function zpop(x: Ctx, min: boolean): void {
   if (x.argc > 3) return x.raw(E_SYNTAX);
   const count = x.argc === 3 ? x.count(2) : 1;
   if (count === null) return;
-  const z = zsetAt(x);
+  const z = valueAt(x, ZSet);
   if (z === null) return;
   if (z === undefined || count === 0) return x.raw(R_EMPTY_ARRAY);
   const n = Math.min(count, z.size);
@@ -207,14 +192,8 @@ function zpop(x: Ctx, min: boolean): void {
   if (z.size === 0) x.store.remove(x.str(1), z);
 }
 
-function zcard(x: Ctx): void {
-  const z = zsetAt(x);
-  if (z === null) return;
-  x.integer(z === undefined ? 0 : z.size);
-}
-
 function zscore(x: Ctx): void {
-  const z = zsetAt(x);
+  const z = valueAt(x, ZSet);
   if (z === null) return;
   const s = z?.scores.get(x.str(2));
   if (s === undefined) x.raw(R_NIL);
@@ -222,7 +201,7 @@ function zscore(x: Ctx): void {
 }
 
 function zrem(x: Ctx): void {
-  const z = zsetAt(x);
+  const z = valueAt(x, ZSet);
   if (z === null) return;
   if (z === undefined) return x.integer(0);
   let removed = 0;
@@ -241,7 +220,7 @@ export const ZSET_COMMANDS: Command[] = [
   { name: 'zadd', arity: -4, denyoom: true, run: zadd },
   { name: 'zpopmin', arity: -2, run: (x) => zpop(x, true) },
   { name: 'zpopmax', arity: -2, run: (x) => zpop(x, false) },
-  { name: 'zcard', arity: 2, run: zcard },
+  { name: 'zcard', arity: 2, run: sizeCommand(ZSet, (v) => v.size) },
   { name: 'zscore', arity: 3, run: zscore },
   { name: 'zrem', arity: -3, run: zrem },
 ];
