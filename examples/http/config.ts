@@ -13,7 +13,7 @@
  *   "slow POST" variant). A body is at most 1 MiB here, so that asks for about 17 KiB/s.
  * - `--idle-timeout` (default 60 s): how long a connection may stay silent, in either direction,
  *   before it is closed: what a keep-alive connection waits for its next request (nginx's
- *   `keepalive_timeout` is 75 s, Go's `IdleTimeout` is commonly set to 60-120 s). An idle
+ *   `keepalive_timeout` is 75 s). An idle
  *   connection costs under 1 KiB here, so a minute of keep-alive is cheap; a client that opens a
  *   connection and never sends anything is closed by the header timeout, after 10 s.
  */
