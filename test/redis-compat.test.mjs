@@ -89,6 +89,8 @@ t.test('lists: pushes, pops with counts, LRANGE and LINDEX with negative and out
     ['RPUSH', 'bin', Buffer.from([0, 13, 10, 255]), ''], ['LRANGE', 'bin', '0', '-1'], ['LINDEX', 'bin', '1'],
     ['RPUSH', 'big', ...many], ['LPUSH', 'big', 'head'], ['LLEN', 'big'], ['LRANGE', 'big', '0', '99'], ['LRANGE', 'big', '250', '260'],
     ['LRANGE', 'big', '-5', '-1'], ['LINDEX', 'big', '500'], ['LPOP', 'big', '300'], ['RPOP', 'big', '300'], ['LRANGE', 'big', '0', '-1'],
+    // Replies larger than the example's 64 KiB reply scratch, and elements over 1 KiB.
+    ['RPUSH', 'large', ...[1, 2, 3, 4, 5].map((i) => String(i).repeat(40000)), 'small'], ['LRANGE', 'large', '0', '-1'], ['LRANGE', 'large', '1', '2'], ['LRANGE', 'large', '-1', '-1'],
   ], 'lists');
 });
 

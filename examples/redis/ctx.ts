@@ -43,6 +43,9 @@ for (let i = 0; i < SMALL; i++) {
   ARRAY_HEAD.push(enc(`*${i}\r\n`));
 }
 
+/** Size of the scratch buffer `Ctx.bulks` keeps between replies. */
+const SCRATCH_KEEP = 64 * 1024;
+
 /** The reply writer and argument accessors for the command being run. One per reactor, reused. */
 export class Ctx {
   c!: Conn;
@@ -54,6 +57,7 @@ export class Ctx {
   private other: Buffer = Buffer.alloc(0);
   private otherOf: ArrayBufferLike | undefined;
   private base = 0;
+  private scratch: Buffer = Buffer.allocUnsafe(SCRATCH_KEEP);
 
   constructor(readonly store: Store) {}
 
@@ -175,6 +179,34 @@ export class Ctx {
   }
   array(n: number): void {
     this.c.write(n < SMALL ? ARRAY_HEAD[n]! : `*${n}\r\n`);
+  }
+  /**
+   * An array of `n` bulk strings, element `i` being `at(i)`, assembled in one scratch buffer and
+   * written at once (the reactor copies it into its out arena): one write for LRANGE's 600
+   * elements instead of three each.
+   */
+  bulks(n: number, at: (i: number) => Uint8Array): void {
+    // At most 16 bytes of framing per element ($, 10 digits, CRLF, CRLF) and for the array.
+    let size = 16;
+    for (let i = 0; i < n; i++) size += at(i).length + 16;
+    if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, this.scratch.length * 2));
+    const out = this.scratch;
+    const top = n < SMALL ? ARRAY_HEAD[n]! : enc(`*${n}\r\n`);
+    out.set(top, 0);
+    let w = top.length;
+    for (let i = 0; i < n; i++) {
+      const v = at(i);
+      const head = v.length < SMALL ? BULK_HEAD[v.length]! : enc(`$${v.length}\r\n`);
+      out.set(head, w);
+      w += head.length;
+      out.set(v, w);
+      w += v.length;
+      out[w++] = 13;
+      out[w++] = 10;
+    }
+    this.c.write(out.subarray(0, w));
+    // A one-off large reply does not keep its scratch.
+    if (out.length > SCRATCH_KEEP) this.scratch = Buffer.allocUnsafe(SCRATCH_KEEP);
   }
   raw(bytes: Uint8Array): void {
     this.c.write(bytes);

@@ -110,8 +110,8 @@ function lrange(x: Ctx): void {
   if (start < 0) start = 0;
   if (start > end || start >= len) return x.raw(R_EMPTY_ARRAY);
   if (end >= len) end = len - 1;
-  x.array(end - start + 1);
-  for (let i = start; i <= end; i++) x.bulk(list.at(i));
+  const from = start;
+  x.bulks(end - start + 1, (i) => list.at(from + i));
 }
 
 function lindex(x: Ctx): void {
