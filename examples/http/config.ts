@@ -20,17 +20,21 @@
 import type { ServeOptions } from '../../lib/index.js';
 import { secondsFlag, type FlagValues } from '../flags.js';
 
-/** Defaults of the flags, in seconds. */
+/** Default of `--header-timeout`, in seconds (the handler's too, when served directly). */
 export const DEFAULT_HEADER_TIMEOUT = 10;
+/** Default of `--body-timeout`, in seconds (the handler's too, when served directly). */
 export const DEFAULT_BODY_TIMEOUT = 60;
+/** Default of `--idle-timeout`, in seconds: serve's `idleTimeout` under examples/run.ts. */
 export const DEFAULT_IDLE_TIMEOUT = 60;
 
+/** The example's own flags, with their help lines (examples/run.ts lists them in its usage). */
 export const flags = {
   'header-timeout': `seconds to send a request head, from the connection's open or the head's first byte (default ${DEFAULT_HEADER_TIMEOUT}, 0 = off)`,
   'body-timeout': `seconds to send a request body once its head is complete (default ${DEFAULT_BODY_TIMEOUT}, 0 = off)`,
   'idle-timeout': `seconds a connection may stay silent, e.g. keep-alive between requests (default ${DEFAULT_IDLE_TIMEOUT}, 0 = off)`,
 };
 
+/** The serve() options for the flags given (their defaults for the others); throws on a bad value. */
 export function options(args: { flags?: FlagValues }): ServeOptions {
   const f = args.flags ?? {};
   return {

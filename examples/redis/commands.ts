@@ -31,6 +31,7 @@ import { Hash, HASH_COMMANDS } from './hash.js';
 import { ZSet, ZSET_COMMANDS } from './zset.js';
 import type { Value } from './store.js';
 
+/** Re-exported for the handler, which builds the one Ctx and runs commands through `execute`. */
 export { Ctx, type Command, type Session };
 
 const R_PONG = enc('+PONG\r\n');

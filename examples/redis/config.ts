@@ -21,17 +21,21 @@
 import type { ServeOptions } from '../../lib/index.js';
 import { bytesFlag, secondsFlag, type FlagValues } from '../flags.js';
 
-/** Defaults of the flags (seconds; bytes for maxmemory). */
+/** Default of `--timeout`, in seconds: serve's `idleTimeout` under examples/run.ts. */
 export const DEFAULT_TIMEOUT = 300;
+/** Default of `--command-timeout`, in seconds (the handler's too, when served directly). */
 export const DEFAULT_COMMAND_TIMEOUT = 30;
+/** Default of `--maxmemory`, in bytes (the handler's too, when served directly). */
 export const DEFAULT_MAXMEMORY = 256 * 1024 * 1024;
 
+/** The example's own flags, with their help lines (examples/run.ts lists them in its usage). */
 export const flags = {
   timeout: `seconds a client may stay silent before it is closed, as redis's timeout (default ${DEFAULT_TIMEOUT}, 0 = off)`,
   'command-timeout': `seconds a command may take to arrive, from its first byte (default ${DEFAULT_COMMAND_TIMEOUT}, 0 = off)`,
   maxmemory: `bound on the keyspace's estimated size, bytes or with kb/mb/gb; past it writes get -OOM (default 256mb, 0 = none)`,
 };
 
+/** The serve() options for the flags given (their defaults for the others); throws on a bad value. */
 export function options(args: { flags?: FlagValues }): ServeOptions {
   const f = args.flags ?? {};
   // The keyspace lives in one reactor, like redis itself (see handler.ts); tick sweeps expired keys.

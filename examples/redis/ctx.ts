@@ -19,16 +19,26 @@ export interface Session {
 /** Bytes of a latin1 string (one byte per char): the form keys and members take. */
 export const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
+// Replies and errors as bytes, written as they are (redis's shared.ok, shared.wrongtypeerr, ...).
+/** `+OK`. */
 export const R_OK = enc('+OK\r\n');
+/** The RESP2 null bulk string: a missing value. */
 export const R_NIL = enc('$-1\r\n');
 /** The RESP2 null array: what LPOP with a count answers for a missing key. */
 export const R_NIL_ARRAY = enc('*-1\r\n');
+/** An empty array: a missing key's empty list, set or range. */
 export const R_EMPTY_ARRAY = enc('*0\r\n');
+/** The end of a bulk string. */
 export const CRLF = enc('\r\n');
+/** An argument that is not a 64-bit integer. */
 export const E_NOT_INT = enc('-ERR value is not an integer or out of range\r\n');
+/** Options that do not parse. */
 export const E_SYNTAX = enc('-ERR syntax error\r\n');
+/** A key holding another type than the command's. */
 export const E_WRONGTYPE = enc('-WRONGTYPE Operation against a key holding the wrong kind of value\r\n');
+/** A count (LPOP, SPOP, ZPOPMIN) that is negative or not an integer: redis words both alike. */
 export const E_NOT_POSITIVE = enc('-ERR value is out of range, must be positive\r\n');
+/** A score that is not a double as string2d reads one. */
 export const E_NOT_FLOAT = enc('-ERR value is not a valid float\r\n');
 /** What redis answers a command that may grow memory while it is over `maxmemory` (noeviction). */
 export const E_OOM = enc("-OOM command not allowed when used memory > 'maxmemory'.\r\n");
@@ -259,6 +269,7 @@ export const L = {
   sync: enc('sync'),
 };
 
+/** Whether buf[s..s+n) equals the lowercase ASCII `lit`, ignoring the case of letters. */
 export function eqLower(buf: Uint8Array, s: number, n: number, lit: Uint8Array): boolean {
   if (n !== lit.length) return false;
   for (let i = 0; i < n; i++) {
@@ -299,6 +310,7 @@ export function sizeCommand<T extends Value>(type: abstract new (...args: never[
   };
 }
 
+/** redis's arity error for command `name` (as redis names it: lowercase, `config|get` for subcommands). */
 export function wrongArity(x: Ctx, name: string): void {
   x.error(`ERR wrong number of arguments for '${name}' command`);
 }

@@ -75,6 +75,7 @@ function hgetall(x: Ctx): void {
   }
 }
 
+/** The hash commands, with redis's arities and denyoom flags, for the dispatcher's table. */
 export const HASH_COMMANDS: Command[] = [
   { name: 'hset', arity: -4, denyoom: true, run: hset },
   { name: 'hget', arity: 3, run: hget },

@@ -125,6 +125,7 @@ function lindex(x: Ctx): void {
   x.bulk(list.at(i));
 }
 
+/** The list commands, with redis's arities and denyoom flags, for the dispatcher's table. */
 export const LIST_COMMANDS: Command[] = [
   { name: 'lpush', arity: -3, denyoom: true, run: (x) => push(x, true, false) },
   { name: 'rpush', arity: -3, denyoom: true, run: (x) => push(x, false, false) },

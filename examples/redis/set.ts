@@ -114,6 +114,7 @@ function smembers(x: Ctx): void {
   for (const m of all) x.bulkString(m);
 }
 
+/** The set commands, with redis's arities and denyoom flags, for the dispatcher's table. */
 export const SET_COMMANDS: Command[] = [
   { name: 'sadd', arity: -3, denyoom: true, run: sadd },
   { name: 'srem', arity: -3, run: srem },

@@ -54,6 +54,7 @@ function costOf(key: string, v: Value): number {
   return KEY_COST + key.length + (v instanceof Uint8Array ? BYTES_COST + v.length : v.bytes);
 }
 
+/** The keyspace: one per reactor that owns it (see handler.ts). */
 export class Store implements Meter {
   private readonly data = new Map<string, Value>();
   /** Absolute deadlines in ms (Date.now() clock) of the keys that have one. */

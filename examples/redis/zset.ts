@@ -216,6 +216,7 @@ function zrem(x: Ctx): void {
   x.integer(removed);
 }
 
+/** The sorted-set commands, with redis's arities and denyoom flags, for the dispatcher's table. */
 export const ZSET_COMMANDS: Command[] = [
   { name: 'zadd', arity: -4, denyoom: true, run: zadd },
   { name: 'zpopmin', arity: -2, run: (x) => zpop(x, true) },
