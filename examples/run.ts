@@ -1,5 +1,7 @@
 /**
- * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M] [example flags]`.
+ * Runs an example: `npm run example -- <name> [--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M]
+ * [--tls | --tls-cert FILE --tls-key FILE] [example flags]`. With a TLS flag, `tls://` addresses use that
+ * pair (and without --addr the example's default addresses become tls://).
  * An example may ship a `config.js` exporting `options({ mode, flags })` with extra serve() options,
  * `defaultAddrs`, the addresses it listens on without `--addr` (otherwise tcp://127.0.0.1:9000), and
  * `flags`, the example's own flags (name without `--` to a help line), each taking one value that
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve, type ServeOptions } from '../lib/index.js';
 import type { FlagValues } from './flags.js';
+import { tlsDefaults, tlsFromFlags } from './tls.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -22,7 +25,7 @@ interface ExampleConfig {
   flags?: Readonly<Record<string, string>>;
 }
 
-const COMMON = '[--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M]';
+const COMMON = '[--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M] [--tls | --tls-cert FILE --tls-key FILE]';
 
 function usage(msg?: string, config?: ExampleConfig, name?: string): never {
   if (msg) console.error(`error: ${msg}`);
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
   let opts: ServeOptions = {};
   let mode: string | undefined;
   const flags: Record<string, string> = {};
+  const tlsFlags: { tls: boolean; cert?: string; key?: string } = { tls: false };
   while (args.length > 0) {
     const a = args.shift()!;
     const value = (): string => {
@@ -65,6 +69,9 @@ async function main(): Promise<void> {
     else if (a === '--reuse-port') opts.reusePort = true;
     else if (a === '--ticker') opts.ticker = true;
     else if (a === '--mode') mode = value();
+    else if (a === '--tls') tlsFlags.tls = true;
+    else if (a === '--tls-cert') tlsFlags.cert = value();
+    else if (a === '--tls-key') tlsFlags.key = value();
     else if (a.startsWith('--') && config?.flags && Object.hasOwn(config.flags, a.slice(2))) flags[a.slice(2)] = value();
     else usage(`unknown argument ${a}`, config, name);
   }
@@ -79,7 +86,14 @@ async function main(): Promise<void> {
     opts = { ...extra, ...opts };
     if (config.defaultAddrs) defaults = config.defaultAddrs;
   }
-  if (addrs.length === 0) addrs.push(...defaults);
+  let tls;
+  try {
+    tls = tlsFromFlags(tlsFlags);
+  } catch (e) {
+    usage(e instanceof Error ? e.message : String(e), config, name);
+  }
+  if (tls) opts.tls = tls;
+  if (addrs.length === 0) addrs.push(...(tls ? tlsDefaults(defaults) : defaults));
   if (opts.numEventLoop === undefined && !opts.multicore) opts.multicore = true;
   const engine = await serve(handler, addrs, opts);
   console.log(`listening ${engine.addrs.join(' ')}`);
