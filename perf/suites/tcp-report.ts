@@ -1,26 +1,18 @@
-import os from 'node:os';
 import type { BenchOptions } from '../lib/args.js';
 import { BUSY_WARN } from '../lib/idle.js';
 import { describePinning, type Pinning } from '../lib/pin.js';
 import { machineInfo } from '../lib/report.js';
 import { median, ratio } from '../lib/stats.js';
 import { fmtBusy, fmtFixed, fmtInt, fmtRatio, renderTable, type Column } from '../lib/table.js';
+import { cellOk, cellStatus, runProblems, runsForJson, type TrialRecord } from './run-record.js';
 import type { SuiteOutcome } from './suite.js';
 import type { TcpSuiteConfig, Workload } from './tcp-suite.js';
 
-export interface RunRecord {
+/** One run of a round-trip suite: its rate, CPU per message and latency beside the trial's record. */
+export interface RunRecord extends TrialRecord {
   msgsPerSec: number;
-  /** Server CPU s (its whole process tree) over the measured window; null without a window. */
-  cpuSeconds: number | null;
   /** cpuSeconds in µs over `msgs`, the messages of the same window. */
   serverCpuUsPerMsg: number | null;
-  /** Pinned runs: share of the server's cores it kept busy in the window (null unpinned). */
-  serverBusy: number | null;
-  windowSeconds: number | null;
-  /** Server CPU s over the whole loadgen run (connect + warmup + measurement + close). */
-  trialCpuSeconds: number;
-  wallSeconds: number;
-  backgroundCpuSeconds: number;
   msgs: number;
   seconds: number;
   /** Round-trip latency of the run's messages (µs); null when the loadgen had none. */
@@ -28,23 +20,8 @@ export interface RunRecord {
   p99Us: number | null;
   p999Us: number | null;
   maxUs: number | null;
-  errors: number;
-  mismatches: number;
-  earlyCloses: number;
-  connectErrors: number;
-  ioErrors: number;
-  loadgenExit: number;
-  loadgenStderr: string;
-  forcedStop: boolean;
-  strays: boolean;
-  serverExit: number | null;
-  serverSignal: string | null;
-  /** Pinned runs: the server's tasks found off its cores (empty: pinning held); null unpinned. */
-  strayTasks: string[] | null;
   /** UDP suites only: what udp_load counted as lost (absent for stream suites). */
   udp?: UdpLoss;
-  /** Unix-socket suites only: the server left its socket file behind when it exited. */
-  socketLeft?: boolean;
 }
 
 export interface UdpLoss {
@@ -68,14 +45,6 @@ export interface Cell {
   runs: RunRecord[];
   /** Set when the server or loadgen could not produce a result at all. */
   failure: string | null;
-}
-
-/**
- * A run is noisy when foreign work took more than BUSY_WARN of the whole
- * machine while it ran: on 2 cores that is a fifth of a core stolen.
- */
-export function isNoisy(r: RunRecord): boolean {
-  return r.backgroundCpuSeconds > BUSY_WARN * os.cpus().length * r.wallSeconds;
 }
 
 interface Summary {
@@ -132,19 +101,6 @@ function summarize(cell: Cell): Summary {
   };
 }
 
-function status(s: Summary): string {
-  if (s.cell.failure !== null) return 'FAILED';
-  const bad = s.cell.runs.reduce((n, r) => n + r.mismatches, 0);
-  if (bad > 0) return `BAD BYTES (errors: ${s.errors})`;
-  if (s.errors > 0) return `ERRORS (${s.errors})`;
-  if (s.cell.runs.some((r) => (r.strayTasks?.length ?? 0) > 0)) return 'NOT PINNED';
-  const notes: string[] = [];
-  const noisy = s.cell.runs.filter(isNoisy).length;
-  if (noisy > 0) notes.push(`noisy ${noisy}/${s.cell.runs.length}`);
-  if (s.cell.runs.some((r) => r.forcedStop)) notes.push('needed SIGKILL');
-  return notes.length > 0 ? `ok (${notes.join(', ')})` : 'ok';
-}
-
 function problems(summaries: readonly Summary[]): { failures: string[]; warnings: string[] } {
   const failures: string[] = [];
   const warnings: string[] = [];
@@ -153,22 +109,7 @@ function problems(summaries: readonly Summary[]): { failures: string[]; warnings
     if (s.cell.failure !== null) failures.push(`${where}: ${s.cell.failure}`);
     s.cell.runs.forEach((r, i) => {
       const run = `${where} run ${i + 1}`;
-      if (r.errors > 0) {
-        const detail = `mismatches ${r.mismatches}, early closes ${r.earlyCloses}, connect errors ${r.connectErrors}, io errors ${r.ioErrors}`;
-        failures.push(`${run}: loadgen saw ${r.errors} errors (${detail})${r.loadgenStderr ? `\n    ${r.loadgenStderr.split('\n').join('\n    ')}` : ''}`);
-      } else if (r.loadgenExit !== 0) {
-        failures.push(`${run}: loadgen exited ${r.loadgenExit}: ${r.loadgenStderr}`);
-      }
-      if (isNoisy(r)) {
-        warnings.push(`${run}: ${r.backgroundCpuSeconds.toFixed(2)} CPU s of background work during ${r.wallSeconds.toFixed(1)} s`);
-      }
-      if (r.strayTasks && r.strayTasks.length > 0) {
-        failures.push(`${run}: pinning did not hold, ${r.strayTasks.length} task(s) of the server off its cores: ${r.strayTasks.slice(0, 5).join('; ')}`);
-      }
-      if (r.forcedStop) warnings.push(`${run}: server ignored SIGTERM for 5 s and was SIGKILLed`);
-      else if (r.serverExit !== 0) warnings.push(`${run}: server exited with code ${r.serverExit ?? '-'} signal ${r.serverSignal ?? '-'} after SIGTERM`);
-      if (r.strays) warnings.push(`${run}: server left processes behind after exiting (killed)`);
-      if (r.socketLeft) warnings.push(`${run}: server left its socket file behind after exiting (removed)`);
+      runProblems(run, r, failures, warnings);
       if (r.udp && r.udp.lost + r.udp.lostWarmup + r.udp.late > 0) {
         const rate = ratio(r.udp.lost, r.udp.lost + r.msgs);
         warnings.push(`${run}: ${r.udp.lost} datagrams lost (${rate === null ? '-' : (rate * 100).toFixed(2)}% of those sent), ${r.udp.lostWarmup} more during warmup, ${r.udp.late} late replies`);
@@ -244,7 +185,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       fmtInt(s.p50Us),
       fmtInt(s.p99Us),
       ...(udp ? [fmtLoss(s.loss)] : []),
-      status(s),
+      cellStatus(s.cell.failure, s.cell.runs),
     ];
   });
 
@@ -321,10 +262,9 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       maxUs: s.maxUs,
       errors: s.errors,
       ...(s.loss ? { lost: s.loss.lost, lossRate: s.loss.rate, lostWarmup: s.loss.lostWarmup, late: s.loss.late } : {}),
-      ok: s.cell.failure === null && s.errors === 0 && !s.cell.runs.some((r) => (r.strayTasks?.length ?? 0) > 0),
+      ok: cellOk(s.cell.failure, s.cell.runs),
       failure: s.cell.failure,
-      // Drop loadgen stderr from clean runs: it is empty or noise there.
-      runs: s.cell.runs.map(({ loadgenStderr, ...rest }) => (rest.errors > 0 ? { ...rest, loadgenStderr } : rest)),
+      runs: runsForJson(s.cell.runs),
     })),
     ratios,
     ratiosByWorkload,

@@ -5,9 +5,10 @@
 import type { Scheme } from '../lib/addr.js';
 import { BUSY_WARN, machineBusyFraction } from '../lib/idle.js';
 import { ensureCProgram, ensureLoadgen } from '../lib/loadgen.js';
-import { busyShare, usPerMsg } from '../lib/stats.js';
+import { rotate, usPerMsg } from '../lib/stats.js';
 import { runTrial, type ServerSpec } from '../lib/trial.js';
-import { buildTcpReport, isNoisy, type Cell, type RunRecord } from './tcp-report.js';
+import { isNoisy, trialRecord } from './run-record.js';
+import { buildTcpReport, type Cell, type RunRecord } from './tcp-report.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
 
 export interface Workload {
@@ -50,12 +51,6 @@ export interface TcpSuiteConfig {
    * when given, subject p99 <= maxLatencyRatio x peer's.
    */
   target?: { peer: string; minRatio: number; maxLatencyRatio?: number };
-}
-
-function rotate<T>(items: readonly T[], by: number): T[] {
-  if (items.length === 0) return [];
-  const k = by % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
 }
 
 function describeFailure(err: unknown): string {
@@ -111,35 +106,17 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
           }, pinning);
           const rec: RunRecord = {
             msgsPerSec: t.load.msgsPerSec,
-            cpuSeconds: t.cpuSeconds,
             serverCpuUsPerMsg: usPerMsg(t.cpuSeconds, t.load.msgs),
-            serverBusy: pinning ? busyShare(t.cpuSeconds, t.windowSeconds, pinning.server.length) : null,
-            windowSeconds: t.windowSeconds,
-            trialCpuSeconds: t.trialCpuSeconds,
-            wallSeconds: t.wallSeconds,
-            backgroundCpuSeconds: t.backgroundCpuSeconds,
             msgs: t.load.msgs,
             seconds: t.load.seconds,
             p50Us: t.load.p50Us,
             p99Us: t.load.p99Us,
             p999Us: t.load.p999Us,
             maxUs: t.load.maxUs,
-            errors: t.load.errors,
-            mismatches: t.load.mismatches,
-            earlyCloses: t.load.earlyCloses,
-            connectErrors: t.load.connectErrors,
-            ioErrors: t.load.ioErrors,
-            loadgenExit: t.loadgenExit,
-            loadgenStderr: t.loadgenStderr,
-            forcedStop: t.stop.forced,
-            strays: t.stop.strays,
-            serverExit: t.stop.code,
-            serverSignal: t.stop.signal,
-            strayTasks: t.strayTasks,
+            ...trialRecord(t, pinning),
           };
-          // Only where they mean something, so the echo and offload records keep their shape.
+          // Only where it means something, so the echo and offload records keep their shape.
           if (t.load.lost !== null) rec.udp = { lost: t.load.lost, lostWarmup: t.load.lostWarmup ?? 0, late: t.load.late ?? 0 };
-          if (t.socketLeft !== null) rec.socketLeft = t.socketLeft;
           cell.runs.push(rec);
           const flag = (rec.udp ? `, lost ${rec.udp.lost}` : '') + (rec.errors > 0 ? `  !! errors: ${rec.errors}` : '');
           const noise = isNoisy(rec) ? `  (background CPU ${rec.backgroundCpuSeconds.toFixed(2)} s)` : '';
