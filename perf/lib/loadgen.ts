@@ -24,30 +24,37 @@ export interface LoadgenOptions {
   warmup: number;
 }
 
-/** The JSON line echo_load prints; see perf/loadgen/echo_load.c. */
-export interface LoadgenResult {
-  msgs: number;
-  seconds: number;
-  msgsPerSec: number;
-  bytes: number;
+/** The error counts every loadgen's result line carries (loadgen_common.h); `errors` is their sum. */
+export interface LoadgenErrors {
   errors: number;
-  conns: number;
-  size: number;
-  depth: number;
-  connected: number;
   mismatches: number;
   earlyCloses: number;
   connectErrors: number;
   ioErrors: number;
-  /**
-   * Round-trip latency percentiles and maximum in microseconds over the
-   * messages completed after warmup. Null when the loadgen had no samples or
-   * predates latency recording (older binaries do not print these keys).
-   */
+}
+
+/**
+ * Round-trip latency percentiles (histogram bucket tops) and maximum (exact) in microseconds, as
+ * loadgen_common.h prints them. Null when the loadgen had no samples or predates latency
+ * recording (older binaries do not print these keys).
+ */
+export interface LatencyFigures {
   p50Us: number | null;
   p99Us: number | null;
   p999Us: number | null;
   maxUs: number | null;
+}
+
+/** The JSON line echo_load prints; see perf/loadgen/echo_load.c. Latency: over the messages completed after warmup. */
+export interface LoadgenResult extends LoadgenErrors, LatencyFigures {
+  msgs: number;
+  seconds: number;
+  msgsPerSec: number;
+  bytes: number;
+  conns: number;
+  size: number;
+  depth: number;
+  connected: number;
   /**
    * udp_load only (null from echo_load): datagrams not answered within its
    * timeout after warmup (`lost`) and during warmup (`lostWarmup`), and

@@ -4,18 +4,11 @@
 // flood suite (flood-report.ts).
 import os from 'node:os';
 import { BUSY_WARN } from '../lib/idle.js';
+import type { Background, CellOf } from './interleave.js';
+import type { LoadgenErrors } from '../lib/loadgen.js';
 import type { Pinning } from '../lib/pin.js';
 import { busyShare } from '../lib/stats.js';
 import type { TrialResultOf } from '../lib/trial.js';
-
-/** The error counts every loadgen's result line carries (loadgen_common.h). */
-export interface LoadgenErrors {
-  errors: number;
-  mismatches: number;
-  earlyCloses: number;
-  connectErrors: number;
-  ioErrors: number;
-}
 
 export interface TrialRecord extends LoadgenErrors {
   /** Server CPU s (its whole process tree) over the measured window; null without a window. */
@@ -92,6 +85,32 @@ export function runProblems(run: string, r: TrialRecord, failures: string[], war
   else if (r.serverExit !== 0) warnings.push(`${run}: server exited with code ${r.serverExit ?? '-'} signal ${r.serverSignal ?? '-'} after SIGTERM`);
   if (r.strays) warnings.push(`${run}: server left processes behind after exiting (killed)`);
   if (r.socketLeft) warnings.push(`${run}: server left its socket file behind after exiting (removed)`);
+}
+
+/**
+ * Every cell's failure and every run's problems (`more` adds a suite's own warning for a run),
+ * with a warning first when the machine was busy outside the trials.
+ */
+export function cellsProblems<R extends TrialRecord>(
+  cells: readonly CellOf<{ name: string }, R>[], bg: Background, more: (run: string, r: R) => string | null = () => null,
+): { failures: string[]; warnings: string[] } {
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const busiest = Math.max(bg.busyBefore, bg.busyAfter);
+  if (busiest > BUSY_WARN) {
+    warnings.push(`machine was ${(busiest * 100).toFixed(0)}% busy outside the trials; something else competes for the CPUs, so treat the numbers as noisy`);
+  }
+  for (const cell of cells) {
+    const where = `${cell.contender} / ${cell.workload.name}`;
+    if (cell.failure !== null) failures.push(`${where}: ${cell.failure}`);
+    cell.runs.forEach((r, i) => {
+      const run = `${where} run ${i + 1}`;
+      runProblems(run, r, failures, warnings);
+      const extra = more(run, r);
+      if (extra !== null) warnings.push(extra);
+    });
+  }
+  return { failures, warnings };
 }
 
 const unpinned = (runs: readonly TrialRecord[]): boolean => runs.some((r) => (r.strayTasks?.length ?? 0) > 0);

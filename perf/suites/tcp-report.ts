@@ -1,10 +1,9 @@
 import type { BenchOptions } from '../lib/args.js';
-import { BUSY_WARN } from '../lib/idle.js';
 import { describePinning, type Pinning } from '../lib/pin.js';
-import { machineInfo } from '../lib/report.js';
 import { median, ratio } from '../lib/stats.js';
 import { fmtBusy, fmtFixed, fmtInt, fmtRatio, renderTable, type Column } from '../lib/table.js';
-import { cellOk, cellStatus, runProblems, runsForJson, type TrialRecord } from './run-record.js';
+import { resultsHead, type Background, type CellOf } from './interleave.js';
+import { cellOk, cellsProblems, cellStatus, runsForJson, type TrialRecord } from './run-record.js';
 import type { SuiteOutcome } from './suite.js';
 import type { TcpSuiteConfig, Workload } from './tcp-suite.js';
 
@@ -39,13 +38,7 @@ interface LossSummary extends UdpLoss {
 }
 
 /** All runs of one contender on one workload. */
-export interface Cell {
-  workload: Workload;
-  contender: string;
-  runs: RunRecord[];
-  /** Set when the server or loadgen could not produce a result at all. */
-  failure: string | null;
-}
+export type Cell = CellOf<Workload, RunRecord>;
 
 interface Summary {
   cell: Cell;
@@ -101,22 +94,11 @@ function summarize(cell: Cell): Summary {
   };
 }
 
-function problems(summaries: readonly Summary[]): { failures: string[]; warnings: string[] } {
-  const failures: string[] = [];
-  const warnings: string[] = [];
-  for (const s of summaries) {
-    const where = `${s.cell.contender} / ${s.cell.workload.name}`;
-    if (s.cell.failure !== null) failures.push(`${where}: ${s.cell.failure}`);
-    s.cell.runs.forEach((r, i) => {
-      const run = `${where} run ${i + 1}`;
-      runProblems(run, r, failures, warnings);
-      if (r.udp && r.udp.lost + r.udp.lostWarmup + r.udp.late > 0) {
-        const rate = ratio(r.udp.lost, r.udp.lost + r.msgs);
-        warnings.push(`${run}: ${r.udp.lost} datagrams lost (${rate === null ? '-' : (rate * 100).toFixed(2)}% of those sent), ${r.udp.lostWarmup} more during warmup, ${r.udp.late} late replies`);
-      }
-    });
-  }
-  return { failures, warnings };
+/** UDP runs: the loss udp_load counted, as a warning (loss is not an error). */
+function lossWarning(run: string, r: RunRecord): string | null {
+  if (!r.udp || r.udp.lost + r.udp.lostWarmup + r.udp.late === 0) return null;
+  const rate = ratio(r.udp.lost, r.udp.lost + r.msgs);
+  return `${run}: ${r.udp.lost} datagrams lost (${rate === null ? '-' : (rate * 100).toFixed(2)}% of those sent), ${r.udp.lostWarmup} more during warmup, ${r.udp.late} late replies`;
 }
 
 type Metric = 'msgsPerSec' | 'p99Us' | 'serverCpuUsPerMsg';
@@ -129,11 +111,6 @@ function ratiosFor(cfg: TcpSuiteConfig, workload: string, byKey: Map<string, Sum
   return out;
 }
 
-/** Share of all CPUs busy in the second before the first and after the last trial. */
-export interface Background {
-  busyBefore: number;
-  busyAfter: number;
-}
 
 /** The config's target, judged on the headline workload; null without a target. */
 function judgeTarget(cfg: TcpSuiteConfig, ratios: Record<string, number | null>, latencyRatios: Record<string, number | null>) {
@@ -201,11 +178,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
   const latencyRatios = ratiosFor(cfg, cfg.headline, byKey, 'p99Us');
   const cpuRatios = ratiosFor(cfg, cfg.headline, byKey, 'serverCpuUsPerMsg');
   const target = judgeTarget(cfg, ratios, latencyRatios);
-  const { failures, warnings } = problems(summaries);
-  const busiest = Math.max(bg.busyBefore, bg.busyAfter);
-  if (busiest > BUSY_WARN) {
-    warnings.unshift(`machine was ${(busiest * 100).toFixed(0)}% busy outside the trials; something else competes for the CPUs, so treat the numbers as noisy`);
-  }
+  const { failures, warnings } = cellsProblems(cells, bg, lossWarning);
 
   const headline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(ratios[p])}`).join(', ');
   const latencyHeadline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(latencyRatios[p])}`).join(', ');
@@ -230,12 +203,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
   }
 
   const json: Record<string, unknown> = {
-    suite: cfg.name,
-    date: new Date().toISOString(),
-    machine: { ...machineInfo(), busyBefore: bg.busyBefore, busyAfter: bg.busyAfter },
-    pinning,
-    // The chart labels each bar with its ratio to this contender.
-    baseline: cfg.baseline,
+    ...resultsHead(cfg.name, bg, pinning, cfg.baseline),
     config: {
       runs: opts.runs,
       seconds: opts.seconds,
