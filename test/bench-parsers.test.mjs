@@ -86,12 +86,13 @@ t.test('loadgen JSON line: anything incomplete is no result, never zeros', async
 // perf/loadgen/flood_probe.c's line: the probe's round trips beside the flood, and the flood's bytes.
 const FLOOD_LINE = '{"seconds":2.999847,"flooders":50,"connected":50,"everyMs":100,"samples":11,"answered":10,"unanswered":1,' +
   '"floodBytes":28569600,"floodBytesPerSec":9523684.9,"floodQueuedBytes":157210824,"floodRequestBytes":6,"errors":0,"mismatches":0,' +
-  '"earlyCloses":0,"connectErrors":0,"ioErrors":0,"interrupted":false,"p50Us":137215,"p99Us":456272,"p999Us":456272,"maxUs":456272}';
+  '"earlyCloses":0,"connectErrors":0,"ioErrors":0,"interrupted":false,"unansweredUs":41234,"p50Us":137215,"p99Us":456272,"p999Us":456272,"maxUs":456272}';
 
 t.test('flood_probe JSON line: probe latency, samples (the unanswered one counted) and flood bytes', async (t) => {
   const r = parseFloodProbeResult(`measure start\nmeasure end\n${FLOOD_LINE}\n`);
   t.same([r.p50Us, r.p99Us, r.maxUs], [137215, 456272, 456272], 'µs, after the window lines');
-  t.same([r.samples, r.answered, r.unanswered], [11, 10, 1], 'an unanswered probe is a sample, not a gap');
+  t.same([r.samples, r.answered, r.unanswered, r.unansweredUs], [11, 10, 1, 41234], 'an unanswered probe is a sample, not a gap');
+  t.equal(parseFloodProbeResult(FLOOD_LINE.replace('"unansweredUs":41234', '"unansweredUs":null')).unansweredUs, null, 'every probe answered');
   t.same([r.floodBytes, r.floodBytesPerSec, r.floodQueuedBytes], [28569600, 9523684.9, 157210824]);
   t.same([r.flooders, r.connected, r.everyMs, r.errors], [50, 50, 100, 0]);
   const none = parseFloodProbeResult(FLOOD_LINE.replace('"p50Us":137215,"p99Us":456272,"p999Us":456272,"maxUs":456272', '"p50Us":null,"p99Us":null,"p999Us":null,"maxUs":null'));

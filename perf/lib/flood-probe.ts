@@ -42,6 +42,8 @@ export interface FloodProbeResult extends LoadgenErrors, LatencyFigures {
   answered: number;
   /** 1 when the last probe had no reply when the window ended (its wait is a sample). */
   unanswered: number;
+  /** That probe's wait (µs), the sample it counts as; null when every probe was answered. */
+  unansweredUs: number | null;
   /** Flood bytes that reached the server's sockets during the window. */
   floodBytes: number;
   floodBytesPerSec: number;
@@ -55,7 +57,7 @@ const REQUIRED = [
   'floodBytesPerSec', 'floodQueuedBytes', 'floodRequestBytes', 'errors', 'mismatches', 'earlyCloses',
   'connectErrors', 'ioErrors',
 ] as const satisfies readonly (keyof FloodProbeResult)[];
-const OPTIONAL = ['p50Us', 'p99Us', 'p999Us', 'maxUs'] as const satisfies readonly (keyof FloodProbeResult)[];
+const OPTIONAL = ['unansweredUs', 'p50Us', 'p99Us', 'p999Us', 'maxUs'] as const satisfies readonly (keyof FloodProbeResult)[];
 
 /** flood_probe's result from its stdout (the last line), or null when that is not a complete result. */
 export function parseFloodProbeResult(stdout: string): FloodProbeResult | null {

@@ -25,7 +25,7 @@
  *        (--flood, --probe and --reply take C escapes: \r \n \t \\ \xHH)
  * Output: "measure start" and "measure end" lines as the measured window opens and closes, then
  * one JSON line on stdout: samples (probe round trips, the unanswered one included), answered,
- * unanswered, p50Us/p99Us/p999Us (histogram bucket tops, loadgen_common.h) and maxUs (exact),
+ * unanswered and unansweredUs (that probe's wait, its sample; null when none), p50Us/p99Us/p999Us (histogram bucket tops, loadgen_common.h) and maxUs (exact),
  * floodBytes and floodBytesPerSec (flood bytes that reached the server's sockets during the
  * window: what send() took plus how much the flooders' send queues shrank, see flood_queued),
  * floodQueuedBytes (still in those queues at the end), the error counts. Exit 0 = clean, 1 = errors seen (a connection failed or closed by the
@@ -85,6 +85,7 @@ static struct {
   /* The window as the probe saw it: when it printed `measure start` and `measure end`. */
   uint64_t opened_ns, closed_ns;
   uint64_t answered, unanswered;
+  uint64_t unanswered_ns; /* the unanswered probe's wait, its sample */
   uint64_t mismatches, early_closes, io_errors;
 } probe;
 
@@ -153,10 +154,12 @@ static int match_reply(const uint8_t *p, size_t n, int waiting, size_t *got) {
   return 0;
 }
 
-/* Records one probe round trip; a reply after the window ended is the window's end. */
-static void probe_sample(uint64_t sent_ns, uint64_t done_ns) {
+/* Records one probe round trip and returns it (ns); a reply after the window ended is the window's end. */
+static uint64_t probe_sample(uint64_t sent_ns, uint64_t done_ns) {
   if (done_ns > probe.end_ns) done_ns = probe.end_ns;
-  lat_record(done_ns > sent_ns ? done_ns - sent_ns : 0);
+  uint64_t ns = done_ns > sent_ns ? done_ns - sent_ns : 0;
+  lat_record(ns);
+  return ns;
 }
 
 static void *probe_main(void *arg) {
@@ -231,7 +234,7 @@ static void *probe_main(void *arg) {
   mark_window("end");
   if (waiting) {
     /* Never a missing sample: its wait up to the window's end (or the stop) is the figure. */
-    probe_sample(sent, probe.closed_ns);
+    probe.unanswered_ns = probe_sample(sent, probe.closed_ns);
     probe.unanswered++;
   }
   close(ep);
@@ -459,6 +462,7 @@ int main(int argc, char **argv) {
          (unsigned long long)st.mismatches, (unsigned long long)st.early_closes,
          (unsigned long long)st.connect_errors, (unsigned long long)st.io_errors,
          stop_requested ? "true" : "false");
+  print_us("unansweredUs", probe.unanswered > 0, (probe.unanswered_ns + 999) / 1000);
   print_latency();
   printf("}\n");
   fflush(stdout);

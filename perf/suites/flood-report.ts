@@ -17,7 +17,7 @@ export interface FloodRunRecord extends TrialRecord, Pick<FloodProbeResult, Floo
 
 /** What a run keeps of flood_probe's line: the probe's round trips, the flood's bytes, the window. */
 export const FLOOD_KEYS = [
-  'p50Us', 'p99Us', 'p999Us', 'maxUs', 'samples', 'answered', 'unanswered',
+  'p50Us', 'p99Us', 'p999Us', 'maxUs', 'samples', 'answered', 'unanswered', 'unansweredUs',
   'floodBytes', 'floodBytesPerSec', 'floodQueuedBytes', 'connected', 'seconds',
 ] as const satisfies readonly (keyof FloodProbeResult)[];
 type FloodKey = (typeof FLOOD_KEYS)[number];
@@ -93,7 +93,7 @@ export function buildFloodReport(cfg: FloodSuiteConfig, cells: readonly FloodCel
   });
 
   const { failures, warnings } = cellsProblems(cells, bg, (run, r) => r.unanswered > 0
-    ? `${run}: the probe was still waiting for a reply when the window ended (counted as a sample of its wait; that run's max ${ms(r.maxUs)} ms)`
+    ? `${run}: the last probe was still unanswered when the window ended, after ${ms(r.unansweredUs)} ms (one sample of that wait; the run's max ${ms(r.maxUs)} ms)`
     : null);
 
   const w0 = cfg.workloads[0];
