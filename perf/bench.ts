@@ -12,8 +12,9 @@ import { tcpSuite } from './suites/tcp-suite.js';
 import { UDP } from './suites/udp-config.js';
 import { UNIX } from './suites/unix-config.js';
 import { HTTP, REDIS } from './suites/proto-configs.js';
+import { FLOOD } from './suites/flood-suite.js';
 
-const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), tcpSuite(UNIX), tcpSuite(UDP), HTTP, REDIS];
+const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), tcpSuite(UNIX), tcpSuite(UDP), HTTP, REDIS, FLOOD];
 
 function suiteList(): string {
   return SUITES.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n');
