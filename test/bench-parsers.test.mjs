@@ -9,6 +9,7 @@ import { hasOpenssl, makeBenchCerts } from '../dist/perf/lib/tls-certs.js';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { parseLoadgenResult } from '../dist/perf/lib/loadgen.js';
+import { cEscape, floodProbeArgs, parseFloodProbeResult } from '../dist/perf/lib/flood-probe.js';
 import { busyShare, usPerMsg } from '../dist/perf/lib/stats.js';
 import { parseListeningLine, parseListenUrl, portOf } from '../dist/perf/lib/addr.js';
 import { UNIX_SOCKET, withFreshSocket } from '../dist/perf/lib/sockpath.js';
@@ -155,6 +156,39 @@ t.test('loadgen JSON line: anything incomplete is no result, never zeros', async
   t.equal(parseLoadgenResult(ECHO_LINE.replace('"msgsPerSec":61946.7,', '')), null, 'a required key missing');
   t.equal(parseLoadgenResult(UDP_LINE.replace('"lost":6060', '"lost":"6060"')), null, 'a loss count that is not a number');
   t.equal(parseLoadgenResult(`${ECHO_LINE}\n{"msgs":1}`), null, 'only the last line counts');
+});
+
+// perf/loadgen/flood_probe.c's line: the probe's round trips beside the flood, and the flood's bytes.
+const FLOOD_LINE = '{"seconds":2.999847,"flooders":50,"connected":50,"everyMs":100,"samples":11,"answered":10,"unanswered":1,' +
+  '"floodBytes":28569600,"floodBytesPerSec":9523684.9,"floodQueuedBytes":157210824,"floodRequestBytes":6,"errors":0,"mismatches":0,' +
+  '"earlyCloses":0,"connectErrors":0,"ioErrors":0,"interrupted":false,"unansweredUs":41234,"p50Us":137215,"p99Us":456272,"p999Us":456272,"maxUs":456272}';
+
+t.test('flood_probe JSON line: probe latency, samples (the unanswered one counted) and flood bytes', async (t) => {
+  const r = parseFloodProbeResult(`measure start\nmeasure end\n${FLOOD_LINE}\n`);
+  t.same([r.p50Us, r.p99Us, r.maxUs], [137215, 456272, 456272], 'µs, after the window lines');
+  t.same([r.samples, r.answered, r.unanswered, r.unansweredUs], [11, 10, 1, 41234], 'an unanswered probe is a sample, not a gap');
+  t.equal(parseFloodProbeResult(FLOOD_LINE.replace('"unansweredUs":41234', '"unansweredUs":null')).unansweredUs, null, 'every probe answered');
+  t.same([r.floodBytes, r.floodBytesPerSec, r.floodQueuedBytes], [28569600, 9523684.9, 157210824]);
+  t.same([r.flooders, r.connected, r.everyMs, r.errors], [50, 50, 100, 0]);
+  const none = parseFloodProbeResult(FLOOD_LINE.replace('"p50Us":137215,"p99Us":456272,"p999Us":456272,"maxUs":456272', '"p50Us":null,"p99Us":null,"p999Us":null,"maxUs":null'));
+  t.same([none.p50Us, none.p99Us, none.maxUs], [null, null, null], 'no samples: null latency, never zero');
+  t.equal(parseFloodProbeResult(FLOOD_LINE.replace('"unanswered":1,', '')), null, 'a required key missing');
+  t.equal(parseFloodProbeResult(FLOOD_LINE.replace('"floodBytes":28569600', '"floodBytes":"28569600"')), null, 'a count that is not a number');
+  t.equal(parseFloodProbeResult('flood_probe: bad value'), null, 'not JSON');
+  t.equal(parseLoadgenResult(FLOOD_LINE), null, 'not an echo_load line');
+});
+
+t.test('flood_probe command line: requests as C escapes, a tcp target', async (t) => {
+  t.equal(cEscape('PING\r\n'), 'PING\\r\\n');
+  t.equal(cEscape('*3\r\n$3\r\nSET\r\n'), '*3\\r\\n$3\\r\\nSET\\r\\n');
+  t.equal(cEscape('a\\b\t\x00\x7f'), 'a\\\\b\\t\\x00\\x7f', 'backslash, tab and other controls');
+  const args = floodProbeArgs({
+    target: parseListenUrl('tcp://127.0.0.1:6400'), flooders: 50, flood: 'PING\r\n', probe: 'PING\r\n', reply: '+PONG\r\n',
+    everyMs: 100, seconds: 5, warmup: 1,
+  });
+  t.same(args, ['--host', '127.0.0.1', '--port', '6400', '--flooders', '50', '--flood', 'PING\\r\\n', '--probe', 'PING\\r\\n',
+    '--reply', '+PONG\\r\\n', '--every-ms', '100', '--seconds', '5', '--warmup', '1']);
+  t.throws(() => floodProbeArgs({ target: parseListenUrl('unix:///tmp/x.sock'), flooders: 1, flood: 'x', probe: 'x', reply: 'x', everyMs: 1, seconds: 1, warmup: 0 }), /tcp/);
 });
 
 t.test('listening lines: tcp, udp and unix addresses', async (t) => {

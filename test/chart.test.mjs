@@ -110,6 +110,25 @@ const TLS_ECHO = {
   warnings: [],
 };
 
+// A flood run: no rate, the probe's p99 under the flood is the figure, lower is better.
+const floodRow = (workload, contender, p99Us, serverBusy) =>
+  ({ workload, contender, flooders: 50, p50Us: p99Us / 2, p99Us, maxUs: p99Us, samples: 40, unanswered: 0, cpuSeconds: 4.9, serverBusy, ok: true, failure: null, runs: [] });
+const FLOOD = {
+  suite: 'flood',
+  machine,
+  pinning: { server: [0], loadgen: [1] },
+  baseline: 'redis-server',
+  config: { runs: 3, seconds: 5, warmup: 1, only: null },
+  results: [
+    floodRow('PING flood', 'ringloop', 40000, 0.98),
+    floodRow('PING flood', 'redis-server', 80000, 0.99),
+    { ...floodRow('SET flood', 'ringloop', null, null), ok: false, failure: 'ringloop did not print a listening line' },
+    floodRow('SET flood', 'redis-server', 20000, 0.97),
+  ],
+  latencyRatiosByWorkload: { 'PING flood': { 'redis-server': 0.5 }, 'SET flood': { 'redis-server': null } },
+  failures: ['ringloop / SET flood: ringloop did not print a listening line'],
+};
+
 /** Bar groups of the chart: [{ attrs: {suite, workload, contender, class}, body }]. */
 function bars(svg) {
   return [...svg.matchAll(/<g class="(bar [^"]*)" data-suite="([^"]*)" data-workload="([^"]*)" data-contender="([^"]*)">(.*?)<\/g>/g)]
@@ -203,6 +222,19 @@ t.test('tool suites get one panel per workload and metric; a failure reason come
   t.match(redis[3].body, /failed: redis-server did not start/);
 });
 
+t.test('the flood suite: a bar per contender of the probe\'s p99, lower is better, with its ratio to the baseline', async (t) => {
+  const svg = renderChart(chartModel(FLOOD));
+  const drawn = bars(svg);
+  t.same(drawn.map((b) => `${b.workload}|${b.contender}`), ['PING flood|ringloop', 'PING flood|redis-server', 'SET flood|ringloop', 'SET flood|redis-server']);
+  t.match(drawn[0].body, /40,000 <tspan[^>]*>0\.50x<\/tspan>/, 'ringloop\'s p99 over redis-server\'s');
+  t.match(drawn[1].body, /80,000 <tspan[^>]*>baseline<\/tspan>/);
+  t.match(drawn[2].body, /failed: ringloop did not print a listening line/, 'a failed cell is no bar');
+  t.match(svg, />probe p99 µs, lower is better</);
+  t.match(svg, /higher is better; for latency panels, lower is/);
+  t.notMatch(renderChart(chartModel(ECHO)), /latency panels/, 'said only where there are such panels');
+  t.same(xmlProblems(svg), []);
+});
+
 t.test('a skipped suite is named with its reason instead of panels', async (t) => {
   t.match(renderChart(chartModel(ALL)), /<text class="skipped"[^>]*>no results: missing wrk: run perf\/setup.sh \(apt-get install wrk\)<\/text>/);
 });
@@ -248,6 +280,19 @@ t.test('README table: without pinning there is no server busy column; older resu
 
 t.test('README table: a skipped optional peer says so in its row', async (t) => {
   t.match(markdownTables(chartModel(HTTP)), '|  | uws | skipped | | | | |');
+});
+
+t.test('README table of the flood suite: the probe\'s p99 with ringloop over it, below 1 is better', async (t) => {
+  t.equal(markdownTables(chartModel(FLOOD)), [
+    '**flood**: probe p99 µs, median of 3 runs; "ringloop ÷ it": ringloop\'s figure over the row\'s, same run (below 1 is better)',
+    '',
+    '| workload | contender | probe p99 µs | ringloop ÷ it | server busy |',
+    '| --- | --- | ---: | ---: | ---: |',
+    '| PING flood | **ringloop** | 40,000 |  | 98% |',
+    '|  | redis-server | 80,000 | 0.50x | 99% |',
+    '| SET flood | **ringloop** | failed | | |',
+    '|  | redis-server | 20,000 | - | 97% |',
+  ].join('\n'));
 });
 
 t.test('README reading: which figure to compare, the pinned cores, and what 2 cores cannot show', async (t) => {

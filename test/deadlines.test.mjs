@@ -13,17 +13,22 @@ function connect(port) {
   });
 }
 
-t.test('a silent connection is closed after idleTimeout with ETIMEDOUT', { timeout: 30000 }, async (t) => {
-  const { port, messages } = await start(t, F, { idleTimeout: 500 });
+/** A silent client of a server with `options`: resolves with its close message and how long after its open. */
+async function silentClient(t, options) {
+  const { port, messages } = await start(t, F, options);
   const s = await connect(port);
   s.on('error', () => {});
+  t.teardown(() => new Promise((r) => (s.destroyed ? r() : s.once('close', r))));
   const { at: opened } = await messages.waitFor((m) => m.ev === 'opened');
   const closed = await messages.waitFor((m) => m.ev === 'closed', 5000);
-  const after = closed.at - opened;
+  return { closed, after: closed.at - opened };
+}
+
+t.test('a silent connection is closed after idleTimeout with ETIMEDOUT', { timeout: 30000 }, async (t) => {
+  const { closed, after } = await silentClient(t, { idleTimeout: 500 });
   t.equal(closed.code, 'ETIMEDOUT');
   t.match(closed.message, /idle for 500 ms/);
   t.ok(after >= 450 && after < 2000, `closed after ${after} ms`);
-  await new Promise((r) => (s.destroyed ? r() : s.once('close', r)));
 });
 
 t.test('a connection that keeps talking is never idle', { timeout: 30000 }, async (t) => {
@@ -73,14 +78,8 @@ t.test('a write deadline closes a connection whose output is still pending, and 
 t.test('a read deadline earlier than the idle timeout closes at the read deadline', { timeout: 30000 }, async (t) => {
   // The idle deadline (10 s) puts the connection on the wheel first; the read deadline set right
   // after (600 ms) is earlier and must move it to the earlier bucket.
-  const { port, messages } = await start(t, F, { handlerOptions: { readDeadlineMs: 600 }, idleTimeout: 10000 });
-  const s = await connect(port);
-  s.on('error', () => {});
-  const { at: opened } = await messages.waitFor((m) => m.ev === 'opened');
-  const closed = await messages.waitFor((m) => m.ev === 'closed', 5000);
-  const after = closed.at - opened;
+  const { closed, after } = await silentClient(t, { handlerOptions: { readDeadlineMs: 600 }, idleTimeout: 10000 });
   t.equal(closed.code, 'ETIMEDOUT');
   t.match(closed.message, /read deadline passed/);
   t.ok(after >= 550 && after < 2500, `closed after ${after} ms, not at the 10 s idle timeout`);
-  await new Promise((r) => (s.destroyed ? r() : s.once('close', r)));
 });

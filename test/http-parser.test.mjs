@@ -144,6 +144,71 @@ t.test('chunked bodies', async (t) => {
   t.ok(requests[0].body.equals(data), '64 KiB chunked body decoded intact');
 });
 
+// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 7.1.1),
+// chunk-ext-name = token, chunk-ext-val = token / quoted-string.
+const CHUNKED_HEAD = 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
+/** A chunked request whose first chunk-size line is `sizeLine`, followed by as many data bytes as it says. */
+const chunkedWith = (sizeLine) => Buffer.from(`${CHUNKED_HEAD}${sizeLine}\r\n${dataOf(sizeLine)}\r\n0\r\n\r\n`, 'latin1');
+const dataOf = (sizeLine) => 'abcdefgh'.repeat(8).slice(0, parseInt(sizeLine, 16));
+
+const VALID_EXTENSIONS = [
+  '3;a=b',
+  '3 ; a = "x\\"y"',
+  '3;a;b=c',
+  '3;a',
+  '3\t;\ta\t=\tb',
+  '3;a="";b="\\\\"',
+  '3;a="sp ace\ttab"',
+  '3;a="\xe9obs-text"',
+  "3;!#$%&'*+-.^_`|~09AZaz=!#$%&'*+-.^_`|~09AZaz",
+];
+
+t.test('chunk extensions that follow the grammar are accepted and ignored', async (t) => {
+  for (const line of VALID_EXTENSIONS) {
+    const { requests, failure } = feed([chunkedWith(line)]);
+    t.equal(failure, null, `${JSON.stringify(line)} accepted`);
+    t.equal(requests[0]?.body.toString(), dataOf(line), `${JSON.stringify(line)}: the data after it is the chunk's`);
+  }
+  const last = feed([Buffer.from(`${CHUNKED_HEAD}3\r\nabc\r\n0;last=yes\r\n\r\n`)]);
+  t.equal(last.requests[0]?.body.toString(), 'abc', 'on the last chunk too');
+});
+
+const INVALID_EXTENSIONS = [
+  ['no name after ;', '2;'],
+  ['no name before =', '3;=x'],
+  ['words without ;', '3;a b c'],
+  ['no value after =', '3;a='],
+  ['unterminated quoted value', '3;a="x'],
+  ['quote escaped at the end', '3;a="x\\"'],
+  ['bytes after the quoted value', '3;a="x"y'],
+  ['a quoted name', '3;"a"=b'],
+  ['a value with a separator', '3;a=b/c'],
+  ['a value with an unquoted space', '3;a=b c'],
+  ['trailing whitespace', '3;a=b '],
+  ['whitespace after the size only', '3 '],
+  ['two ;', '3;;a'],
+  ['a control byte in a quoted value', '3;a="x\x01"'],
+  ['DEL in a quoted value', '3;a="x\x7f"'],
+  ['a control byte after a backslash', '3;a="\\\x01"'],
+  ['no ; before the name', '3a=b'],
+];
+
+t.test('chunk extensions outside the grammar are a 400', async (t) => {
+  for (const [name, line] of INVALID_EXTENSIONS) {
+    const { failure } = feed([chunkedWith(line)]);
+    t.same(failure && { status: failure.status }, { status: 400 }, `${name}: ${JSON.stringify(line)} (${failure?.error ?? 'accepted'})`);
+  }
+});
+
+t.test('a chunk extension arriving one byte at a time is judged once its line is complete', async (t) => {
+  const bytes = (buf) => Array.from(buf, (_, i) => buf.subarray(i, i + 1));
+  const good = feed(bytes(chunkedWith('3 ; a = "x\\"y"')));
+  t.equal(good.failure, null, 'valid, byte by byte');
+  t.equal(good.requests[0]?.body.toString(), 'abc');
+  const bad = feed(bytes(chunkedWith('3;a="x')));
+  t.equal(bad.failure?.status, 400, 'invalid, byte by byte');
+});
+
 t.test('Expect: 100-continue is reported once while the body is awaited', async (t) => {
   const p = new HttpParser();
   const head = Buffer.from(`POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n`);

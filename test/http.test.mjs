@@ -325,6 +325,20 @@ t.test('malformed request: 400 and closed, after the answers before it', async (
   }
 });
 
+t.test('a chunk extension outside RFC 9112\'s grammar: 400 and closed; a valid one is echoed', async (t) => {
+  const { port } = await start(t, HANDLER);
+  const post = 'POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const bad = parseResponses(await exchangeUntilClose(port, `${post}3;a b c\r\nabc\r\n0\r\n\r\n`)).responses;
+  t.same(bad.map((r) => r.status), [400], '3;a b c');
+  t.equal(bad[0]?.headers.connection, 'close');
+  const socket = await connect(port);
+  t.teardown(() => destroyAll([socket]));
+  socket.write(`${post}3 ; a = "x\\"y";b\r\nabc\r\n0\r\n\r\n`);
+  const [good] = await readResponses(socket, 1);
+  t.equal(good.status, 200);
+  t.equal(good.body.toString(), 'abc', 'quoted value with a quoted-pair, and a bare name');
+});
+
 t.test('oversized header block: 431 and closed', async (t) => {
   const { port } = await start(t, HANDLER);
   // Complete but too large.

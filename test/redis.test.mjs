@@ -1,21 +1,13 @@
 // The RESP2 example (examples/redis) served by ringloop with one loop, driven by a hand-written
 // RESP client and, when installed, redis-cli and redis-benchmark.
 import t from 'tap';
-import { execFile, execFileSync } from 'node:child_process';
-import { connect, destroyAll, readerOf, sleep } from './helpers/net.mjs';
+import { execFile } from 'node:child_process';
+import { sleep } from './helpers/net.mjs';
+import { RawClient, encode, has } from './helpers/resp.mjs';
 import { lib, start } from './helpers/engine.mjs';
+import { startExample } from './helpers/example.mjs';
 
 const HANDLER = new URL('../dist/examples/redis/handler.js', import.meta.url);
-
-/** A command as RESP: an array of bulk strings. */
-function encode(...args) {
-  const parts = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = Buffer.isBuffer(a) ? a : Buffer.from(String(a));
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
-}
 
 /**
  * Parses one reply at `off`: returns [value, next] or null if incomplete. Simple strings become
@@ -58,37 +50,20 @@ function decode(buf, off) {
   }
 }
 
-/** A RESP client over one socket: `send` raw bytes, `replies(n)` waits for n replies. */
+/** A RESP client over one socket: `send` raw bytes, `replies(n)` waits for n replies, decoded. */
 class Client {
   static async open(port) {
     const c = new Client();
-    c.socket = await connect(port);
-    c.reader = readerOf(c.socket);
+    c.raw = await RawClient.open(port);
+    c.socket = c.raw.socket;
+    c.reader = c.raw.reader;
     return c;
   }
   send(data) {
     this.socket.write(data);
   }
   async replies(n, ms = 10000) {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const all = this.reader.chunks.length ? Buffer.concat(this.reader.chunks) : Buffer.alloc(0);
-      const out = [];
-      let at = 0;
-      while (out.length < n) {
-        const r = decode(all, at);
-        if (!r) break;
-        out.push(r[0]);
-        at = r[1];
-      }
-      if (out.length === n) {
-        this.reader.take(at);
-        return out;
-      }
-      if (this.reader.ended || this.reader.closed) throw new Error(`connection ended after ${out.length} of ${n} replies`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${out.length} of ${n} replies`);
-      await sleep(2);
-    }
+    return (await this.raw.replies(n, ms)).map((r) => decode(r, 0)[0]);
   }
   async call(...args) {
     this.send(encode(...args));
@@ -96,7 +71,7 @@ class Client {
     return r;
   }
   close() {
-    return destroyAll([this.socket]);
+    return this.raw.close();
   }
 }
 
@@ -324,18 +299,9 @@ t.test('refuses to start with more than one loop', async (t) => {
   await t.rejects(lib.serve(HANDLER, 'tcp://127.0.0.1:0', { numEventLoop: 2 }), /one owner, like redis itself.*--loops 1/);
 });
 
-function has(cmd) {
-  try {
-    execFileSync('which', [cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function run(cmd, args, input) {
+function run(cmd, args, input, timeout = 30000) {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30000 }, (err, stdout, stderr) => resolve({ code: err ? err.code ?? 1 : 0, stdout, stderr }));
+    const child = execFile(cmd, args, { timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ code: err ? err.code ?? 1 : 0, stdout, stderr }));
     if (input !== undefined) child.stdin.end(input);
   });
 }
@@ -367,4 +333,87 @@ t.test('redis-benchmark smoke run', { skip: has('redis-benchmark') ? false : 're
     t.equal(lines.length, 4, `four results ${extra.join(' ')}: ${lines.map((l) => l.trim()).join('; ')}`);
     t.notMatch(r.stderr, /Could not fetch server CONFIG|ERROR/, 'no warnings');
   }
+});
+
+/** The tests redis-benchmark 7 runs when given no -t, in its order (their -q result names). */
+const DEFAULT_TESTS = [
+  'PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'LPUSH', 'RPUSH', 'LPOP', 'RPOP', 'SADD', 'HSET', 'SPOP', 'ZADD', 'ZPOPMIN',
+  'LPUSH (needed to benchmark LRANGE)', 'LRANGE_100 (first 100 elements)', 'LRANGE_300 (first 300 elements)',
+  'LRANGE_500 (first 500 elements)', 'LRANGE_600 (first 600 elements)', 'MSET (10 keys)',
+];
+
+for (const extra of [[], ['-P', '16']]) {
+  const how = extra.length ? 'pipelined -P 16' : 'without pipelining';
+  t.test(`redis-benchmark's whole default test set completes with no error, ${how}`, { skip: has('redis-benchmark') ? false : 'redis-benchmark is not installed (apt-get install redis-tools)', timeout: 120000 }, async (t) => {
+    const { port } = await server(t);
+    // redis-benchmark exits at the first error reply it gets, naming it on stderr.
+    const r = await run('redis-benchmark', ['-p', String(port), '-q', '-n', '2000', '-c', '10', ...extra], undefined, 100000);
+    const results = r.stdout.split(/[\r\n]/).map((l) => /^(.+?): [\d.]+ requests per second/.exec(l)?.[1]).filter(Boolean);
+    t.equal(r.code, 0, `exit code 0 (stderr: ${r.stderr.trim() || 'empty'})`);
+    t.same(results, DEFAULT_TESTS, 'a result for every test of the default set, in order');
+    t.notMatch(r.stderr, /error/i, 'nothing on stderr');
+  });
+}
+
+t.test('over maxMemory, writes get -OOM while reads, deletes and pops go on; freeing memory lets writes in again', { timeout: 30000 }, async (t) => {
+  const { client: c } = await server(t, { handlerOptions: { maxMemory: 64 * 1024 } });
+  const value = 'v'.repeat(1000);
+  let refusedAt = -1;
+  for (let i = 0; i < 200 && refusedAt < 0; i++) {
+    const r = await c.call('SET', `k${i}`, value);
+    if (r !== 'OK') {
+      t.same(r, { err: "OOM command not allowed when used memory > 'maxmemory'." }, 'redis\'s OOM error');
+      refusedAt = i;
+    }
+  }
+  t.ok(refusedAt > 30 && refusedAt < 70, `refused after about 64 KiB of 1000-byte values (write ${refusedAt})`);
+  const used = Number(/used_memory:(\d+)/.exec(await c.call('INFO'))[1]);
+  t.ok(used > 64 * 1024 && used < 64 * 1024 + 2000, `INFO used_memory ${used}: over the limit by one write at most`);
+  t.same(await c.call('RPUSH', 'l', 'x'), { err: "OOM command not allowed when used memory > 'maxmemory'." }, 'a list cannot grow either');
+  t.equal(await c.call('GET', 'k0'), value, 'reads are served');
+  t.equal(await c.call('EXISTS', 'k1'), 1);
+  t.equal(await c.call('DEL', 'k0', 'k1', 'k2', 'k3', 'k4'), 5, 'deletes are served');
+  t.equal(await c.call('SET', 'again', 'x'), 'OK', 'below the limit again: writes are served');
+});
+
+t.test('the memory estimate goes back to 0 once every value is gone, whatever the type', { timeout: 30000 }, async (t) => {
+  const { client: c } = await server(t);
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await c.call('INFO'))[1]);
+  t.equal(await usedMemory(), 0, 'empty');
+  const many = Array.from({ length: 500 }, (_, i) => `member-${i}`);
+  await c.call('RPUSH', 'l', ...many);
+  await c.call('LPUSH', 'l', 'head');
+  await c.call('SADD', 's', ...many);
+  await c.call('HSET', 'h', ...many.flatMap((m) => [m, `${m}-value`]));
+  await c.call('HSET', 'h', 'member-1', 'a longer value than before');
+  await c.call('ZADD', 'z', ...many.flatMap((m, i) => [String(i % 7), m]));
+  await c.call('ZADD', 'z', '100', 'member-3');
+  await c.call('SET', 'str', 'x'.repeat(5000));
+  await c.call('SET', 'str', 'shorter');
+  await c.call('SET', 'gone', 'soon', 'PX', '1');
+  const full = await usedMemory();
+  t.ok(full > 500 * 4 * 50, `${full} bytes estimated for 2000 elements`);
+  t.equal((await c.call('LPOP', 'l', '300')).length, 300);
+  t.equal((await c.call('RPOP', 'l', '201')).length, 201, 'the list popped empty');
+  await c.call('SPOP', 's', '499');
+  await c.call('SPOP', 's');
+  await c.call('HDEL', 'h', ...many);
+  await c.call('ZPOPMIN', 'z', '250');
+  await c.call('ZREM', 'z', ...many);
+  await c.call('DEL', 'str');
+  await sleep(20);
+  t.equal(await c.call('GET', 'gone'), null, 'expired');
+  t.equal(await c.call('DBSIZE'), 0, 'every key is gone');
+  t.equal(await usedMemory(), 0, 'and so is every byte of the estimate');
+});
+
+t.test('run as an example, the redis server has a 256 MiB memory limit by default and --maxmemory sets it', { timeout: 30000 }, async (t) => {
+  const dflt = await startExample(t, 'redis');
+  const a = await Client.open(dflt.port);
+  t.teardown(() => a.close());
+  t.same(await a.call('CONFIG', 'GET', 'maxmemory'), ['maxmemory', String(256 * 1024 * 1024)]);
+  const set = await startExample(t, 'redis', ['--maxmemory', '10mb']);
+  const b = await Client.open(set.port);
+  t.teardown(() => b.close());
+  t.same(await b.call('CONFIG', 'GET', 'maxmemory'), ['maxmemory', String(10 * 1024 * 1024)]);
 });

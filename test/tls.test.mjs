@@ -367,3 +367,41 @@ t.test('openssl s_client completes a handshake and gets its line back', async (t
   t.match(out, /Verify return code: 0 \(ok\)/, 'the chain verified against the CA');
   t.match(out, /TLSv1\.3/, 'TLS 1.3');
 });
+
+/** Starts `npm run example`'s runner with `args`; resolves with its first address once it prints `listening`. */
+function startExample(t, args) {
+  const p = spawn(process.execPath, [new URL('../dist/examples/run.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => (p.exitCode === null ? new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }) : undefined));
+  let out = '';
+  let err = '';
+  p.stderr.on('data', (d) => (err += d));
+  return withTimeout(new Promise((resolve, reject) => {
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = /^listening (\S+)/m.exec(out);
+      if (m) resolve(m[1]);
+    });
+    p.once('exit', (code) => reject(new Error(`the example exited with ${code}: ${err}`)));
+  }), 15000, 'the example listening');
+}
+
+const hasRedisCli = await runTool('redis-cli', ['--version']).then((r) => r.code === 0);
+
+t.test('npm run example -- http --tls: a throwaway certificate, curl -k gets the page', { skip: !hasCurl && 'curl is not installed' }, async (t) => {
+  const addr = await startExample(t, ['http', '--tls', '--loops', '1', '--addr', 'tls://127.0.0.1:0']);
+  t.match(addr, /^tls:\/\//);
+  const r = await runTool('curl', ['-sSk', `https://127.0.0.1:${portOf(addr)}/`]);
+  t.equal(r.stdout, 'Hello World!', r.stderr);
+});
+
+t.test('npm run example -- redis --tls-cert/--tls-key: redis-cli --tls talks to it', { skip: !hasRedisCli && 'redis-cli is not installed' }, async (t) => {
+  const addr = await startExample(t, ['redis', '--tls-cert', certs.server.certPath, '--tls-key', certs.server.keyPath, '--addr', 'tls://127.0.0.1:0']);
+  const port = String(portOf(addr));
+  const cli = (...a) => runTool('redis-cli', ['-p', port, '--tls', '--cacert', certs.caPath, '--sni', 'localhost', ...a]);
+  t.equal((await cli('SET', 'k', 'over tls')).stdout.trim(), 'OK');
+  t.equal((await cli('GET', 'k')).stdout.trim(), 'over tls');
+});
+
+t.test('an example given only one of --tls-cert / --tls-key refuses to start', async (t) => {
+  await t.rejects(startExample(t, ['echo', '--tls-cert', certs.server.certPath]), /go together/);
+});

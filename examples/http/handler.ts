@@ -20,12 +20,23 @@
  *   bytes still unread makes the kernel reset the connection, and a client still sending (a body
  *   over the limit) would get ECONNRESET/EPIPE instead of its 413.
  *
+ * - Deadlines (config.ts has the reasons for the defaults): a request head must be complete
+ *   `headerTimeout` ms (default 10 s) after the connection opened or, for later requests, after
+ *   its first byte arrived; a body `bodyTimeout` ms (default 60 s) after its head; otherwise the
+ *   connection is closed (ETIMEDOUT), however many bytes trickled in meanwhile. Between requests
+ *   the engine's `idleTimeout` applies (examples/run.ts sets 60 s). Set the two in
+ *   `handlerOptions: { headerTimeout, bodyTimeout }` (ms, 0 = off).
+ *
  * Hot path: fixed responses are preformatted bytes (rebuilt once per second for `Date`), copied
- * into the out arena; the echo body is written from the read arena without a copy.
+ * into the out arena; the echo body is written from the read arena without a copy. The deadlines
+ * cost nothing there: they are the reactor's per-connection read deadline (one timing wheel per
+ * reactor, no timer per connection), and it is only moved when a request is left incomplete at
+ * the end of a read, or completed after such a read.
  */
 import { Action, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
 import { HttpParser, Method, NEED_MORE, type ParserLimits } from './parser.js';
 import { CONTINUE, Kind, Mode, OCTET_STREAM, Responses } from './responses.js';
+import { DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT } from './config.js';
 
 const SLASH = 47;
 const ECHO_PATH = Buffer.from('/echo', 'latin1');
@@ -34,9 +45,23 @@ const LINGER_QUIET_MS = 100;
 const LINGER_MAX_MS = 2000;
 const LINGER_MAX_BYTES = 16 * 1024 * 1024;
 
+/** The read deadline a connection has armed: none, its request head's, or its request body's. */
+const DL_NONE = 0;
+const DL_HEAD = 1;
+const DL_BODY = 2;
+type Armed = typeof DL_NONE | typeof DL_HEAD | typeof DL_BODY;
+
+/** The deadlines in ms (0 = off). */
+interface Timeouts {
+  readonly head: number;
+  readonly body: number;
+}
+
 /** Per-connection state. */
 class HttpConn {
   readonly parser: HttpParser;
+  /** Which read deadline is set on the connection (the reactor holds its time). */
+  armed: Armed = DL_NONE;
   /** Set once an error was answered: input is dropped until the connection closes. */
   lingering = false;
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -78,14 +103,50 @@ class HttpConn {
   }
 }
 
+function optionsOf(options: unknown): Record<string, unknown> {
+  return (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+}
+
 function limitsFrom(options: unknown): ParserLimits {
-  const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+  const o = optionsOf(options);
   const num = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
   return { maxHeaderBytes: num(o.maxHeaderBytes), maxBodyBytes: num(o.maxBodyBytes), maxHeaders: num(o.maxHeaders) };
 }
 
+function timeoutsFrom(options: unknown): Timeouts {
+  const o = optionsOf(options);
+  const ms = (v: unknown, seconds: number): number => (typeof v === 'number' && v >= 0 ? v : seconds * 1000);
+  return { head: ms(o.headerTimeout, DEFAULT_HEADER_TIMEOUT), body: ms(o.bodyTimeout, DEFAULT_BODY_TIMEOUT) };
+}
+
+/**
+ * Moves `c`'s read deadline to what it waits for after a read that consumed `off` of `len` bytes:
+ * the rest of a request head, the rest of a body, or nothing (then only the engine's idle timeout
+ * applies). A deadline belongs to one request, so it is set anew when a request was completed
+ * in this read (`off > 0`) and another one is still incomplete; while one request stays
+ * incomplete over several reads it keeps the time it got when it started.
+ */
+function track(c: Conn, hc: HttpConn, off: number, len: number, now: number, t: Timeouts): void {
+  let want: Armed = DL_NONE;
+  let ms = 0;
+  if (off < len) {
+    if (hc.parser.awaitingBody) {
+      want = DL_BODY;
+      ms = t.body;
+    } else {
+      want = DL_HEAD;
+      ms = t.head;
+    }
+    if (ms === 0) want = DL_NONE;
+  }
+  if (want === hc.armed && (want === DL_NONE || off === 0)) return;
+  c.setReadDeadline(want === DL_NONE ? 0 : now + ms);
+  hc.armed = want;
+}
+
 export default defineHandler((info: InitInfo): EventHandler => {
   const limits = limitsFrom(info.options);
+  const timeouts = timeoutsFrom(info.options);
   const responses = new Responses();
 
   /** Writes the response to the request `p` just parsed from `buf`. Returns false to close after it. */
@@ -125,7 +186,14 @@ export default defineHandler((info: InitInfo): EventHandler => {
 
   return {
     onOpened(c) {
-      c.context = new HttpConn(limits);
+      const hc = new HttpConn(limits);
+      c.context = hc;
+      // The first request's head is timed from the open: a client that connects and then says
+      // nothing, or too little, holds the connection no longer than that.
+      if (timeouts.head > 0) {
+        c.setReadDeadline(Date.now() + timeouts.head);
+        hc.armed = DL_HEAD;
+      }
     },
     onClosed(c) {
       (c.context as HttpConn).stopLinger();
@@ -145,7 +213,8 @@ export default defineHandler((info: InitInfo): EventHandler => {
       const p = hc.parser;
       const buf = c.peek();
       if (buf === null || buf.length === 0) return;
-      responses.refresh(Date.now());
+      const now = Date.now();
+      responses.refresh(now);
       let off = 0;
       for (;;) {
         const r = p.parse(buf, off);
@@ -162,10 +231,17 @@ export default defineHandler((info: InitInfo): EventHandler => {
         } else {
           c.write(responses.error(-r));
           c.discard();
+          // The linger has bounds of its own; a request deadline passing now would close the
+          // connection with input unread, the reset the linger is there to avoid.
+          if (hc.armed !== DL_NONE) {
+            c.setReadDeadline(0);
+            hc.armed = DL_NONE;
+          }
           hc.startLinger(c);
           return;
         }
       }
+      track(c, hc, off, buf.length, now, timeouts);
       c.discard(off);
     },
   };

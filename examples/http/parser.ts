@@ -22,8 +22,10 @@
  * whitespace between a field name and its colon; field values without control characters; one
  * Host header, required in HTTP/1.1; Content-Length digits only (duplicates must agree); a request
  * with both Content-Length and Transfer-Encoding is a 400 (request smuggling); Transfer-Encoding
- * other than exactly `chunked` is a 501; HTTP versions other than 1.0 and 1.1 are a 505. Empty
- * lines before a request line are skipped.
+ * other than exactly `chunked` is a 501; HTTP versions other than 1.0 and 1.1 are a 505; chunk
+ * extensions follow RFC 9112's grammar (`;name`, `;name=token`, `;name="quoted"`, with optional
+ * whitespace around `;` and `=`) or the request is a 400, and are otherwise ignored. Empty lines
+ * before a request line are skipped.
  *
  * Limits: `maxHeaderBytes` (default 8 KiB) bounds the request line plus header fields (431 when
  * over, also for trailers), `maxHeaders` (default 100) the number of fields (431),
@@ -73,6 +75,9 @@ const COLON = 58;
 const SLASH = 47;
 const QMARK = 63;
 const SEMI = 59;
+const EQUALS = 61;
+const DQUOTE = 34;
+const BACKSLASH = 92;
 
 const MAX_CHUNK_LINE = 4096;
 const CHUNK_FRAMING_SLACK = 64 * 1024;
@@ -83,6 +88,10 @@ const TOKEN = new Uint8Array(256);
 const VALUE = new Uint8Array(256);
 /** Bytes allowed in a request-target (visible ASCII). */
 const TARGET = new Uint8Array(256);
+/** qdtext (RFC 9110 5.6.4): HTAB, SP, visible ASCII but DQUOTE and backslash, obs-text. */
+const QDTEXT = new Uint8Array(256);
+/** What may follow a backslash in a quoted-pair: HTAB, SP, VCHAR, obs-text. */
+const QPAIR = new Uint8Array(256);
 /** Hex digit values, -1 for others. */
 const HEX = new Int8Array(256).fill(-1);
 for (let b = 0; b < 256; b++) {
@@ -90,6 +99,8 @@ for (let b = 0; b < 256; b++) {
   if (/[A-Za-z0-9!#$%&'*+\-.^_`|~]/.test(ch)) TOKEN[b] = 1;
   if (b === HT || (b >= 0x20 && b <= 0x7e) || b >= 0x80) VALUE[b] = 1;
   if (b >= 0x21 && b <= 0x7e) TARGET[b] = 1;
+  if (b === HT || b === SP || (b >= 0x21 && b <= 0x7e) || b >= 0x80) QPAIR[b] = 1;
+  if (QPAIR[b] && b !== DQUOTE && b !== BACKSLASH) QDTEXT[b] = 1;
   if (b >= 48 && b <= 57) HEX[b] = b - 48;
   else if (b >= 97 && b <= 102) HEX[b] = b - 87;
   else if (b >= 65 && b <= 70) HEX[b] = b - 55;
@@ -158,6 +169,58 @@ function matchLong(buf: Uint8Array, s: number, n: number): Method {
     return m;
   }
   return Method.Other;
+}
+
+/** Skips BWS (optional spaces and tabs) from `i`. */
+function skipBws(buf: Uint8Array, i: number, le: number): number {
+  while (i < le && (buf[i] === SP || buf[i] === HT)) i++;
+  return i;
+}
+
+/**
+ * Whether buf[i..le) is a well-formed chunk-ext (RFC 9112 7.1.1):
+ * `*( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )`. Nothing may follow the last
+ * extension, not even whitespace: a chunk-size line is not a place for leniency, because a
+ * front end that reads it differently would frame the body differently (request smuggling).
+ */
+function chunkExtensions(buf: Uint8Array, i: number, le: number): boolean {
+  while (i < le) {
+    i = skipBws(buf, i, le);
+    if (i === le || buf[i] !== SEMI) return false;
+    i = skipBws(buf, i + 1, le);
+    const name = i;
+    while (i < le && TOKEN[buf[i]!]) i++;
+    if (i === name) return false;
+    const eq = skipBws(buf, i, le);
+    if (eq === le || buf[eq] !== EQUALS) continue;
+    i = skipBws(buf, eq + 1, le);
+    if (i < le && buf[i] === DQUOTE) {
+      i = quotedStringEnd(buf, i + 1, le);
+      if (i < 0) return false;
+    } else {
+      const value = i;
+      while (i < le && TOKEN[buf[i]!]) i++;
+      if (i === value) return false;
+    }
+  }
+  return true;
+}
+
+/** The index after the closing DQUOTE of a quoted-string whose content starts at `i`, or -1. */
+function quotedStringEnd(buf: Uint8Array, i: number, le: number): number {
+  while (i < le) {
+    const b = buf[i]!;
+    if (b === DQUOTE) return i + 1;
+    if (b === BACKSLASH) {
+      if (i + 1 === le || !QPAIR[buf[i + 1]!]) return -1;
+      i += 2;
+    } else if (QDTEXT[b]) {
+      i++;
+    } else {
+      return -1;
+    }
+  }
+  return -1;
 }
 
 const PH_LINE = 0;
@@ -369,12 +432,8 @@ export class HttpParser {
         i++;
       }
       if (i === p) return this.fail(400, 'invalid chunk size');
-      if (i < le) {
-        // chunk-ext: BWS ";" ... (names and values are not interpreted, only checked for control bytes)
-        while (i < le && (buf[i] === SP || buf[i] === HT)) i++;
-        if (i === le || buf[i] !== SEMI) return this.fail(400, 'invalid chunk extension');
-        for (; i < le; i++) if (!VALUE[buf[i]!]) return this.fail(400, 'invalid chunk extension');
-      }
+      // Extensions are checked against the grammar, then ignored (none is defined that a server must act on).
+      if (i < le && !chunkExtensions(buf, i, le)) return this.fail(400, 'invalid chunk extension');
       const ds = nl + 1;
       if (size === 0) {
         p = ds;

@@ -2,179 +2,48 @@
  * The commands of the RESP example and their replies, written straight into the connection's
  * output (the reactor's out arena). Replies and errors follow redis 7.0 byte for byte where a
  * client could notice: `-ERR wrong number of arguments for 'get' command`, `-ERR unknown command
- * 'foo', with args beginning with: 'a' `, `-ERR value is not an integer or out of range`, ...
+ * 'foo', with args beginning with: 'a' `, `-ERR value is not an integer or out of range`,
+ * `-WRONGTYPE ...`; test/redis-compat.test.mjs compares them with a real redis-server's.
  *
- * Commands are looked up by their bytes (case-insensitively), without building a string.
+ * This module has the string, keyspace and server commands and the dispatcher; lists, sets,
+ * hashes and sorted sets have a module each. Commands are looked up by their bytes
+ * (case-insensitively), without building a string.
  */
-import type { Conn } from '../../lib/index.js';
-import { parseInt64, type RespParser } from './resp.js';
-import type { Store } from './store.js';
+import { parseInt64 } from './resp.js';
+import {
+  Ctx,
+  E_NOT_INT,
+  E_OOM,
+  E_SYNTAX,
+  E_WRONGTYPE,
+  L,
+  R_EMPTY_ARRAY,
+  enc,
+  eqLower,
+  wrongArity,
+  type Command,
+  type Session,
+  valueAt,
+} from './ctx.js';
+import { List, LIST_COMMANDS } from './list.js';
+import { RSet, SET_COMMANDS } from './set.js';
+import { Hash, HASH_COMMANDS } from './hash.js';
+import { ZSet, ZSET_COMMANDS } from './zset.js';
+import type { Value } from './store.js';
 
-/** Per-connection state the commands can see. */
-export interface Session {
-  readonly id: number;
-  name: Uint8Array | null;
-  /** Set by QUIT: close once the reply is out. */
-  quit: boolean;
-}
+/** Re-exported for the handler, which builds the one Ctx and runs commands through `execute`. */
+export { Ctx, type Command, type Session };
 
-const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
-
-const R_OK = enc('+OK\r\n');
 const R_PONG = enc('+PONG\r\n');
-const R_NIL = enc('$-1\r\n');
-const R_EMPTY_ARRAY = enc('*0\r\n');
-const CRLF = enc('\r\n');
-const E_NOT_INT = enc('-ERR value is not an integer or out of range\r\n');
-const E_SYNTAX = enc('-ERR syntax error\r\n');
 const E_OVERFLOW = enc('-ERR increment or decrement would overflow\r\n');
-
-const SMALL = 1024;
-const INT_REPLY: Uint8Array[] = [];
-const BULK_HEAD: Uint8Array[] = [];
-const ARRAY_HEAD: Uint8Array[] = [];
-for (let i = 0; i < SMALL; i++) {
-  INT_REPLY.push(enc(`:${i}\r\n`));
-  BULK_HEAD.push(enc(`$${i}\r\n`));
-  ARRAY_HEAD.push(enc(`*${i}\r\n`));
-}
 const INT_MINUS_1 = enc(':-1\r\n');
 const INT_MINUS_2 = enc(':-2\r\n');
 
 const I64_MAX = (1n << 63n) - 1n;
 const I64_MIN = -(1n << 63n);
 
-/** Configuration values CONFIG GET reports (what redis-benchmark asks for at start). */
-const CONFIG: [string, string][] = [
-  ['save', ''],
-  ['appendonly', 'no'],
-  ['databases', '1'],
-];
-
-/** The reply writer and argument accessors for the command being run. One per reactor, reused. */
-export class Ctx {
-  c!: Conn;
-  p!: RespParser;
-  session!: Session;
-  now = 0;
-  private view: Buffer = Buffer.alloc(0);
-  private viewOf: ArrayBufferLike | undefined;
-  private other: Buffer = Buffer.alloc(0);
-  private otherOf: ArrayBufferLike | undefined;
-  private base = 0;
-
-  constructor(readonly store: Store) {}
-
-  /** Prepares for the command just parsed by `p`. */
-  load(c: Conn, p: RespParser, session: Session, now: number): void {
-    this.c = c;
-    this.p = p;
-    this.session = session;
-    this.now = now;
-    const src = p.src;
-    if (src.buffer !== this.viewOf) {
-      // Two cached views: the read arena and the inline scratch buffer alternate in mixed pipelines.
-      const prev = this.view;
-      const prevOf = this.viewOf;
-      if (src.buffer === this.otherOf) {
-        this.view = this.other;
-      } else {
-        this.view = Buffer.from(src.buffer);
-      }
-      this.viewOf = src.buffer;
-      this.other = prev;
-      this.otherOf = prevOf;
-    }
-    this.base = src.byteOffset;
-  }
-
-  get argc(): number {
-    return this.p.argc;
-  }
-
-  /** Argument `i` as a latin1 string (one char per byte): the form keys take. */
-  str(i: number): string {
-    const s = this.base + this.p.argOff[i]!;
-    return this.view.toString('latin1', s, s + this.p.argLen[i]!);
-  }
-
-  /** A copy of argument `i` (to keep). */
-  copy(i: number): Uint8Array {
-    const s = this.p.argOff[i]!;
-    return this.p.src.slice(s, s + this.p.argLen[i]!);
-  }
-
-  /** A view of argument `i`, valid during this command only. */
-  bytes(i: number): Uint8Array {
-    const s = this.p.argOff[i]!;
-    return this.p.src.subarray(s, s + this.p.argLen[i]!);
-  }
-
-  /** Whether argument `i` equals the lowercase ASCII `lit`, ignoring case. */
-  is(i: number, lit: Uint8Array): boolean {
-    return eqLower(this.p.src, this.p.argOff[i]!, this.p.argLen[i]!, lit);
-  }
-
-  /** Argument `i` as a signed 64-bit integer (number when safe), or null. */
-  int(i: number): number | bigint | null {
-    const s = this.p.argOff[i]!;
-    return parseInt64(this.p.src, s, s + this.p.argLen[i]!);
-  }
-
-  ok(): void {
-    this.c.write(R_OK);
-  }
-  nil(): void {
-    this.c.write(R_NIL);
-  }
-  integer(n: number | bigint): void {
-    if (typeof n === 'number' && n >= 0 && n < SMALL) this.c.write(INT_REPLY[n]!);
-    else this.c.write(`:${n}\r\n`);
-  }
-  bulk(v: Uint8Array): void {
-    const n = v.length;
-    this.c.write(n < SMALL ? BULK_HEAD[n]! : `$${n}\r\n`);
-    this.c.write(v);
-    this.c.write(CRLF);
-  }
-  bulkString(s: string): void {
-    this.bulk(enc(s));
-  }
-  array(n: number): void {
-    this.c.write(n < SMALL ? ARRAY_HEAD[n]! : `*${n}\r\n`);
-  }
-  raw(bytes: Uint8Array): void {
-    this.c.write(bytes);
-  }
-  /** An error reply; `msg` starts with its code (`ERR ...`). CR and LF become spaces, as in redis. */
-  error(msg: string): void {
-    this.c.write(`-${msg.replace(/[\r\n]/g, ' ')}\r\n`);
-  }
-}
-
-export interface Command {
-  /** Lowercase name, as redis reports it. */
-  readonly name: string;
-  /** redis arity: N exactly N arguments (the name included), -N at least N. */
-  readonly arity: number;
-  run(x: Ctx): void;
-}
-
-function eqLower(buf: Uint8Array, s: number, n: number, lit: Uint8Array): boolean {
-  if (n !== lit.length) return false;
-  for (let i = 0; i < n; i++) {
-    const b = buf[s + i]!;
-    if ((b >= 65 && b <= 90 ? b | 0x20 : b) !== lit[i]) return false;
-  }
-  return true;
-}
-
 function arityOk(arity: number, argc: number): boolean {
   return arity >= 0 ? argc === arity : argc >= -arity;
-}
-
-function wrongArity(x: Ctx, name: string): void {
-  x.error(`ERR wrong number of arguments for '${name}' command`);
 }
 
 /** redis's "unknown command" error: the name as sent and the first arguments, up to ~128 chars. */
@@ -189,31 +58,6 @@ function unknownSubcommand(x: Ctx, container: string): void {
 }
 
 // ---- The commands ----
-
-const L = {
-  nx: enc('nx'),
-  xx: enc('xx'),
-  gt: enc('gt'),
-  lt: enc('lt'),
-  ex: enc('ex'),
-  px: enc('px'),
-  exat: enc('exat'),
-  pxat: enc('pxat'),
-  keepttl: enc('keepttl'),
-  get: enc('get'),
-  set: enc('set'),
-  docs: enc('docs'),
-  count: enc('count'),
-  info: enc('info'),
-  list: enc('list'),
-  setname: enc('setname'),
-  getname: enc('getname'),
-  setinfo: enc('setinfo'),
-  id: enc('id'),
-  resetstat: enc('resetstat'),
-  async: enc('async'),
-  sync: enc('sync'),
-};
 
 /** Largest deadline accepted (ms): keeps every computation on exact JS integers. */
 const MAX_DEADLINE = Number.MAX_SAFE_INTEGER;
@@ -263,21 +107,42 @@ function set(x: Ctx): void {
   const key = x.str(1);
   const store = x.store;
   const old = nx || xx || get ? store.get(key, x.now) : undefined;
+  // SET ... GET answers the old value, so it refuses one that is not a string (SET alone replaces any type).
+  if (get && old !== undefined && !(old instanceof Uint8Array)) return x.raw(E_WRONGTYPE);
   if ((nx && old !== undefined) || (xx && old === undefined)) {
-    if (get && old !== undefined) x.bulk(old);
+    if (get && old !== undefined) x.bulk(old as Uint8Array);
     else x.nil();
     return;
   }
   store.set(key, x.copy(2), expireAt);
   if (!get) x.ok();
-  else if (old !== undefined) x.bulk(old);
+  else if (old !== undefined) x.bulk(old as Uint8Array);
   else x.nil();
 }
 
 function get(x: Ctx): void {
-  const v = x.store.get(x.str(1), x.now);
+  const v = valueAt(x, Uint8Array);
   if (v === undefined) x.nil();
-  else x.bulk(v);
+  else if (v !== null) x.bulk(v);
+}
+
+function strlen(x: Ctx): void {
+  const v = valueAt(x, Uint8Array);
+  if (v !== null) x.integer(v === undefined ? 0 : v.length);
+}
+
+function typeOf(v: Value | undefined): string {
+  if (v === undefined) return 'none';
+  if (v instanceof Uint8Array) return 'string';
+  if (v instanceof List) return 'list';
+  if (v instanceof RSet) return 'set';
+  if (v instanceof Hash) return 'hash';
+  if (v instanceof ZSet) return 'zset';
+  return 'none';
+}
+
+function type(x: Ctx): void {
+  x.raw(enc(`+${typeOf(x.store.get(x.str(1), x.now))}\r\n`));
 }
 
 function del(x: Ctx): void {
@@ -295,7 +160,8 @@ function exists(x: Ctx): void {
 /** INCR and friends: adds `delta` to the integer at argv[1], keeping its deadline. */
 function incrBy(x: Ctx, delta: number | bigint): void {
   const key = x.str(1);
-  const cur = x.store.get(key, x.now);
+  const cur = valueAt(x, Uint8Array);
+  if (cur === null) return;
   const value = cur === undefined ? 0 : parseInt64(cur, 0, cur.length);
   if (value === null) return x.raw(E_NOT_INT);
   let r: number | bigint;
@@ -324,8 +190,9 @@ function mget(x: Ctx): void {
   x.array(x.argc - 1);
   for (let i = 1; i < x.argc; i++) {
     const v = x.store.get(x.str(i), x.now);
-    if (v === undefined) x.nil();
-    else x.bulk(v);
+    // Keys holding another type read as missing, as in redis.
+    if (v instanceof Uint8Array) x.bulk(v);
+    else x.nil();
   }
 }
 
@@ -412,13 +279,18 @@ function select(x: Ctx): void {
   x.ok();
 }
 
+/** What CONFIG GET reports: what redis-benchmark asks for at start, and the memory limit. */
+function configOf(x: Ctx): (readonly [string, string])[] {
+  return [['save', ''], ['appendonly', 'no'], ['databases', '1'], ['maxmemory', String(x.store.maxMemory)], ['maxmemory-policy', 'noeviction']];
+}
+
 function config(x: Ctx): void {
   if (x.is(1, L.get)) {
     if (x.argc < 3) return wrongArity(x, 'config|get');
-    const found: [string, string][] = [];
+    const found: (readonly [string, string])[] = [];
     for (let i = 2; i < x.argc; i++) {
       const want = x.str(i).toLowerCase();
-      for (const kv of CONFIG) if ((want === '*' || want === kv[0]) && !found.includes(kv)) found.push(kv);
+      for (const kv of configOf(x)) if ((want === '*' || want === kv[0]) && !found.some((f) => f[0] === kv[0])) found.push(kv);
     }
     x.array(found.length * 2);
     for (const [k, v] of found) {
@@ -458,6 +330,7 @@ function client(x: Ctx): void {
 function info(x: Ctx): void {
   x.bulkString(
     '# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\nserver:ringloop-example\r\n\r\n' +
+      `# Memory\r\nused_memory:${x.store.used}\r\nmaxmemory:${x.store.maxMemory}\r\nmaxmemory_policy:noeviction\r\n\r\n` +
       `# Keyspace\r\ndb0:keys=${x.store.size},expires=${x.store.volatileSize},avg_ttl=0\r\n`,
   );
 }
@@ -465,16 +338,18 @@ function info(x: Ctx): void {
 const TABLE: Command[] = [
   { name: 'ping', arity: -1, run: ping },
   { name: 'echo', arity: 2, run: echo },
-  { name: 'set', arity: -3, run: set },
+  { name: 'set', arity: -3, denyoom: true, run: set },
   { name: 'get', arity: 2, run: get },
+  { name: 'strlen', arity: 2, run: strlen },
+  { name: 'type', arity: 2, run: type },
   { name: 'del', arity: -2, run: del },
   { name: 'exists', arity: -2, run: exists },
-  { name: 'incr', arity: 2, run: (x) => incrBy(x, 1) },
-  { name: 'decr', arity: 2, run: (x) => incrBy(x, -1) },
-  { name: 'incrby', arity: 3, run: (x) => incrByArg(x, 1) },
-  { name: 'decrby', arity: 3, run: (x) => incrByArg(x, -1) },
+  { name: 'incr', arity: 2, denyoom: true, run: (x) => incrBy(x, 1) },
+  { name: 'decr', arity: 2, denyoom: true, run: (x) => incrBy(x, -1) },
+  { name: 'incrby', arity: 3, denyoom: true, run: (x) => incrByArg(x, 1) },
+  { name: 'decrby', arity: 3, denyoom: true, run: (x) => incrByArg(x, -1) },
   { name: 'mget', arity: -2, run: mget },
-  { name: 'mset', arity: -3, run: mset },
+  { name: 'mset', arity: -3, denyoom: true, run: mset },
   { name: 'expire', arity: -3, run: (x) => expireGeneric(x, 'expire', 1000) },
   { name: 'pexpire', arity: -3, run: (x) => expireGeneric(x, 'pexpire', 1) },
   { name: 'ttl', arity: 2, run: (x) => ttlGeneric(x, false) },
@@ -489,6 +364,10 @@ const TABLE: Command[] = [
   { name: 'config', arity: -2, run: config },
   { name: 'client', arity: -2, run: client },
   { name: 'info', arity: -1, run: info },
+  ...LIST_COMMANDS,
+  ...SET_COMMANDS,
+  ...HASH_COMMANDS,
+  ...ZSET_COMMANDS,
 ];
 
 /** Buckets by (name length, first letter): a lookup compares a handful of names at most. */
@@ -515,6 +394,8 @@ export function execute(x: Ctx): void {
   const cmd = lookup(p.src, p.argOff[0]!, p.argLen[0]!);
   if (cmd === undefined) return unknownCommand(x);
   if (!arityOk(cmd.arity, p.argc)) return wrongArity(x, cmd.name);
+  // After the name and arity checks, as in redis: over the limit, what may grow memory is refused.
+  if (cmd.denyoom === true && x.store.overLimit) return x.raw(E_OOM);
   cmd.run(x);
 }
 

@@ -1,9 +1,12 @@
 /**
  * A RESP2 (redis protocol) server on ringloop that unmodified `redis-cli` and `redis-benchmark`
- * talk to: PING, ECHO, SET (EX/PX/EXAT/PXAT/KEEPTTL/NX/XX/GET), GET, DEL, EXISTS, INCR/DECR/
- * INCRBY/DECRBY, MGET, MSET, EXPIRE/PEXPIRE (NX/XX/GT/LT), TTL/PTTL, PERSIST, DBSIZE,
- * FLUSHALL/FLUSHDB, SELECT 0, COMMAND (empty docs), CONFIG GET, CLIENT SETNAME/GETNAME/SETINFO/ID,
- * INFO, QUIT; inline commands; errors in RESP form, as redis 7 words them.
+ * (its whole default test set) talk to: PING, ECHO, SET (EX/PX/EXAT/PXAT/KEEPTTL/NX/XX/GET), GET,
+ * STRLEN, TYPE, DEL, EXISTS, INCR/DECR/INCRBY/DECRBY, MGET, MSET, EXPIRE/PEXPIRE (NX/XX/GT/LT),
+ * TTL/PTTL, PERSIST, DBSIZE, FLUSHALL/FLUSHDB, SELECT 0, COMMAND (empty docs), CONFIG GET, CLIENT
+ * SETNAME/GETNAME/SETINFO/ID, INFO, QUIT; lists (LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LRANGE,
+ * LLEN, LINDEX), sets (SADD, SREM, SPOP, SCARD, SISMEMBER, SMEMBERS), hashes (HSET, HGET, HDEL,
+ * HLEN, HEXISTS, HGETALL), sorted sets (ZADD, ZPOPMIN, ZPOPMAX, ZCARD, ZSCORE, ZREM); inline
+ * commands; replies and errors (WRONGTYPE, arity, ...) as redis 7.0 gives them, byte for byte.
  *
  * Data model: one owner, like redis itself. The whole keyspace lives in a single reactor, which
  * runs every command to completion in arrival order, so multi-key commands (MGET, MSET, DEL,
@@ -19,31 +22,53 @@
  * replies of the commands before it.
  *
  * Expiry: lazy (every access checks the deadline) plus an active sweep in `tick`, which the
- * engine runs on reactor 0 when served with `ticker: true`. examples/run.ts does not pass
- * `ticker`, so under `npm run example` expiry is lazy only: an expired key nobody touches again
- * keeps its memory (and counts in DBSIZE, as in redis until its own sweep gets to it).
+ * engine runs on reactor 0 when served with `ticker: true` (config.ts asks for it, so
+ * `npm run example -- redis` has it). Served without it, expiry is lazy only: an expired key
+ * nobody touches again keeps its memory (and counts in DBSIZE, as in redis until its own sweep
+ * gets to it).
  *
  * Limits: bulk strings up to 32 MiB and arrays up to 1M elements (see resp.ts); both can be set
- * with `handlerOptions: { maxBulk, maxArgs }`.
+ * with `handlerOptions: { maxBulk, maxArgs }`. The keyspace's estimated size is bounded by
+ * `maxMemory` (bytes, default 256 MiB, 0 = none): past it, commands that may grow it get `-OOM`.
+ *
+ * Deadlines (config.ts has the reasons for the defaults): a command must be complete
+ * `commandTimeout` ms (default 30 s, 0 = off) after its first byte arrived, or the connection is
+ * closed (ETIMEDOUT), however slowly the bytes kept coming; a pipeline whose commands each
+ * complete in time is never cut off. A silent client is closed by the engine's `idleTimeout`,
+ * redis's `timeout` (examples/run.ts sets 300 s). Both are the reactor's timing wheel: no timer
+ * per connection, and the read deadline is only moved when a command is left incomplete at the
+ * end of a read, or completed after such a read.
  */
-import { Action, defineHandler, type EventHandler, type InitInfo } from '../../lib/index.js';
+import { Action, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
 import { RespParser, PROTOCOL_ERROR, type RespLimits } from './resp.js';
 import { Ctx, execute, type Session } from './commands.js';
 import { Store } from './store.js';
+import { DEFAULT_COMMAND_TIMEOUT, DEFAULT_MAXMEMORY } from './config.js';
 
 interface Client {
   readonly parser: RespParser;
   readonly session: Session;
+  /** Whether a command deadline is set on the connection (a command is incomplete). */
+  armed: boolean;
 }
 
 /** How often the sweep runs (ms) and how many keys with a deadline it looks at per run. */
 const SWEEP_EVERY = 100;
 const SWEEP_BUDGET = 2000;
 
+function optionsOf(options: unknown): Record<string, unknown> {
+  return (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+}
+
 function limitsFrom(options: unknown): RespLimits {
-  const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+  const o = optionsOf(options);
   const num = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
   return { maxBulk: num(o.maxBulk), maxArgs: num(o.maxArgs) };
+}
+
+/** A non-negative number option (0 = off), or its default. */
+function nonNegative(v: unknown, fallback: number): number {
+  return typeof v === 'number' && v >= 0 ? v : fallback;
 }
 
 export default defineHandler((info: InitInfo): EventHandler => {
@@ -54,13 +79,32 @@ export default defineHandler((info: InitInfo): EventHandler => {
     );
   }
   const limits = limitsFrom(info.options);
-  const store = new Store();
+  const o = optionsOf(info.options);
+  const commandTimeout = nonNegative(o.commandTimeout, DEFAULT_COMMAND_TIMEOUT * 1000);
+  const store = new Store(nonNegative(o.maxMemory, DEFAULT_MAXMEMORY));
   const x = new Ctx(store);
   let nextId = 1;
 
+  /**
+   * After a read that consumed `off` of `len` bytes: a command left incomplete gets the deadline,
+   * counted from this read, unless the one it has belongs to this same command (nothing was
+   * consumed since it was set); with nothing left over, the deadline is cleared.
+   */
+  function track(c: Conn, client: Client, off: number, len: number, now: number): void {
+    if (commandTimeout === 0) return;
+    if (off < len) {
+      if (client.armed && off === 0) return;
+      c.setReadDeadline(now + commandTimeout);
+      client.armed = true;
+    } else if (client.armed) {
+      c.setReadDeadline(0);
+      client.armed = false;
+    }
+  }
+
   return {
     onOpened(c) {
-      const client: Client = { parser: new RespParser(limits), session: { id: nextId++, name: null, quit: false } };
+      const client: Client = { parser: new RespParser(limits), session: { id: nextId++, name: null, quit: false }, armed: false };
       c.context = client;
     },
     react(c) {
@@ -91,6 +135,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
           break;
         }
       }
+      track(c, client, off, buf.length, now);
       c.discard(off);
     },
     tick() {

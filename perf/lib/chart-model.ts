@@ -1,6 +1,6 @@
 // Reads a results file (one suite, or the whole benchmark's `{suite: 'all', suites}`) into
 // the one shape the chart and the README table are drawn from. The files are plain JSON
-// written by different suite runners (tcp-report.ts, tool-suite.ts), so nothing is assumed
+// written by different suite runners (tcp-report.ts, tool-suite.ts, flood-report.ts), so nothing is assumed
 // about a field until it has been checked.
 
 /** One contender on one panel: its median, or why there is none. */
@@ -23,6 +23,8 @@ export interface Panel {
   workload: string;
   metric: string | null;
   unit: string;
+  /** The bars are a latency (the flood suite's probe p99): shorter is better. */
+  lowerIsBetter: boolean;
   subject: string | null;
   baseline: string | null;
   bars: Bar[];
@@ -97,20 +99,31 @@ function pinningOf(v: Json): PinningInfo {
   return server && loadgen ? { server, loadgen } : null;
 }
 
-/** A TCP-suite row (msgsPerSec) or a tool-suite row (rps + metric), reduced to what is drawn. */
+/**
+ * A TCP-suite row (msgsPerSec), a tool-suite row (rps + metric) or a flood-suite row (the
+ * probe's p99Us and samples, no rate), reduced to what is drawn.
+ */
 interface Row extends Omit<Bar, 'contender'> {
   workload: string;
   metric: string | null;
   contender: string;
   unit: string;
+  lowerIsBetter: boolean;
+}
+
+/** What a row's bar shows: its rate, or for the flood suite the probe's p99 (lower is better). */
+function figureOf(r: Json): { key: string; unit: string; lowerIsBetter: boolean } {
+  if ('msgsPerSec' in r) return { key: 'msgsPerSec', unit: 'msgs/s', lowerIsBetter: false };
+  if (!('rps' in r) && 'p99Us' in r && 'samples' in r) return { key: 'p99Us', unit: 'probe p99 µs', lowerIsBetter: true };
+  return { key: 'rps', unit: 'requests/s', lowerIsBetter: false };
 }
 
 function rowOf(r: Json, suiteFailures: readonly string[]): Row | null {
   const workload = str(r['workload']);
   const contender = str(r['contender']);
   if (workload === null || contender === null) return null;
-  const tcp = 'msgsPerSec' in r;
-  const value = num(tcp ? r['msgsPerSec'] : r['rps']);
+  const figure = figureOf(r);
+  const value = num(r[figure.key]);
   // A TCP cell with loadgen errors has a figure, but not one to put next to the others.
   const skipped = str(r['skipped']);
   let failure = skipped ?? str(r['failure']);
@@ -122,7 +135,7 @@ function rowOf(r: Json, suiteFailures: readonly string[]): Row | null {
   }
   const ok = failure === null;
   return {
-    workload, metric: str(r['metric']), contender, failure, skipped: skipped !== null, unit: tcp ? 'msgs/s' : 'requests/s',
+    workload, metric: str(r['metric']), contender, failure, skipped: skipped !== null, unit: figure.unit, lowerIsBetter: figure.lowerIsBetter,
     value: ok ? value : null,
     cpuUsPerMsg: ok ? num(r['serverCpuUsPerMsg']) : null,
     busy: ok ? num(r['serverBusy']) : null,
@@ -149,7 +162,7 @@ function suitePanels(name: string, suite: Json): Panel[] {
     const key = row.metric === null ? row.workload : `${row.workload} ${row.metric}`;
     let panel = panels.get(key);
     if (!panel) {
-      panel = { suite: name, workload: row.workload, metric: row.metric, unit: row.unit, subject: null, baseline: baselineOf(suite, key), bars: [] };
+      panel = { suite: name, workload: row.workload, metric: row.metric, unit: row.unit, lowerIsBetter: row.lowerIsBetter, subject: null, baseline: baselineOf(suite, key), bars: [] };
       panels.set(key, panel);
     }
     const { contender, value, failure, skipped, cpuUsPerMsg, busy } = row;

@@ -84,7 +84,7 @@ function drawPanel(p: Panel, x: number, y: number, w: number, labelW: number): s
   const barsTop = y + PANEL_HEAD;
   const out: string[] = [
     text({ x, y: y + 14, 'font-size': 12, 'font-weight': 'bold', fill: COLOR.text }, panelTitle(p)),
-    text({ x: x + w, y: y + 14, 'font-size': 10, fill: COLOR.muted, 'text-anchor': 'end' }, p.unit),
+    text({ x: x + w, y: y + 14, 'font-size': 10, fill: COLOR.muted, 'text-anchor': 'end' }, p.lowerIsBetter ? `${p.unit}, lower is better` : p.unit),
   ];
   const axisY = barsTop + p.bars.length * ROW;
   for (const t of ticks) {
@@ -162,7 +162,8 @@ export function renderChart(model: ChartModel, opts: ChartOptions = {}): string 
   const runs = model.config?.runs;
   const secs = model.config?.seconds;
   const over = runs ? ` of ${runs} runs${secs ? ` x ${secs} s` : ''}` : '';
-  const how = `bars: median${over} (higher is better); next to each: the value, its ratio to the suite's baseline in the same run, and the server's CPU µs per message`;
+  const better = model.panels.some((p) => p.lowerIsBetter) ? 'higher is better; for latency panels, lower is' : 'higher is better';
+  const how = `bars: median${over} (${better}); next to each: the value, its ratio to the suite's baseline in the same run, and the server's CPU µs per message`;
   const body: string[] = [
     text({ x: MARGIN, y: 28, 'font-size': 18, 'font-weight': 'bold', fill: COLOR.text }, title),
     text({ x: MARGIN, y: 48, 'font-size': 12, fill: COLOR.text }, `${machineLine(model.machine)} · ${pinningLine(model.pinning)}`),

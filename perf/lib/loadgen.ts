@@ -12,7 +12,7 @@ const LOADGENS: Record<Scheme, { source: string; binary: string }> = {
   udp: { source: 'perf/loadgen/udp_load.c', binary: 'perf/bin/udp_load' },
 };
 /** Included by every loadgen, so a change to it rebuilds them all. */
-const LOADGEN_HEADERS = ['perf/loadgen/loadgen_common.h'];
+export const LOADGEN_HEADERS = ['perf/loadgen/loadgen_common.h'];
 
 /**
  * echo_load with its TLS client compiled in (`--tls`, `--reconnect`, `--resume`), linked with the
@@ -22,18 +22,9 @@ const LOADGEN_HEADERS = ['perf/loadgen/loadgen_common.h'];
 const TLS_LOADGEN = {
   source: 'perf/loadgen/echo_load.c',
   binary: 'perf/bin/echo_load_tls',
-  build: { defines: ['-DECHO_LOAD_TLS'], libs: ['-lssl', '-lcrypto'], hint: 'libssl-dev (perf/setup.sh)' },
+  flags: ['-DECHO_LOAD_TLS', '-lssl', '-lcrypto'],
+  hint: 'libssl-dev (perf/setup.sh)',
 } as const;
-
-/** How a C program is compiled beyond `cc -O2 -o binary source`. */
-export interface CBuild {
-  /** Before the source, e.g. `-DX`. */
-  defines?: readonly string[];
-  /** After the source, e.g. `-lssl`. */
-  libs?: readonly string[];
-  /** What to install when the build fails, for the error message. */
-  hint?: string;
-}
 
 export interface LoadgenOptions {
   /** A unix:// target is passed as `--unix PATH`, the others as `--host --port`. */
@@ -47,30 +38,37 @@ export interface LoadgenOptions {
   flags?: readonly string[];
 }
 
-/** The JSON line echo_load prints; see perf/loadgen/echo_load.c. */
-export interface LoadgenResult {
-  msgs: number;
-  seconds: number;
-  msgsPerSec: number;
-  bytes: number;
+/** The error counts every loadgen's result line carries (loadgen_common.h); `errors` is their sum. */
+export interface LoadgenErrors {
   errors: number;
-  conns: number;
-  size: number;
-  depth: number;
-  connected: number;
   mismatches: number;
   earlyCloses: number;
   connectErrors: number;
   ioErrors: number;
-  /**
-   * Round-trip latency percentiles and maximum in microseconds over the
-   * messages completed after warmup. Null when the loadgen had no samples or
-   * predates latency recording (older binaries do not print these keys).
-   */
+}
+
+/**
+ * Round-trip latency percentiles (histogram bucket tops) and maximum (exact) in microseconds, as
+ * loadgen_common.h prints them. Null when the loadgen had no samples or predates latency
+ * recording (older binaries do not print these keys).
+ */
+export interface LatencyFigures {
   p50Us: number | null;
   p99Us: number | null;
   p999Us: number | null;
   maxUs: number | null;
+}
+
+/** The JSON line echo_load prints; see perf/loadgen/echo_load.c. Latency: over the messages completed after warmup. */
+export interface LoadgenResult extends LoadgenErrors, LatencyFigures {
+  msgs: number;
+  seconds: number;
+  msgsPerSec: number;
+  bytes: number;
+  conns: number;
+  size: number;
+  depth: number;
+  connected: number;
   /**
    * udp_load only (null from echo_load): datagrams not answered within its
    * timeout after warmup (`lost`) and during warmup (`lostWarmup`), and
@@ -90,11 +88,14 @@ export interface LoadgenResult {
   tlsResumed: number | null;
 }
 
-export interface LoadgenRun {
-  result: LoadgenResult;
+/** A loadgen run: its parsed result line, exit code and stderr. */
+export interface LoadgenRunOf<T> {
+  result: T;
   exitCode: number;
   stderr: string;
 }
+
+export type LoadgenRun = LoadgenRunOf<LoadgenResult>;
 
 const NUMERIC_KEYS = [
   'msgs', 'seconds', 'msgsPerSec', 'bytes', 'errors', 'conns', 'size', 'depth',
@@ -119,9 +120,11 @@ function mtimeMs(path: string): number | null {
 
 /**
  * Compiles a one-file C program (under perf/) when its binary is missing or
- * older than its source or any of the headers it includes (`deps`).
+ * older than its source or any of the headers it includes (`deps`); `flags`
+ * go on the compiler's command line after the source (e.g. `-pthread`, `-DX -lssl`), and
+ * `hint` says in the error what to install when the build fails.
  */
-export function ensureCProgram(source: string, binary: string, log: (msg: string) => void, deps: readonly string[] = [], build: CBuild = {}): string {
+export function ensureCProgram(source: string, binary: string, log: (msg: string) => void, deps: readonly string[] = [], flags: readonly string[] = [], hint?: string): string {
   const src = join(repoRoot, source);
   const bin = join(repoRoot, binary);
   let srcTime = -Infinity;
@@ -134,13 +137,13 @@ export function ensureCProgram(source: string, binary: string, log: (msg: string
   if (binTime !== null && binTime >= srcTime) return bin;
   mkdirSync(join(repoRoot, 'perf', 'bin'), { recursive: true });
   const cc = process.env['CC'] ?? 'cc';
-  const args = ['-O2', ...(build.defines ?? []), '-o', binary, source, ...(build.libs ?? [])];
+  const args = ['-O2', '-o', binary, source, ...flags];
   log(`building: ${cc} ${args.join(' ')}`);
   try {
     execFileSync(cc, args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
-    const hint = build.hint ? ` (needs ${build.hint})` : '';
-    throw new Error(`failed to build ${source} with '${cc}'${hint}: ${(err as Error).message}`);
+    const needs = hint ? ` (needs ${hint})` : '';
+    throw new Error(`failed to build ${source} with '${cc}'${needs}: ${(err as Error).message}`);
   }
   return bin;
 }
@@ -153,11 +156,18 @@ export function ensureLoadgen(log: (msg: string) => void, scheme: Scheme = 'tcp'
 
 /** Compiles echo_load_tls (TLS over TCP) when missing or older than its sources. */
 export function ensureTlsLoadgen(log: (msg: string) => void): string {
-  return ensureCProgram(TLS_LOADGEN.source, TLS_LOADGEN.binary, log, LOADGEN_HEADERS, TLS_LOADGEN.build);
+  return ensureCProgram(TLS_LOADGEN.source, TLS_LOADGEN.binary, log, LOADGEN_HEADERS, TLS_LOADGEN.flags, TLS_LOADGEN.hint);
 }
 
-/** The loadgen's result from its stdout (the last line), or null when that is not a complete result. */
-export function parseLoadgenResult(stdout: string): LoadgenResult | null {
+/**
+ * The last line of a loadgen's stdout as a flat JSON object with every `required` key a finite
+ * number, every `optional` one a finite number or null and every `optionalStrings` one a string
+ * or null (absent reads as null); null when it is anything else, so an incomplete result is
+ * never read as zeros.
+ */
+export function parseResultLine<R extends string, O extends string, S extends string = never>(
+  stdout: string, required: readonly R[], optional: readonly O[], optionalStrings: readonly S[] = [],
+): (Record<R, number> & Record<O, number | null> & Record<S, string | null>) | null {
   const last = stdout.trim().split('\n').pop();
   if (!last) return null;
   let parsed: unknown;
@@ -168,26 +178,31 @@ export function parseLoadgenResult(stdout: string): LoadgenResult | null {
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
   const rec = parsed as Record<string, unknown>;
-  const out: Partial<Record<keyof LoadgenResult, number | null>> = {};
-  for (const key of NUMERIC_KEYS) {
+  const out: Record<string, number | null> = {};
+  for (const key of required) {
     const v = rec[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) return null;
     out[key] = v;
   }
-  for (const key of OPTIONAL_KEYS) {
+  for (const key of optional) {
     const v = rec[key];
     if (v === undefined || v === null) out[key] = null;
     else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
     else return null;
   }
-  const strings: Partial<Record<keyof LoadgenResult, string | null>> = {};
-  for (const key of OPTIONAL_STRING_KEYS) {
+  const strings: Record<string, string | null> = {};
+  for (const key of optionalStrings) {
     const v = rec[key];
     if (v === undefined || v === null) strings[key] = null;
     else if (typeof v === 'string') strings[key] = v;
     else return null;
   }
-  return { ...out, ...strings } as LoadgenResult;
+  return { ...out, ...strings } as Record<R, number> & Record<O, number | null> & Record<S, string | null>;
+}
+
+/** The loadgen's result from its stdout (the last line), or null when that is not a complete result. */
+export function parseLoadgenResult(stdout: string): LoadgenResult | null {
+  return parseResultLine(stdout, NUMERIC_KEYS, OPTIONAL_KEYS, OPTIONAL_STRING_KEYS);
 }
 
 /** The window lines the loadgens print as measurement starts and ends (loadgen_common.h). */
@@ -200,30 +215,25 @@ export interface LoadgenHooks {
   onMark?(mark: WindowMark): void;
 }
 
+/** What a loadgen run left: its stdout and stderr, and its exit code (null: killed, or never ran). */
+export interface LoadgenOutput {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  error: Error | null;
+}
+
 /**
- * Runs one load phase. A non-zero exit with a parsable result is not thrown:
- * errors (bad bytes, early closes) are data the runner must report.
+ * Runs a loadgen `argv` on `hooks.cpus`, calling `hooks.onMark` on each `measure start` /
+ * `measure end` line as it arrives, and resolves with its output once it has exited (killed
+ * after `timeoutMs`). Never rejects: what the output means is the caller's to judge.
  */
-export function runLoadgen(bin: string, o: LoadgenOptions, hooks: LoadgenHooks = { cpus: null }): Promise<LoadgenRun> {
-  const target = o.target.scheme === 'unix' ? ['--unix', o.target.path] : ['--host', o.target.host, '--port', String(o.target.port)];
-  const args = [
-    ...target, '--conns', String(o.conns),
-    '--size', String(o.size), '--depth', String(o.depth),
-    '--seconds', String(o.seconds), '--warmup', String(o.warmup), ...(o.flags ?? []),
-  ];
-  const [cmd, ...argv] = onCpus(hooks.cpus, [bin, ...args]);
-  // Generous slack over the nominal duration: connects may be retried.
-  const timeout = (o.seconds + o.warmup + 30) * 1000;
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd!, argv, { timeout, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const result = parseLoadgenResult(stdout);
-      if (result === null) {
-        const why = err ? err.message : 'no JSON result line';
-        reject(new Error(`loadgen failed: ${why}\n  args: ${args.join(' ')}\n  stderr: ${stderr.trim()}`));
-        return;
-      }
-      const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-      resolve({ result, exitCode: code, stderr: stderr.trim() });
+export function runMarked(argv: readonly string[], timeoutMs: number, hooks: LoadgenHooks): Promise<LoadgenOutput> {
+  const [cmd, ...args] = onCpus(hooks.cpus, argv);
+  return new Promise((resolve) => {
+    const child = execFile(cmd!, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ stdout, stderr, code, error: err });
     });
     // A second listener next to execFile's own buffering: the marks must be acted on as they
     // come (the server's CPU is sampled then), not after the loadgen has exited.
@@ -238,4 +248,30 @@ export function runLoadgen(bin: string, o: LoadgenOptions, hooks: LoadgenHooks =
       }
     });
   });
+}
+
+/**
+ * A loadgen's run read by `parse`: a non-zero exit with a parsable result is not thrown (errors
+ * such as bad bytes or early closes are data the runner must report); no result is.
+ */
+export async function runParsed<T>(argv: readonly string[], timeoutMs: number, hooks: LoadgenHooks, parse: (stdout: string) => T | null): Promise<LoadgenRunOf<T>> {
+  const out = await runMarked(argv, timeoutMs, hooks);
+  const result = parse(out.stdout);
+  if (result === null) {
+    const why = out.error ? out.error.message : 'no JSON result line';
+    throw new Error(`loadgen failed: ${why}\n  args: ${argv.slice(1).join(' ')}\n  stderr: ${out.stderr.trim()}`);
+  }
+  return { result, exitCode: out.code ?? 1, stderr: out.stderr.trim() };
+}
+
+/** Runs one load phase of echo_load or udp_load. */
+export function runLoadgen(bin: string, o: LoadgenOptions, hooks: LoadgenHooks = { cpus: null }): Promise<LoadgenRun> {
+  const target = o.target.scheme === 'unix' ? ['--unix', o.target.path] : ['--host', o.target.host, '--port', String(o.target.port)];
+  const args = [
+    ...target, '--conns', String(o.conns),
+    '--size', String(o.size), '--depth', String(o.depth),
+    '--seconds', String(o.seconds), '--warmup', String(o.warmup), ...(o.flags ?? []),
+  ];
+  // Generous slack over the nominal duration: connects may be retried.
+  return runParsed([bin, ...args], (o.seconds + o.warmup + 30) * 1000, hooks, parseLoadgenResult);
 }

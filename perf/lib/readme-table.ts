@@ -51,13 +51,39 @@ function suiteTable(name: string, panels: readonly Panel[], runs: number | null,
   ].join('\n');
 }
 
+/** A latency suite (the flood suite's probe p99): one row per workload and contender, lower is better. */
+function latencyTable(name: string, panels: readonly Panel[], runs: number | null, pinned: boolean): string {
+  const subject = panels[0]?.subject ?? null;
+  const unit = panels[0]?.unit ?? 'latency';
+  const vs = subject ? `${subject} ÷ it` : 'ratio';
+  const rows = panels.flatMap((p) => {
+    const mine = p.bars.find((b) => b.contender === subject);
+    return p.bars.map((b, i) => {
+      const label = i === 0 ? panelTitle(p) : '';
+      const who = b.contender === subject ? `**${b.contender}**` : b.contender;
+      if (b.value === null) return `| ${label} | ${who} | ${b.skipped ? 'skipped' : 'failed'} | |${pinned ? ' |' : ''}`;
+      const busy = pinned ? ` ${b.busy === null ? '-' : `${Math.round(b.busy * 100)}%`} |` : '';
+      return `| ${label} | ${who} | ${fmt(b.value)} | ${b.contender === subject ? '' : times(versus(mine, b, 'value'))} |${busy}`;
+    });
+  });
+  return [
+    `**${name}**: ${unit}, median${runs ? ` of ${runs} runs` : ''}; ` +
+      `${subject ? `"${vs}": ${subject}'s figure over the row's, same run (below 1 is better)` : 'no subject'}`,
+    '',
+    `| workload | contender | ${unit} | ${vs} |${pinned ? ' server busy |' : ''}`,
+    `| --- | --- | ---: | ---: |${pinned ? ' ---: |' : ''}`,
+    ...rows,
+  ].join('\n');
+}
+
 /** Markdown tables of every suite in the model, skipped suites as one line each. */
 export function markdownTables(model: ChartModel): string {
   return model.suites.map((s) => {
     const panels = model.panels.filter((p) => p.suite === s.name);
     if (panels.length === 0) return `**${s.name}**: no results (${s.skipped ?? 'the suite produced none'})`;
     const pinning = s.pinning === undefined ? model.pinning : s.pinning;
-    return suiteTable(s.name, panels, (s.config ?? model.config)?.runs ?? null, pinning !== null && pinning !== undefined);
+    const table = panels.every((p) => p.lowerIsBetter) ? latencyTable : suiteTable;
+    return table(s.name, panels, (s.config ?? model.config)?.runs ?? null, pinning !== null && pinning !== undefined);
   }).join('\n\n');
 }
 

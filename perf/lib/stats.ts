@@ -30,3 +30,13 @@ export function busyShare(cpuSeconds: number | null, seconds: number | null, cor
   if (cpuSeconds === null || seconds === null || !(seconds > 0) || cores <= 0) return null;
   return cpuSeconds / (seconds * cores);
 }
+
+/**
+ * `items` rotated left by `by`: the contenders' order in run `by`, so they alternate within a
+ * run and the order rotates between runs, spreading thermal or neighbour noise over all of them.
+ */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  if (items.length === 0) return [];
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}

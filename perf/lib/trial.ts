@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { Scheme } from './addr.js';
+import type { ListenAddr, Scheme } from './addr.js';
 import { clockTicks, cpuSecondsBetween, cpuSnapshot, machineTicks, selfTicks, type CpuSnapshot } from './cpu.js';
-import { runLoadgen, type LoadgenOptions, type LoadgenResult } from './loadgen.js';
+import { runLoadgen, type LoadgenHooks, type LoadgenOptions, type LoadgenResult, type LoadgenRunOf } from './loadgen.js';
 import { repoRoot } from './paths.js';
 import { onCpus, strayTasks, type Pinning } from './pin.js';
 import { startServer, stopServer, type StopInfo } from './proc.js';
@@ -24,8 +24,9 @@ export interface LoadgenSpec {
   scheme: Scheme;
 }
 
-export interface TrialResult {
-  load: LoadgenResult;
+/** One trial of a loadgen whose result line reads as `T`. */
+export interface TrialResultOf<T> {
+  load: T;
   loadgenExit: number;
   loadgenStderr: string;
   /**
@@ -58,28 +59,38 @@ export interface TrialResult {
 const LISTEN_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
 
+export type TrialResult = TrialResultOf<LoadgenResult>;
+
+/** One load phase against the server at `target`, announcing its window through `hooks`. */
+export type LoadPhase<T> = (target: ListenAddr, hooks: LoadgenHooks) => Promise<LoadgenRunOf<T>>;
+
 /**
  * One fresh server per trial: no state (JIT warmth, leaked buffers, a wedged
  * worker) carries from one measurement into the next. With `pin`, the server
  * runs on `pin.server` and the loadgen on `pin.loadgen`.
  * Throws when the server cannot start or the loadgen produces no result.
  */
-export async function runTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape, pin: Pinning | null): Promise<TrialResult> {
+export function runTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape, pin: Pinning | null): Promise<TrialResult> {
+  return runTrialWith(spec, loadgen.scheme, (target, hooks) => runLoadgen(loadgen.bin, { ...shape, target }, hooks), pin);
+}
+
+/** runTrial with any loadgen: `load` runs it against the fresh server, which must speak `scheme`. */
+export async function runTrialWith<T>(spec: ServerSpec, scheme: Scheme, load: LoadPhase<T>, pin: Pinning | null): Promise<TrialResultOf<T>> {
   const { argv, socketPath } = withFreshSocket(spec.argv);
   try {
-    return await runServerTrial({ ...spec, argv }, loadgen, shape, pin, socketPath);
+    return await runServerTrial({ ...spec, argv }, scheme, load, pin, socketPath);
   } finally {
     // The server should have removed it; never leave one in the temp dir either way.
     if (socketPath !== null) releaseSocket(socketPath);
   }
 }
 
-async function runServerTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: LoadShape, pin: Pinning | null, socketPath: string | null): Promise<TrialResult> {
+async function runServerTrial<T>(spec: ServerSpec, scheme: Scheme, load: LoadPhase<T>, pin: Pinning | null, socketPath: string | null): Promise<TrialResultOf<T>> {
   const server = await startServer(spec.name, onCpus(pin?.server ?? null, spec.argv), { cwd: repoRoot, timeoutMs: LISTEN_TIMEOUT_MS });
   let stopped: StopInfo | null = null;
   try {
-    if (server.addr.scheme !== loadgen.scheme) {
-      throw new Error(`${spec.name}: listens on ${server.url}, but this suite's loadgen speaks ${loadgen.scheme}://`);
+    if (server.addr.scheme !== scheme) {
+      throw new Error(`${spec.name}: listens on ${server.url}, but this suite's loadgen speaks ${scheme}://`);
     }
     // The window's edges, sampled as the loadgen announces them.
     let open: { cpu: CpuSnapshot; at: number } | null = null;
@@ -98,7 +109,7 @@ async function runServerTrial(spec: ServerSpec, loadgen: LoadgenSpec, shape: Loa
     const machine0 = machineTicks();
     const self0 = selfTicks();
     const before = cpuSnapshot(server.pid);
-    const run = await runLoadgen(loadgen.bin, { ...shape, target: server.addr }, { cpus: pin?.loadgen ?? null, onMark });
+    const run = await load(server.addr, { cpus: pin?.loadgen ?? null, onMark });
     // Read /proc while every worker is still alive; after SIGTERM they vanish.
     const after = cpuSnapshot(server.pid);
     const self1 = selfTicks();

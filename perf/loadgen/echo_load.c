@@ -476,33 +476,6 @@ static void on_readable(conn_t *c) {
   if (!c->dead && c->state == ST_ECHO) flush(c);
 }
 
-/* Retries are a budget shared by all connections, so a server that is simply
- * not there costs at most opt_retries * 100 ms, not that per connection. */
-static long retries_used = 0;
-
-static int connect_one(const struct addrinfo *ai, uint32_t idx) {
-  for (;;) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      report("conn %u: socket: %s", idx, strerror(errno));
-      return -1;
-    }
-    /* Blocking connect keeps setup simple; it only runs before the clock. */
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return fd;
-    int err = errno;
-    close(fd);
-    /* The server may have printed its address a moment before accept() is
-     * ready (e.g. cluster workers still forking), so refusals are retried. */
-    if ((err == ECONNREFUSED || err == EINTR) && retries_used++ < opt_retries && !stop_requested) {
-      struct timespec ts = {0, 100 * 1000 * 1000};
-      nanosleep(&ts, NULL);
-      continue;
-    }
-    report("conn %u: connect: %s", idx, strerror(err));
-    return -1;
-  }
-}
-
 /* Socket options every connection gets, before it carries bytes. */
 static void tune(int fd) {
   int one = 1;
@@ -713,7 +686,7 @@ int main(int argc, char **argv) {
   fill_pattern((size_t)opt_size + SKEW);
 
   struct addrinfo *ai = NULL;
-  /* A Unix path gets a hand-made addrinfo, so connect_one serves both kinds. */
+  /* A Unix path gets a hand-made addrinfo, so connect_stream serves both kinds. */
   struct sockaddr_un sun;
   struct addrinfo unix_ai;
   if (opt_unix) {
@@ -750,7 +723,7 @@ int main(int argc, char **argv) {
     }
     /* Reconnecting connections open theirs once the clock runs (below). */
     if (opt_reconnect) continue;
-    c->fd = connect_one(ai, c->idx);
+    c->fd = connect_stream(ai, c->idx, opt_retries);
     if (c->fd < 0) {
       st.connect_errors++;
       continue;

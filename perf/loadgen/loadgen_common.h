@@ -1,7 +1,7 @@
 /*
- * Shared by the load generators (echo_load.c over TCP/Unix streams, udp_load.c over UDP), so both
- * measure latency, build payloads and parse options the same way. Header-only: each loadgen is
- * still built with one `cc -O2 -o perf/bin/X perf/loadgen/X.c` (perf/lib/loadgen.ts rebuilds a
+ * Shared by the load generators (echo_load.c over TCP/Unix streams, udp_load.c over UDP,
+ * flood_probe.c over TCP), so they all measure latency, build payloads and parse options the
+ * same way. Header-only: each loadgen is still built with one `cc -O2 -o perf/bin/X perf/loadgen/X.c` (perf/lib/loadgen.ts rebuilds a
  * binary when this file changes too).
  *
  * Before including, define LOADGEN_NAME (the prefix of every stderr line), e.g. "echo_load".
@@ -19,7 +19,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SKEW 256
 #define MAX_REPORTS 5
@@ -189,14 +191,19 @@ static void mark_window(const char *what) {
   fflush(stdout);
 }
 
+/* The stderr notes of a run's end: interrupted, error reports past MAX_REPORTS. */
+static void print_end_notes(void) {
+  if (stop_requested) fprintf(stderr, LOADGEN_NAME ": interrupted\n");
+  if (reports > MAX_REPORTS)
+    fprintf(stderr, LOADGEN_NAME ": %u further error reports suppressed\n", reports - MAX_REPORTS);
+}
+
 /*
  * The end of a run: the stderr notes, then the JSON line up to its common
  * keys. The caller adds its own keys, print_latency() and the closing brace.
  */
 static void print_result_head(double elapsed, long conns, long size, long depth, long connected) {
-  if (stop_requested) fprintf(stderr, LOADGEN_NAME ": interrupted\n");
-  if (reports > MAX_REPORTS)
-    fprintf(stderr, LOADGEN_NAME ": %u further error reports suppressed\n", reports - MAX_REPORTS);
+  print_end_notes();
   printf("{\"msgs\":%llu,\"seconds\":%.6f,\"msgsPerSec\":%.1f,\"bytes\":%llu,\"errors\":%llu,"
          "\"conns\":%ld,\"size\":%ld,\"depth\":%ld,\"connected\":%ld,\"mismatches\":%llu,"
          "\"earlyCloses\":%llu,\"connectErrors\":%llu,\"ioErrors\":%llu,\"interrupted\":%s",
@@ -219,6 +226,35 @@ static struct addrinfo *resolve_or_exit(const char *host, const char *port, int 
     exit(2);
   }
   return ai;
+}
+
+/* Retries are a budget shared by all connections, so a server that is simply
+ * not there costs at most max_retries * 100 ms, not that per connection. */
+static long connect_retries_used = 0;
+
+/* A connected stream socket (blocking, as the caller leaves it) to `ai`, or -1 (reported).
+ * Unused by udp_load, hence the attribute. */
+__attribute__((unused)) static int connect_stream(const struct addrinfo *ai, uint32_t idx, long max_retries) {
+  for (;;) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      report("conn %u: socket: %s", idx, strerror(errno));
+      return -1;
+    }
+    /* Blocking connect keeps setup simple; it only runs before the clock. */
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return fd;
+    int err = errno;
+    close(fd);
+    /* The server may have printed its address a moment before accept() is
+     * ready (e.g. cluster workers still forking), so refusals are retried. */
+    if ((err == ECONNREFUSED || err == EINTR) && connect_retries_used++ < max_retries && !stop_requested) {
+      struct timespec ts = {0, 100 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    report("conn %u: connect: %s", idx, strerror(err));
+    return -1;
+  }
 }
 
 static int epoll_or_exit(void) {

@@ -1,6 +1,7 @@
 // The protocol suites: HTTP/1.1 with wrk, RESP with redis-benchmark.
 import { ensureUws } from '../lib/uws.js';
-import { toolSuite, type ToolRun, type ToolWorkload } from './tool-suite.js';
+import type { ServerSpec } from '../lib/trial.js';
+import { toolSuite, type Requirement, type ToolRun, type ToolWorkload } from './tool-suite.js';
 
 const node = process.execPath;
 const ADDR = ['--addr', 'tcp://127.0.0.1:0'];
@@ -107,17 +108,15 @@ export function redisBench(name: string, pipeline: number): ToolWorkload[] {
   }));
 }
 
+/** The system's redis-server (no persistence) behind peers/redis-server.ts; the flood suite's peer too. */
+export const REDIS_SERVER = { name: 'redis-server', argv: [node, 'dist/perf/peers/redis-server.js'] } as const satisfies ServerSpec;
+export const REDIS_SERVER_REQUIRED = { cmd: 'redis-server', install: 'apt-get install redis-server' } as const satisfies Requirement;
+
 export const REDIS = toolSuite({
   name: 'redis',
   description: 'RESP with redis-benchmark (-c 50, ping/set/get, with and without -P 16): ringloop redis vs redis-server',
-  requires: [
-    { cmd: 'redis-benchmark', install: 'apt-get install redis-tools' },
-    { cmd: 'redis-server', install: 'apt-get install redis-server' },
-  ],
-  contenders: [
-    { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'redis', ...ADDR] },
-    { name: 'redis-server', argv: [node, 'dist/perf/peers/redis-server.js'] },
-  ],
+  requires: [{ cmd: 'redis-benchmark', install: 'apt-get install redis-tools' }, REDIS_SERVER_REQUIRED],
+  contenders: [{ name: 'ringloop', argv: [node, 'dist/examples/run.js', 'redis', ...ADDR] }, REDIS_SERVER],
   workloads: [...redisBench('no pipelining', 1), ...redisBench('pipelined -P 16', 16)],
   subject: 'ringloop',
   peers: ['redis-server'],

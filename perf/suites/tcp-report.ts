@@ -1,26 +1,17 @@
-import os from 'node:os';
 import type { BenchOptions } from '../lib/args.js';
-import { BUSY_WARN } from '../lib/idle.js';
 import { describePinning, type Pinning } from '../lib/pin.js';
-import { machineInfo } from '../lib/report.js';
 import { median, ratio } from '../lib/stats.js';
 import { fmtBusy, fmtFixed, fmtInt, fmtRatio, renderTable, type Column } from '../lib/table.js';
+import { resultsHead, type Background, type CellOf } from './interleave.js';
+import { cellOk, cellsProblems, cellStatus, runsForJson, type TrialRecord } from './run-record.js';
 import type { SuiteOutcome } from './suite.js';
 import type { TcpSuiteConfig, Workload } from './tcp-suite.js';
 
-export interface RunRecord {
+/** One run of a round-trip suite: its rate, CPU per message and latency beside the trial's record. */
+export interface RunRecord extends TrialRecord {
   msgsPerSec: number;
-  /** Server CPU s (its whole process tree) over the measured window; null without a window. */
-  cpuSeconds: number | null;
   /** cpuSeconds in µs over `msgs`, the messages of the same window. */
   serverCpuUsPerMsg: number | null;
-  /** Pinned runs: share of the server's cores it kept busy in the window (null unpinned). */
-  serverBusy: number | null;
-  windowSeconds: number | null;
-  /** Server CPU s over the whole loadgen run (connect + warmup + measurement + close). */
-  trialCpuSeconds: number;
-  wallSeconds: number;
-  backgroundCpuSeconds: number;
   msgs: number;
   seconds: number;
   /** Round-trip latency of the run's messages (µs); null when the loadgen had none. */
@@ -28,23 +19,8 @@ export interface RunRecord {
   p99Us: number | null;
   p999Us: number | null;
   maxUs: number | null;
-  errors: number;
-  mismatches: number;
-  earlyCloses: number;
-  connectErrors: number;
-  ioErrors: number;
-  loadgenExit: number;
-  loadgenStderr: string;
-  forcedStop: boolean;
-  strays: boolean;
-  serverExit: number | null;
-  serverSignal: string | null;
-  /** Pinned runs: the server's tasks found off its cores (empty: pinning held); null unpinned. */
-  strayTasks: string[] | null;
   /** UDP suites only: what udp_load counted as lost (absent for stream suites). */
   udp?: UdpLoss;
-  /** Unix-socket suites only: the server left its socket file behind when it exited. */
-  socketLeft?: boolean;
   /** TLS suites only: what the handshakes negotiated, and the window's handshakes (resumed ones too). */
   tls?: TlsRun;
 }
@@ -71,21 +47,7 @@ interface LossSummary extends UdpLoss {
 }
 
 /** All runs of one contender on one workload. */
-export interface Cell {
-  workload: Workload;
-  contender: string;
-  runs: RunRecord[];
-  /** Set when the server or loadgen could not produce a result at all. */
-  failure: string | null;
-}
-
-/**
- * A run is noisy when foreign work took more than BUSY_WARN of the whole
- * machine while it ran: on 2 cores that is a fifth of a core stolen.
- */
-export function isNoisy(r: RunRecord): boolean {
-  return r.backgroundCpuSeconds > BUSY_WARN * os.cpus().length * r.wallSeconds;
-}
+export type Cell = CellOf<Workload, RunRecord>;
 
 interface Summary {
   cell: Cell;
@@ -102,7 +64,7 @@ interface Summary {
   /** Null for stream suites and for cells without runs. */
   loss: LossSummary | null;
   /** TLS suites: handshakes and resumed ones in the measured windows, summed over runs; null otherwise. */
-  handshakes: { protocol: string; cipher: string | null; handshakes: number; resumed: number } | null;
+  handshakes: TlsRun | null;
 }
 
 function handshakesOf(runs: readonly RunRecord[]): Summary['handshakes'] {
@@ -159,50 +121,11 @@ function summarize(cell: Cell): Summary {
   };
 }
 
-function status(s: Summary): string {
-  if (s.cell.failure !== null) return 'FAILED';
-  const bad = s.cell.runs.reduce((n, r) => n + r.mismatches, 0);
-  if (bad > 0) return `BAD BYTES (errors: ${s.errors})`;
-  if (s.errors > 0) return `ERRORS (${s.errors})`;
-  if (s.cell.runs.some((r) => (r.strayTasks?.length ?? 0) > 0)) return 'NOT PINNED';
-  const notes: string[] = [];
-  const noisy = s.cell.runs.filter(isNoisy).length;
-  if (noisy > 0) notes.push(`noisy ${noisy}/${s.cell.runs.length}`);
-  if (s.cell.runs.some((r) => r.forcedStop)) notes.push('needed SIGKILL');
-  return notes.length > 0 ? `ok (${notes.join(', ')})` : 'ok';
-}
-
-function problems(summaries: readonly Summary[]): { failures: string[]; warnings: string[] } {
-  const failures: string[] = [];
-  const warnings: string[] = [];
-  for (const s of summaries) {
-    const where = `${s.cell.contender} / ${s.cell.workload.name}`;
-    if (s.cell.failure !== null) failures.push(`${where}: ${s.cell.failure}`);
-    s.cell.runs.forEach((r, i) => {
-      const run = `${where} run ${i + 1}`;
-      if (r.errors > 0) {
-        const detail = `mismatches ${r.mismatches}, early closes ${r.earlyCloses}, connect errors ${r.connectErrors}, io errors ${r.ioErrors}`;
-        failures.push(`${run}: loadgen saw ${r.errors} errors (${detail})${r.loadgenStderr ? `\n    ${r.loadgenStderr.split('\n').join('\n    ')}` : ''}`);
-      } else if (r.loadgenExit !== 0) {
-        failures.push(`${run}: loadgen exited ${r.loadgenExit}: ${r.loadgenStderr}`);
-      }
-      if (isNoisy(r)) {
-        warnings.push(`${run}: ${r.backgroundCpuSeconds.toFixed(2)} CPU s of background work during ${r.wallSeconds.toFixed(1)} s`);
-      }
-      if (r.strayTasks && r.strayTasks.length > 0) {
-        failures.push(`${run}: pinning did not hold, ${r.strayTasks.length} task(s) of the server off its cores: ${r.strayTasks.slice(0, 5).join('; ')}`);
-      }
-      if (r.forcedStop) warnings.push(`${run}: server ignored SIGTERM for 5 s and was SIGKILLed`);
-      else if (r.serverExit !== 0) warnings.push(`${run}: server exited with code ${r.serverExit ?? '-'} signal ${r.serverSignal ?? '-'} after SIGTERM`);
-      if (r.strays) warnings.push(`${run}: server left processes behind after exiting (killed)`);
-      if (r.socketLeft) warnings.push(`${run}: server left its socket file behind after exiting (removed)`);
-      if (r.udp && r.udp.lost + r.udp.lostWarmup + r.udp.late > 0) {
-        const rate = ratio(r.udp.lost, r.udp.lost + r.msgs);
-        warnings.push(`${run}: ${r.udp.lost} datagrams lost (${rate === null ? '-' : (rate * 100).toFixed(2)}% of those sent), ${r.udp.lostWarmup} more during warmup, ${r.udp.late} late replies`);
-      }
-    });
-  }
-  return { failures, warnings };
+/** UDP runs: the loss udp_load counted, as a warning (loss is not an error). */
+function lossWarning(run: string, r: RunRecord): string | null {
+  if (!r.udp || r.udp.lost + r.udp.lostWarmup + r.udp.late === 0) return null;
+  const rate = ratio(r.udp.lost, r.udp.lost + r.msgs);
+  return `${run}: ${r.udp.lost} datagrams lost (${rate === null ? '-' : (rate * 100).toFixed(2)}% of those sent), ${r.udp.lostWarmup} more during warmup, ${r.udp.late} late replies`;
 }
 
 type Metric = 'msgsPerSec' | 'p99Us' | 'serverCpuUsPerMsg';
@@ -215,11 +138,6 @@ function ratiosFor(cfg: TcpSuiteConfig, workload: string, byKey: Map<string, Sum
   return out;
 }
 
-/** Share of all CPUs busy in the second before the first and after the last trial. */
-export interface Background {
-  busyBefore: number;
-  busyAfter: number;
-}
 
 /** The config's target, judged on the headline workload; null without a target. */
 function judgeTarget(cfg: TcpSuiteConfig, ratios: Record<string, number | null>, latencyRatios: Record<string, number | null>) {
@@ -275,7 +193,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       fmtInt(s.p99Us),
       ...(udp ? [fmtLoss(s.loss)] : []),
       ...(reconnects ? [s.cell.workload.reconnect ? fmtHandshakes(s.handshakes) : ''] : []),
-      status(s),
+      cellStatus(s.cell.failure, s.cell.runs),
     ];
   });
 
@@ -291,11 +209,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
   const latencyRatios = ratiosFor(cfg, cfg.headline, byKey, 'p99Us');
   const cpuRatios = ratiosFor(cfg, cfg.headline, byKey, 'serverCpuUsPerMsg');
   const target = judgeTarget(cfg, ratios, latencyRatios);
-  const { failures, warnings } = problems(summaries);
-  const busiest = Math.max(bg.busyBefore, bg.busyAfter);
-  if (busiest > BUSY_WARN) {
-    warnings.unshift(`machine was ${(busiest * 100).toFixed(0)}% busy outside the trials; something else competes for the CPUs, so treat the numbers as noisy`);
-  }
+  const { failures, warnings } = cellsProblems(cells, bg, lossWarning);
 
   const headline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(ratios[p])}`).join(', ');
   const latencyHeadline = cfg.peers.map((p) => `${cfg.subject} / ${p} = ${fmtRatio(latencyRatios[p])}`).join(', ');
@@ -321,12 +235,7 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
   }
 
   const json: Record<string, unknown> = {
-    suite: cfg.name,
-    date: new Date().toISOString(),
-    machine: { ...machineInfo(), busyBefore: bg.busyBefore, busyAfter: bg.busyAfter },
-    pinning,
-    // The chart labels each bar with its ratio to this contender.
-    baseline: cfg.baseline,
+    ...resultsHead(cfg.name, bg, pinning, cfg.baseline),
     config: {
       runs: opts.runs,
       seconds: opts.seconds,
@@ -354,10 +263,9 @@ export function buildTcpReport(cfg: TcpSuiteConfig, cells: readonly Cell[], opts
       errors: s.errors,
       ...(s.loss ? { lost: s.loss.lost, lossRate: s.loss.rate, lostWarmup: s.loss.lostWarmup, late: s.loss.late } : {}),
       ...(s.handshakes ? { tls: { ...s.handshakes, resumedShare: ratio(s.handshakes.resumed, s.handshakes.handshakes) } } : {}),
-      ok: s.cell.failure === null && s.errors === 0 && !s.cell.runs.some((r) => (r.strayTasks?.length ?? 0) > 0),
+      ok: cellOk(s.cell.failure, s.cell.runs),
       failure: s.cell.failure,
-      // Drop loadgen stderr from clean runs: it is empty or noise there.
-      runs: s.cell.runs.map(({ loadgenStderr, ...rest }) => (rest.errors > 0 ? { ...rest, loadgenStderr } : rest)),
+      runs: runsForJson(s.cell.runs),
     })),
     ratios,
     ratiosByWorkload,

@@ -3,11 +3,12 @@
 // throughput and latency per contender and workload. The echo, offload, unix
 // and udp suites are configs of this one runner.
 import type { Scheme } from '../lib/addr.js';
-import { BUSY_WARN, machineBusyFraction } from '../lib/idle.js';
 import { ensureCProgram, ensureLoadgen, ensureTlsLoadgen } from '../lib/loadgen.js';
-import { busyShare, usPerMsg } from '../lib/stats.js';
+import { usPerMsg } from '../lib/stats.js';
 import { runTrial, type ServerSpec } from '../lib/trial.js';
-import { buildTcpReport, isNoisy, type Cell, type RunRecord } from './tcp-report.js';
+import { checkNames, runInterleaved } from './interleave.js';
+import { trialRecord } from './run-record.js';
+import { buildTcpReport, type RunRecord } from './tcp-report.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
 
 export interface Workload {
@@ -59,16 +60,6 @@ export interface TcpSuiteConfig {
   target?: { peer: string; minRatio: number; maxLatencyRatio?: number };
 }
 
-function rotate<T>(items: readonly T[], by: number): T[] {
-  if (items.length === 0) return [];
-  const k = by % items.length;
-  return [...items.slice(k), ...items.slice(0, k)];
-}
-
-function describeFailure(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function fmtUs(us: number | null): string {
   return us === null ? '-' : `${Math.round(us).toLocaleString('en-US')} µs`;
 }
@@ -83,89 +74,31 @@ async function runTcpSuite(cfg: TcpSuiteConfig, ctx: SuiteContext): Promise<Suit
   const scheme = cfg.transport ?? 'tcp';
   const bin = cfg.tls ? ensureTlsLoadgen(log) : ensureLoadgen(log, scheme);
   for (const [src, out] of cfg.cPrograms) if (contenders.some((c) => c.argv[0] === out)) ensureCProgram(src, out, log);
-  const busyBefore = await machineBusyFraction();
-  if (busyBefore > BUSY_WARN) log(`warning: machine already ${(busyBefore * 100).toFixed(0)}% busy before the first trial`);
-
-  const cells = new Map<string, Cell>();
-  const cellOf = (w: Workload, c: ServerSpec): Cell => {
-    const key = `${w.name}\u0000${c.name}`;
-    let cell = cells.get(key);
-    if (!cell) {
-      cell = { workload: w, contender: c.name, runs: [], failure: null };
-      cells.set(key, cell);
+  const { cells, background } = await runInterleaved(cfg.workloads, contenders, opts.runs, log, async (w, c) => {
+    const t = await runTrial(c, { bin, scheme }, {
+      conns: w.conns, size: w.size, depth: w.depth, seconds: opts.seconds, warmup: opts.warmup, flags: loadgenFlags(cfg, w),
+    }, pinning);
+    const rec: RunRecord = {
+      msgsPerSec: t.load.msgsPerSec,
+      serverCpuUsPerMsg: usPerMsg(t.cpuSeconds, t.load.msgs),
+      msgs: t.load.msgs,
+      seconds: t.load.seconds,
+      p50Us: t.load.p50Us,
+      p99Us: t.load.p99Us,
+      p999Us: t.load.p999Us,
+      maxUs: t.load.maxUs,
+      ...trialRecord(t, pinning),
+    };
+    // Only where they mean something, so the echo and offload records keep their shape.
+    if (t.load.lost !== null) rec.udp = { lost: t.load.lost, lostWarmup: t.load.lostWarmup ?? 0, late: t.load.late ?? 0 };
+    if (t.load.tlsProtocol !== null) {
+      rec.tls = { protocol: t.load.tlsProtocol, cipher: t.load.tlsCipher, handshakes: t.load.tlsHandshakes ?? 0, resumed: t.load.tlsResumed ?? 0 };
     }
-    return cell;
-  };
-  // A contender that cannot start once will not start on the next try either;
-  // skipping it avoids burning 15 s timeouts for every remaining trial.
-  const broken = new Map<string, string>();
-
-  for (const w of cfg.workloads) {
-    for (let run = 0; run < opts.runs; run++) {
-      // Contenders alternate within a run, and the order rotates between runs,
-      // so thermal or neighbour noise is spread instead of hitting one of them.
-      for (const c of rotate(contenders, run)) {
-        const cell = cellOf(w, c);
-        const earlier = broken.get(c.name);
-        if (earlier !== undefined) {
-          cell.failure ??= `skipped: ${earlier}`;
-          continue;
-        }
-        const label = `${w.name} | run ${run + 1}/${opts.runs} | ${c.name}`;
-        try {
-          const t = await runTrial(c, { bin, scheme }, {
-            conns: w.conns, size: w.size, depth: w.depth, seconds: opts.seconds, warmup: opts.warmup, flags: loadgenFlags(cfg, w),
-          }, pinning);
-          const rec: RunRecord = {
-            msgsPerSec: t.load.msgsPerSec,
-            cpuSeconds: t.cpuSeconds,
-            serverCpuUsPerMsg: usPerMsg(t.cpuSeconds, t.load.msgs),
-            serverBusy: pinning ? busyShare(t.cpuSeconds, t.windowSeconds, pinning.server.length) : null,
-            windowSeconds: t.windowSeconds,
-            trialCpuSeconds: t.trialCpuSeconds,
-            wallSeconds: t.wallSeconds,
-            backgroundCpuSeconds: t.backgroundCpuSeconds,
-            msgs: t.load.msgs,
-            seconds: t.load.seconds,
-            p50Us: t.load.p50Us,
-            p99Us: t.load.p99Us,
-            p999Us: t.load.p999Us,
-            maxUs: t.load.maxUs,
-            errors: t.load.errors,
-            mismatches: t.load.mismatches,
-            earlyCloses: t.load.earlyCloses,
-            connectErrors: t.load.connectErrors,
-            ioErrors: t.load.ioErrors,
-            loadgenExit: t.loadgenExit,
-            loadgenStderr: t.loadgenStderr,
-            forcedStop: t.stop.forced,
-            strays: t.stop.strays,
-            serverExit: t.stop.code,
-            serverSignal: t.stop.signal,
-            strayTasks: t.strayTasks,
-          };
-          // Only where they mean something, so the echo and offload records keep their shape.
-          if (t.load.lost !== null) rec.udp = { lost: t.load.lost, lostWarmup: t.load.lostWarmup ?? 0, late: t.load.late ?? 0 };
-          if (t.socketLeft !== null) rec.socketLeft = t.socketLeft;
-          if (t.load.tlsProtocol !== null) {
-            rec.tls = { protocol: t.load.tlsProtocol, cipher: t.load.tlsCipher, handshakes: t.load.tlsHandshakes ?? 0, resumed: t.load.tlsResumed ?? 0 };
-          }
-          cell.runs.push(rec);
-          const resumed = w.reconnect && rec.tls ? `, ${rec.tls.handshakes} handshakes (${rec.tls.resumed} resumed)` : '';
-          const flag = resumed + (rec.udp ? `, lost ${rec.udp.lost}` : '') + (rec.errors > 0 ? `  !! errors: ${rec.errors}` : '');
-          const noise = isNoisy(rec) ? `  (background CPU ${rec.backgroundCpuSeconds.toFixed(2)} s)` : '';
-          log(`${label}: ${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, p50 ${fmtUs(rec.p50Us)}, p99 ${fmtUs(rec.p99Us)}, ${fmtCpu(rec.serverCpuUsPerMsg)}${flag}${noise}`);
-        } catch (err) {
-          const msg = describeFailure(err);
-          cell.failure ??= msg;
-          broken.set(c.name, `${c.name} failed earlier (${w.name}, run ${run + 1})`);
-          log(`${label}: FAILED\n${msg}`);
-        }
-      }
-    }
-  }
-  const busyAfter = await machineBusyFraction();
-  return buildTcpReport(cfg, [...cells.values()], opts, { busyBefore, busyAfter }, pinning);
+    const resumed = w.reconnect && rec.tls ? `, ${rec.tls.handshakes} handshakes (${rec.tls.resumed} resumed)` : '';
+    const lost = rec.udp ? `, lost ${rec.udp.lost}` : '';
+    return { record: rec, summary: `${Math.round(rec.msgsPerSec).toLocaleString('en-US')} msgs/s, p50 ${fmtUs(rec.p50Us)}, p99 ${fmtUs(rec.p99Us)}, ${fmtCpu(rec.serverCpuUsPerMsg)}${resumed}${lost}` };
+  });
+  return buildTcpReport(cfg, cells, opts, background, pinning);
 }
 
 /** The loadgen's flags beyond the load's shape: TLS, and a new connection per message. */
@@ -176,10 +109,7 @@ function loadgenFlags(cfg: TcpSuiteConfig, w: Workload): string[] {
 
 /** Checks the config's names against each other so a typo fails loudly at startup. */
 function validate(cfg: TcpSuiteConfig): void {
-  const names = new Set(cfg.contenders.map((c) => c.name));
-  const missing = [cfg.subject, cfg.baseline, ...cfg.peers, ...(cfg.target ? [cfg.target.peer] : [])].filter((n) => !names.has(n));
-  if (missing.length > 0) throw new Error(`suite ${cfg.name}: unknown contender(s) ${missing.join(', ')}`);
-  if (!cfg.workloads.some((w) => w.name === cfg.headline)) throw new Error(`suite ${cfg.name}: headline workload '${cfg.headline}' is not one of its workloads`);
+  checkNames(cfg.name, cfg.contenders, [cfg.subject, cfg.baseline, ...cfg.peers, ...(cfg.target ? [cfg.target.peer] : [])], cfg.workloads, cfg.headline);
   const bad = cfg.workloads.find((w) => w.reconnect !== undefined && (!cfg.tls || w.depth !== 1));
   if (bad) throw new Error(`suite ${cfg.name}: workload '${bad.name}' reconnects, which needs tls and depth 1`);
 }

@@ -7,11 +7,11 @@
 //   connection per message) and 64 B / 4 KiB ping-pong over kept connections.
 // Their results are merged into one report and one JSON object.
 import { ensureUws } from '../lib/uws.js';
-import { hasOpenssl, makeBenchCerts } from '../lib/tls-certs.js';
+import { makeBenchCerts } from '../lib/tls-certs.js';
 import { wrk } from './proto-configs.js';
 import type { Suite, SuiteContext, SuiteOutcome } from './suite.js';
 import { tcpSuite, type TcpSuiteConfig } from './tcp-suite.js';
-import { toolSuite, type ToolSuiteConfig } from './tool-suite.js';
+import { missingTools, toolSuite, type ToolSuiteConfig } from './tool-suite.js';
 
 const node = process.execPath;
 
@@ -138,10 +138,9 @@ export function tlsSuite(): Suite {
     description: 'TLS (1 reactor): HTTPS keep-alive and new connections with wrk vs node:https vs uWS SSLApp; TLS handshakes/s and echo vs node:tls',
     contenders: [...new Set([...https, ...echo])],
     async run(ctx: SuiteContext): Promise<SuiteOutcome> {
-      if (!hasOpenssl()) {
-        const msg = 'missing openssl (the CLI makes the throwaway certificate): apt-get install openssl';
-        return { text: `tls suite skipped: ${msg}\n`, json: { suite: 'tls', skipped: msg }, failures: [msg], warnings: [] };
-      }
+      // The openssl CLI makes the throwaway certificate.
+      const missing = missingTools('tls', [{ cmd: 'openssl', install: 'apt-get install openssl' }]);
+      if (missing) return missing;
       const certs = makeBenchCerts();
       ctx.log(`certificate: self-signed EC P-256 in ${certs.dir} (removed at the end)`);
       try {

@@ -9,7 +9,7 @@ import { describePinning, onCpus, strayTasks, type Pinning } from '../lib/pin.js
 import { startServer, stopServer } from '../lib/proc.js';
 import { repoRoot } from '../lib/paths.js';
 import { machineInfo } from '../lib/report.js';
-import { busyShare, median, ratio, usPerMsg } from '../lib/stats.js';
+import { busyShare, median, ratio, rotate, usPerMsg } from '../lib/stats.js';
 import { passiveOpens, reconnectProblem } from '../lib/tcpstat.js';
 import { fmtBusy, fmtFixed, fmtInt, fmtRatio, renderTable } from '../lib/table.js';
 import type { ServerSpec } from '../lib/trial.js';
@@ -45,11 +45,25 @@ export interface ToolContender extends ServerSpec {
   prepare?(log: (msg: string) => void): string | null;
 }
 
+/** A program a suite needs on PATH, and how to install it. */
+export interface Requirement {
+  cmd: string;
+  install: string;
+}
+
+/** The outcome of a suite skipped for programs missing from PATH (a failure, saying what to install); null when all are there. */
+export function missingTools(suite: string, requires: readonly Requirement[]): SuiteOutcome | null {
+  const missing = requires.filter((r) => spawnSync('sh', ['-c', `command -v ${r.cmd}`]).status !== 0);
+  if (missing.length === 0) return null;
+  const msg = `missing ${missing.map((m) => m.cmd).join(', ')}: run perf/setup.sh (${missing.map((m) => m.install).join(', ')})`;
+  return { text: `${suite} suite skipped: ${msg}\n`, json: { suite, skipped: msg }, failures: [msg], warnings: [] };
+}
+
 export interface ToolSuiteConfig {
   name: string;
   description: string;
   /** Programs the suite needs on PATH (say so clearly when missing). */
-  requires: readonly { cmd: string; install: string }[];
+  requires: readonly Requirement[];
   contenders: readonly ToolContender[];
   workloads: readonly ToolWorkload[];
   subject: string;
@@ -112,10 +126,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-function rotate<T>(a: readonly T[], k: number): T[] {
-  return a.length ? [...a.slice(k % a.length), ...a.slice(0, k % a.length)] : [];
-}
-
 /**
  * One trial: a fresh server, an unmeasured warmup run of the tool (JIT, connection pools),
  * then the measured run with the server's CPU sampled just before and just after it, so the
@@ -163,11 +173,8 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
     contenders: cfg.contenders.map((c) => c.name),
     async run(ctx: SuiteContext): Promise<SuiteOutcome> {
       const { opts, log, pinning } = ctx;
-      const missing = cfg.requires.filter((r) => spawnSync('sh', ['-c', `command -v ${r.cmd}`]).status !== 0);
-      if (missing.length > 0) {
-        const msg = `missing ${missing.map((m) => m.cmd).join(', ')}: run perf/setup.sh (${missing.map((m) => m.install).join(', ')})`;
-        return { text: `${cfg.name} suite skipped: ${msg}\n`, json: { suite: cfg.name, skipped: msg }, failures: [msg], warnings: [] };
-      }
+      const missing = missingTools(cfg.name, cfg.requires);
+      if (missing) return missing;
       const warnings: string[] = [];
       const skipped = new Map<string, string>();
       const contenders = cfg.contenders.filter((c) => opts.only === null || opts.only.includes(c.name));
