@@ -20,5 +20,5 @@ t.test('npm run profile -- echo --tool cpu-prof writes a flamegraph with the rea
   t.match(svg, /^<\?xml/, 'an SVG');
   t.match(svg, /worker thread \d+/, 'worker threads are in it');
   t.match(svg, /react echo\/handler\.js:\d+/, "the example's react function is a frame");
-  t.match(svg, /onBatch lib\/reactor\.js/, 'so is the reactor batch dispatch');
+  t.match(svg, /onBatch \w+\/reactor\.js:\d+/, 'so is the reactor batch dispatch');
 });
