@@ -217,7 +217,12 @@ export class Engine extends EventEmitter {
   private reactorDied(err: Error, loop: number): void {
     if (this.stopping) return;
     const d = this.inboxes[loop]!;
-    const lost = d.connections;
+    // Its teardown counts its connections down as it closes them, concurrently with this event:
+    // its conn table (written only by its handler thread, which is gone) still names them.
+    const table = this.connTables[loop]!;
+    let named = 0;
+    for (let slot = 0; slot < CONN_TABLE_SLOTS; slot++) if (Atomics.load(table, 2 * slot) === 1) named++;
+    const lost = Math.max(d.connections, named);
     this.balancer.alive[loop] = false;
     d.setState(L.STATE_STOPPED); // asyncWrite & co. answer 'stopped' meanwhile
     if (this.listenerCount('reactorError') > 0) this.emit('reactorError', err, loop, lost);
