@@ -3,7 +3,7 @@ import t from 'tap';
 import net from 'node:net';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import { start, fixture } from './helpers/engine.mjs';
+import { start, fixture, poll } from './helpers/engine.mjs';
 import { sleep, withTimeout } from './helpers/net.mjs';
 
 const ECHO = fixture('echo.mjs');
@@ -37,7 +37,8 @@ t.test('maxConnections refuses the extra connections at once and serves again wh
   t.equal(await echoOnce(port), null, 'the fourth is closed without an answer');
   t.equal(engine.stats().refused, 1);
   held[0].destroy();
-  await sleep(200);
+  // The acceptor counts what the reactors count: wait until the reactor has closed its side.
+  await poll(() => engine.countConnections() === 2, 10000);
   t.equal(await echoOnce(port), 'hi', 'below the limit again: served');
   for (const s of held) s.destroy();
 });

@@ -94,3 +94,22 @@ t.test('in reusePort mode a restarted reactor listens again on the same port', {
   t.equal(await ask(b, 'again'), 'again');
   b.destroy();
 });
+
+t.test('reactorError counts the connections the dead reactor held, though its teardown already closed them', { timeout: 30000 }, async (t) => {
+  // The engine's thread takes the 'error' after the thread's teardown has counted its connections
+  // down: only its conn table still names them.
+  const { engine, port, messages } = await start(t, F, { numEventLoop: 1 });
+  const died = new Promise((r) => engine.once('reactorError', (err, loop, lost) => r({ loop, lost })));
+  const a = await client(port);
+  const b = await client(port);
+  for (const s of [a, b]) s.on('error', () => {});
+  await messages.waitForCount((m) => m.ev === 'opened', 2);
+  a.write('crash', () => {
+    // Hold the engine's thread while the reactor dies, so its teardown surely comes first.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+  });
+  t.same(await withTimeout(died, 10000, 'reactorError'), { loop: 0, lost: 2 }, 'both connections lost');
+  a.destroy();
+  b.destroy();
+});

@@ -161,7 +161,12 @@ export class ReactorLifecycle {
     const { emitter, handout, opts } = this.parts;
     if (this.parts.stopping()) return;
     const d = this.parts.inboxes[loop]!;
-    const lost = d.connections;
+    // Its teardown counts its connections down as it closes them, concurrently with this event:
+    // its conn table (written only by its handler thread, which is gone) still names them.
+    const table = this.connTables[loop]!;
+    let named = 0;
+    for (let slot = 0; slot < CONN_TABLE_SLOTS; slot++) if (Atomics.load(table, 2 * slot) === 1) named++;
+    const lost = Math.max(d.connections, named);
     handout.setAlive(loop, false);
     d.setState(L.STATE_STOPPED); // asyncWrite & co. answer 'stopped' meanwhile
     if (emitter.listenerCount('reactorError') > 0) emitter.emit('reactorError', err, loop, lost);
@@ -170,7 +175,6 @@ export class ReactorLifecycle {
     // consumer never took, closing handed-over fds, and resets its counters.
     void this.hosts[loop]!.stopped.then(() => {
       // The onClosed its handler can no longer run: one 'connectionLost' per connection it held.
-      const table = this.connTables[loop]!;
       for (let slot = 0; slot < CONN_TABLE_SLOTS; slot++) {
         if (Atomics.load(table, 2 * slot) !== 1) continue;
         Atomics.store(table, 2 * slot, 0);

@@ -78,8 +78,12 @@ export class MessageLog {
   }
 }
 
-/** Polls `fn` until it returns a truthy value or `ms` elapses; returns the last value. */
-export async function poll(fn, ms = 2000, every = 20) {
+/**
+ * Polls `fn` until it returns a truthy value or `ms` elapses; returns the last value. For state with
+ * no event to wait for (counters, fds); the bound is generous since it only matters on failure
+ * (a reactor thread's exit or close can take seconds on a loaded machine).
+ */
+export async function poll(fn, ms = 10000, every = 20) {
   const deadline = Date.now() + ms;
   let v = await fn();
   while (!v && Date.now() < deadline) {

@@ -205,7 +205,7 @@ export function readerOf(socket) {
 export function connect(port, { host = '127.0.0.1', timeout = 5000, reader = true } = {}) {
   const target = typeof port === 'object' ? port : { port, host };
   return new Promise((resolve, reject) => {
-    const socket = net.connect(target);
+    const socket = trackClose(net.connect(target));
     if (reader) readerOf(socket);
     const timer = setTimeout(() => {
       socket.destroy();
@@ -263,14 +263,37 @@ export function localAddrOf(socket) {
   return `${socket.localAddress}:${socket.localPort}`;
 }
 
-/** Destroys sockets and waits for their 'close'. */
+/**
+ * Sockets whose 'close' event has fired. `socket.destroyed && socket.closed` is not that: a socket
+ * that saw EOF ends and destroys itself, and both flags are true while its handle is still closing
+ * (it is still counted by process.getActiveResourcesInfo() and 'close' is yet to come).
+ */
+const closeSeen = new WeakSet();
+const tracked = new WeakSet();
+
+/** Records when `socket` (just created) emits 'close', so `destroyAll` can wait for exactly that. */
+export function trackClose(socket) {
+  if (!tracked.has(socket)) {
+    tracked.add(socket);
+    socket.once('close', () => closeSeen.add(socket));
+  }
+  return socket;
+}
+
+/**
+ * Destroys sockets and waits for their 'close' (the handle is released by then). The sockets must
+ * come from `connect` or `openClient` (or have been passed to `trackClose` when created), else a
+ * 'close' that fired already cannot be told from one still to come.
+ */
 export async function destroyAll(sockets, ms = 5000) {
   await withTimeout(
     Promise.all(
       sockets.map(
         (s) =>
-          new Promise((resolve) => {
-            if (s.destroyed && s.closed) return resolve();
+          new Promise((resolve, reject) => {
+            if (closeSeen.has(s)) return resolve();
+            if (s.destroyed && !tracked.has(s))
+              return reject(new Error('destroyAll: a destroyed socket not made by connect/openClient/trackClose'));
             s.once('close', resolve);
             s.destroy();
           }),
@@ -284,7 +307,7 @@ export async function destroyAll(sockets, ms = 5000) {
 /** Resolves with a socket connected to 127.0.0.1:port (rejects on a connect error). */
 export function openClient(port) {
   return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    const s = trackClose(net.connect(port, '127.0.0.1', () => resolve(s)));
     s.on('error', reject);
   });
 }

@@ -1,5 +1,6 @@
 // Process resource counts used to prove an engine cleans up after itself.
 import fs from 'node:fs';
+import net from 'node:net';
 
 /** Number of open file descriptors of this process. */
 export function fdCount() {
@@ -54,10 +55,17 @@ export async function settleTo(baseline, ms = 3000) {
 
 /**
  * Touches the lazily created process-wide resources (libuv thread pool, the native addon, worker
- * bootstrap) once, so that later before/after comparisons see only what an engine leaves behind.
+ * bootstrap, libuv's reserve fd) once, so that later before/after comparisons see only what an
+ * engine leaves behind.
  */
 export async function warmUp(lib, handler) {
   await fs.promises.stat('.');
+  // libuv opens a spare fd (/dev/null, for accepting past EMFILE) at the first stream handle of a
+  // loop and keeps it. Under tap, stdout is a pipe stream and it exists already; with stdout a file
+  // the test's first client socket would open it, and it would count as an fd the engine kept.
+  const server = net.createServer();
+  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.close(resolve));
   const engine = await lib.serve(handler, 'tcp://127.0.0.1:0', { numEventLoop: 2 });
   await engine.stop();
 }
