@@ -59,7 +59,8 @@ t.test('16 clients each blocking a pool thread for 1 s are answered in about 2 s
   const median = lat[Math.floor(lat.length / 2)];
   t.ok(lat.length >= 20, `the plain echo kept answering throughout (${lat.length} round trips)`);
   t.ok(median <= 50, `plain echo median ${median.toFixed(1)} ms <= 50 ms`);
-  t.ok(lat.at(-1) < 500, `no plain echo waited for a blocked job (max ${lat.at(-1).toFixed(1)} ms)`);
+  // A blocked job holds its thread 1000 ms; a loaded machine alone delayed a ping by 392 ms.
+  t.ok(lat.at(-1) < 800, `no plain echo waited for a blocked job (max ${lat.at(-1).toFixed(1)} ms)`);
 });
 
 t.test('awaiting jobs share pool threads: 1000 concurrent clients are served in a few seconds', { timeout: 60000 }, async (t) => {
