@@ -214,8 +214,9 @@ t.test('connect(engine.handle).asyncWrite(ref) from another thread reaches the r
   t.same((await c.take(2)).map((d) => String(d.data)), ['from a worker', 'and again']);
 });
 
-// KNOWN FAILURE (runtime bug, reported): AckTable.wait (lib/channel/acks.ts) waits with Atomics.waitAsync,
-// which keeps no thread alive; a worker with nothing else pending exits before its ack settles.
+// A regression test: AckTable.wait (lib/channel/acks.ts) waits with Atomics.waitAsync, which keeps no
+// thread alive, so it also holds a handle until the ack settles; a worker with nothing else pending
+// used to exit first.
 t.test('asyncWriteAck awaited on another thread resolves (the thread does not exit first)', { timeout: 30000 }, async (t) => {
   const { engine, port, messages } = await serveUdp(t, { numEventLoop: 1 });
   const c = await UdpClient.open(t);
@@ -258,9 +259,8 @@ t.test('a ref that names no live socket is dropped with ENOTCONN and counted; no
   t.equal(c.pending.length, 0, 'nothing reached the peer');
 });
 
-// KNOWN FAILURE (runtime bug, reported): Engine.restart (lib/engine/engine.ts) gives the fresh reactor
-// no UDP socket (nor reusePort listeners): the dead reactor's were closed with it, so the address
-// goes unserved (with one reactor, entirely) and its port is free for anyone to take.
+// A regression test: the dead reactor's UDP sockets (and reusePort listeners) close with it, so a
+// restart (lib/engine/reactor_lifecycle.ts) must give the fresh reactor new ones on the same port.
 t.test('a restarted reactor serves the UDP address again', { timeout: 30000 }, async (t) => {
   const { engine, port } = await serveUdp(t, { numEventLoop: 1, restartReactors: true });
   engine.on('reactorError', () => {}); // expected: the crash below
