@@ -9,6 +9,8 @@
         "native/reactor.cc",
         "native/reactor_dgram.cc",
         "native/reactor_tls.cc",
+        "native/reactor_dial.cc",
+        "native/proxy_protocol.cc",
         "native/reactor_binding.cc",
         "native/ringbuf.cc",
         "native/ringbuf_binding.cc",
