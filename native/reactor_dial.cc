@@ -109,7 +109,9 @@ int32_t Reactor::dial(int family, const std::string& host, int port, uint32_t ti
     c.queued += first.size();
   }
   setMask(c, kPollWritable);
-  if (err != 0 && err != EINPROGRESS && err != EAGAIN) {
+  // EAGAIN is "in progress" only for TCP; a Unix connect that cannot complete at once means the
+  // listener's backlog is full, and nothing would ever report its completion.
+  if (err != 0 && err != EINPROGRESS && !(err == EAGAIN && domain != AF_UNIX)) {
     closeConn(slot, err);  // reported as kDialFailed, like a connect that fails later
     return slot;
   }
