@@ -16,6 +16,7 @@ import { native } from './native.js';
 import type { DialOptions } from '../dial.js';
 import { requestDial } from './dial_request.js';
 import { resolveDialAddress } from './dial_address.js';
+import { buildProxyHeader } from './proxy_header.js';
 
 /** A structured-cloneable description of an engine's inboxes (send it to any thread). */
 export interface EngineHandle {
@@ -126,6 +127,7 @@ export class Remote {
   async dial(loop: number, addr: string, options: DialOptions = {}): Promise<ConnRef> {
     const d = this.inboxes[loop];
     if (!d) throw new RangeError(`ringloop: dial names loop ${loop}, but the engine has ${this.inboxes.length}`);
+    if (options.proxyHeader) buildProxyHeader(options.proxyHeader); // a malformed one throws here, with its reason
     const target = await resolveDialAddress(addr);
     return requestDial(d, this.acks, loop, target, options);
   }

@@ -19,7 +19,7 @@ import type { AckTable } from '../channel/acks.js';
 import { answerDial, type DialRequest } from '../channel/dial_request.js';
 import { asError, errnoError } from '../errors.js';
 import type { ReactorHooks } from './config.js';
-import { buildProxyHeader } from './proxy_header.js';
+import { buildProxyHeader } from '../channel/proxy_header.js';
 import { parseDialAddress, type DialTarget } from '../channel/dial_address.js';
 import { StreamConn, type StreamHost } from './stream_conn.js';
 

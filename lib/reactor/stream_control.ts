@@ -10,7 +10,7 @@ import type { NativeLoop } from '../channel/native.js';
 import { errnoError } from '../errors.js';
 import type { Dialer } from './dial.js';
 import type { OutRecords } from './out_records.js';
-import { parseTlvs } from './proxy_header.js';
+import { parseTlvs } from '../channel/proxy_header.js';
 
 /** What the stream-control calls need from the connection's reactor. */
 export interface StreamControlHost {

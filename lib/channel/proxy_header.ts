@@ -1,5 +1,5 @@
 /**
- * Reactor wing: runs on a reactor thread. The PROXY protocol header a dial sends (v1 text, v2
+ * Channel wing: safe on any thread. The PROXY protocol header a dial sends (v1 text, v2
  * binary, as HAProxy's specification defines them), built once per dial.
  */
 import net from 'node:net';
