@@ -194,6 +194,13 @@ class Reactor {
   const DialState* proxyInfo(int32_t slot) const;
   // The oldest dial request that came through the inbox (kMsgDial); false if none.
   bool takeDialRequest(std::string* out);
+  // Whether forward mode moved bytes since the last call: a round that did counts as busy (the
+  // reply is often back already), though it produced no event for JS.
+  bool takeForwarded() {
+    bool f = forwarded_;
+    forwarded_ = false;
+    return f;
+  }
 
  private:
   Conn* live(int32_t slot, uint32_t gen);
@@ -286,6 +293,7 @@ class Reactor {
   std::vector<std::pair<int, uint32_t>> listenerProxy_;
   bool halfClose_ = false;
   std::vector<std::string> dialRequests_;
+  bool forwarded_ = false;
 };
 
 }  // namespace rl

@@ -146,7 +146,7 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     // thread's other work (timers, messages) keeps its turn.
     for (int round = 0;; round++) {
       self->reactor_->gather();
-      bool busy = !self->reactor_->events().empty();
+      bool busy = !self->reactor_->events().empty() || self->reactor_->takeForwarded();
       self->Dispatch();
       if (self->destroyed_) return;
       if (busy && round < kMaxRounds) continue;

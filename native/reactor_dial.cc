@@ -225,6 +225,7 @@ void Reactor::forward(int32_t slot, size_t off, size_t len) {
     return;
   }
   iovec v{arena_ + off, len};
+  forwarded_ = true;
   writeConn(c.pipeTo, &v, 1);
 }
 
