@@ -107,6 +107,20 @@ t.test('info.dial from a timer dials on that reactor', { timeout: 30000 }, async
   await peer.waitConn(1);
 });
 
+t.test('job.dial from a pool thread dials on the reactor of the connection that offloaded', { timeout: 30000 }, async (t) => {
+  const peer = await peerServer(t);
+  const { port, messages } = await start(t, DIAL, { pool: true });
+  const { s, r } = await client(t, port);
+  s.write(`job tcp://127.0.0.1:${peer.port}\n`);
+  const [, loop, slot, gen] = (await r.readLine(10000)).toString().trim().split(' ').map(Number);
+  const [opened] = await messages.waitForCount((m) => m.ev === 'opened' && m.dialed, 1);
+  t.same(opened.ref, { loop, slot, generation: gen }, 'the ref the job got names the dialed connection');
+  t.same(opened.context, { from: 'job', tag: 1 }, 'the context, cloned through the inbox');
+  const acceptedOn = messages.filter((m) => m.ev === 'opened' && !m.dialed)[0];
+  t.equal(opened.loop, acceptedOn.loop, 'on the same reactor');
+  await peer.waitConn(1);
+});
+
 t.test('engine.dial from the main thread: on the loop asked for, with a cloned context', { timeout: 30000 }, async (t) => {
   const peer = await peerServer(t);
   const { engine, messages } = await start(t, DIAL);
