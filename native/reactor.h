@@ -102,12 +102,11 @@ struct Conn {
   int32_t pipeTo = -1;       // forward mode: what is read goes straight to this slot (no JS)
   int32_t pipeFrom = -1;     // the slot forwarding into this one
   uint64_t dueMs = 0;        // connect or PROXY-header deadline (CLOCK_MONOTONIC ms), 0 = none
-  struct DialState* dial = nullptr;  // what a connect or a PROXY header in progress holds
+  struct DialState* dial = nullptr;  // PROXY listeners only: the header (reactor_dial.cc)
 };
 
-// What a connection holds while a connect or a PROXY header is in progress, and the header read.
+// What a PROXY listener's connection holds: the header bytes read so far, then what it said.
 struct DialState {
-  std::string first;   // bytes sent before anything else once connected (a PROXY header)
   std::string hdr;     // PROXY header bytes read so far
   std::string source;  // from the PROXY header: the original client, and the address it reached
   std::string dest;

@@ -98,7 +98,6 @@ int32_t Reactor::dial(int family, const std::string& host, int port, uint32_t ti
   *gen = c.gen;
   c.dialed = true;
   c.connecting = true;
-  c.dial = new DialState();
   if (!first.empty()) {
     // Queued ahead of everything: it leaves first once the connect completes.
     c.out = new RingBuffer(opts_.writeCap);
@@ -123,6 +122,10 @@ int32_t Reactor::dial(int family, const std::string& host, int port, uint32_t ti
 
 void Reactor::finishConnect(int32_t slot) {
   Conn& c = conns_[slot];
+  if (c.closing) {
+    closeConn(slot, ECANCELED);  // closed (engine stop, a close by ref) before it ever connected
+    return;
+  }
   int err = sockError(c.fd);
   if (err == EINPROGRESS || err == EALREADY) return;
   if (err != 0) {

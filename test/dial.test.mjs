@@ -158,3 +158,23 @@ t.test('engine.dial to a refusing port: the ref first, then onClosed with ECONNR
   t.equal(closed.context, 'x');
   t.equal(os.constants.errno.ECONNREFUSED > 0, true);
 });
+
+t.test('closing a dial by its ref before it connects: onClosed with ECANCELED, never onOpened', { timeout: 30000 }, async (t) => {
+  const hole = await blackhole(t);
+  const { engine, messages } = await start(t, DIAL);
+  const ref = await engine.dial(`tcp://127.0.0.1:${hole}`, { context: 'c', timeout: 5000 });
+  t.equal(engine.close(ref), 'queued');
+  const [closed] = await messages.waitForCount((m) => m.ev === 'closed' && m.dialed, 1, 10000);
+  t.equal(closed.code, 'ECANCELED');
+  t.equal(messages.filter((m) => m.ev === 'opened').length, 0);
+});
+
+t.test('engine.stop with a dial in progress: it is cancelled, stop completes', { timeout: 30000 }, async (t) => {
+  const hole = await blackhole(t);
+  const { lib } = await import('./helpers/engine.mjs');
+  const engine = await lib.serve(DIAL, 'tcp://127.0.0.1:0', { numEventLoop: 1 });
+  await engine.dial(`tcp://127.0.0.1:${hole}`, { timeout: 20000 });
+  const t0 = Date.now();
+  await engine.stop({ timeout: 5000 });
+  t.ok(Date.now() - t0 < 4000, `stopped in ${Date.now() - t0} ms, not after the connect timeout`);
+});
