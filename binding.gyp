@@ -10,6 +10,7 @@
         "native/reactor_dgram.cc",
         "native/reactor_tls.cc",
         "native/reactor_dial.cc",
+        "native/reactor_tls_client.cc",
         "native/proxy_protocol.cc",
         "native/reactor_binding.cc",
         "native/ringbuf.cc",

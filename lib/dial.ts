@@ -11,12 +11,28 @@ export interface DialOptions {
    * job it crosses threads, so it must be structured-cloneable.
    */
   context?: unknown;
-  /** Ms for the connect to complete (default 10,000; 0: the kernel's own limit). Past it: ETIMEDOUT. */
+  /** Ms for the connect to complete (default 10,000; 0: the kernel's own limit), past it ETIMEDOUT; with TLS, the handshake gets as long again. */
   timeout?: number;
   /** Send a PROXY protocol header first (before any byte the handler writes). */
   proxyHeader?: ProxyHeaderSpec;
   /** engine.dial only: the reactor that owns the connection (default: the engine's balancer picks). */
   loop?: number;
+  /**
+   * TLS on the connection (a `tls://` address implies it): handshake and records in the native
+   * loop, as on TLS listeners; `onOpened` runs once the handshake is done (`c.tls` tells what it
+   * negotiated), or `onClosed` with ERR_TLS_HANDSHAKE (and OpenSSL's reason) if it fails.
+   */
+  tls?: true | DialTlsOptions;
+}
+
+/** TLS options of a dial. */
+export interface DialTlsOptions {
+  /** The name sent as SNI and checked against the certificate (default: the address's host; an IP is checked as an IP). */
+  servername?: string;
+  /** Trusted CA certificates (PEM); default: Node's bundled root certificates (`tls.rootCertificates`). */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** Fail the handshake when the server's certificate does not verify (default true). */
+  rejectUnauthorized?: boolean;
 }
 
 /**

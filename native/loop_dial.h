@@ -2,7 +2,7 @@
 // pauseRead/resumeRead, forward mode and PROXY listeners (the logic is in reactor_dial.cc). Each
 // call that can close a connection outside a round wakes the loop so the events reach JS.
 
-  // dial(family 4|6|0, host, port, timeoutMs, first?: Uint8Array) -> slot * 2^32 + generation, or -errno
+  // dial(family 4|6|0, host, port, timeoutMs, first?: Uint8Array, tls?) -> slot * 2^32 + generation, or -errno
   Napi::Value Dial(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (destroyed_) return Napi::Number::New(env, -ECANCELED);
@@ -11,10 +11,22 @@
       auto b = info[4].As<Napi::Uint8Array>();
       first.assign(reinterpret_cast<const char*>(b.Data()), b.ByteLength());
     }
+    // tls?: { servername, ca?: Uint8Array, verify }
+    TlsDial tls;
+    bool withTls = info.Length() > 5 && info[5].IsObject();
+    if (withTls) {
+      Napi::Object t = info[5].As<Napi::Object>();
+      tls.servername = t.Get("servername").IsString() ? t.Get("servername").As<Napi::String>().Utf8Value() : "";
+      if (t.Get("ca").IsTypedArray()) {
+        auto b = t.Get("ca").As<Napi::Uint8Array>();
+        tls.ca.assign(reinterpret_cast<const char*>(b.Data()), b.ByteLength());
+      }
+      tls.verify = t.Get("verify").ToBoolean();
+    }
     uint32_t gen = 0;
     int32_t slot = reactor_->dial(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value(),
                                   info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Uint32Value(),
-                                  first, &gen);
+                                  first, &gen, withTls ? &tls : nullptr);
     if (slot >= 0) ArmHandshakes(false);  // the connect deadline
     WakeForEvents();
     if (slot < 0) return Napi::Number::New(env, slot);

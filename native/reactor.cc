@@ -564,8 +564,8 @@ void Reactor::closeConn(int32_t slot, int err) {
   delete c.tls;
   c.in = c.out = nullptr;
   c.tls = nullptr;
-  bool rejected = c.handshaking || c.proxyWait;  // never opened (TLS, PROXY header): no kClosed for it
-  bool dialFailed = c.connecting;                // a dial that never connected
+  bool dialFailed = c.connecting || (c.dialed && c.handshaking);  // a dial that never connected (or shook hands)
+  bool rejected = !dialFailed && (c.handshaking || c.proxyWait);  // never opened (TLS, PROXY header): no kClosed
   resetDialFields(c);
   c.handshaking = false;
   if (c.acks) {

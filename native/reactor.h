@@ -112,6 +112,18 @@ struct DialState {
   std::string dest;
   std::string tlvs;
   int version = 0;
+  // A TLS dial (reactor_tls_client.cc): the client context, the name to verify, the handshake's ms.
+  SSL_CTX* clientCtx = nullptr;  // owned by Reactor::clientCtxs_
+  std::string servername;
+  uint32_t handshakeMs = 0;
+};
+
+// What a TLS dial asks for: the server name (SNI and the name or IP verified), trusted CAs (PEM),
+// and whether a certificate that does not verify fails the handshake.
+struct TlsDial {
+  std::string servername;
+  std::string ca;
+  bool verify = true;
 };
 
 class ArenaHost {
@@ -178,7 +190,10 @@ class Reactor {
   // (generation in *gen) or -errno if no socket could be made; a connect that fails later, or
   // not within timeoutMs (0 = none), closes with kDialFailed.
   int32_t dial(int family, const std::string& host, int port, uint32_t timeoutMs, const std::string& first,
-               uint32_t* gen);
+               uint32_t* gen, const TlsDial* tls = nullptr);
+  // The client SSL_CTX for (ca, verify), built once per reactor (reactor_tls_client.cc); nullptr
+  // and *err if the CA bundle holds no certificate.
+  SSL_CTX* clientCtx(const std::string& ca, bool verify, std::string* err);
   // Closes the connects and PROXY-header waits past their deadline; returns the next deadline, 0 if none.
   uint64_t expireWaits(uint64_t nowMs);
   // pauseRead / resumeRead. False if the ref is stale.
@@ -248,6 +263,7 @@ class Reactor {
   void resetDialFields(Conn& c);
   bool readWanted(const Conn& c) const;
   void addWait(int32_t slot, uint32_t ms);
+  void startClientTls(int32_t slot);
 
   Inbox inbox_;
   int wakeFd_;
@@ -293,6 +309,7 @@ class Reactor {
   bool halfClose_ = false;
   std::vector<std::string> dialRequests_;
   bool forwarded_ = false;
+  std::vector<std::pair<std::string, std::shared_ptr<SSL_CTX>>> clientCtxs_;
 };
 
 }  // namespace rl

@@ -58,8 +58,14 @@ void Reactor::addWait(int32_t slot, uint32_t ms) {
 }
 
 int32_t Reactor::dial(int family, const std::string& host, int port, uint32_t timeoutMs, const std::string& first,
-                      uint32_t* gen) {
+                      uint32_t* gen, const TlsDial* tls) {
   if (stopping_) return -ECANCELED;
+  SSL_CTX* tlsCtx = nullptr;
+  if (tls) {
+    std::string why;
+    tlsCtx = clientCtx(tls->ca, tls->verify, &why);
+    if (!tlsCtx) return -EBADMSG;  // the CA bundle: JS says so
+  }
   sockaddr_storage ss{};
   socklen_t len = 0;
   int domain;
@@ -98,6 +104,12 @@ int32_t Reactor::dial(int family, const std::string& host, int port, uint32_t ti
   *gen = c.gen;
   c.dialed = true;
   c.connecting = true;
+  if (tlsCtx) {
+    c.dial = new DialState();
+    c.dial->clientCtx = tlsCtx;
+    c.dial->servername = tls->servername;
+    c.dial->handshakeMs = timeoutMs;
+  }
   if (!first.empty()) {
     // Queued ahead of everything: it leaves first once the connect completes.
     c.out = new RingBuffer(opts_.writeCap);
@@ -143,6 +155,13 @@ void Reactor::finishConnect(int32_t slot) {
   c.dueMs = 0;
   bool pending = c.out && !c.out->empty();
   setMask(c, (readWanted(c) ? uint32_t{kPollReadable} : 0u) | (pending ? uint32_t{kPollWritable} : 0u));
+  if (c.dial && c.dial->clientCtx) {
+    // TLS: a PROXY header (pending) goes first in the clear, then the ClientHello; opened
+    // (kOpen) once the handshake is done, by readTls.
+    if (pending) flushOut(slot);
+    if (conns_[slot].open) startClientTls(slot);
+    return;
+  }
   push(ev::kOpen, slot, static_cast<int32_t>(c.gen), -1);
   if (pending) flushOut(slot);
 }

@@ -178,3 +178,12 @@ t.test('engine.stop with a dial in progress: it is cancelled, stop completes', {
   await engine.stop({ timeout: 5000 });
   t.ok(Date.now() - t0 < 4000, `stopped in ${Date.now() - t0} ms, not after the connect timeout`);
 });
+
+t.test('engine.dial with a context larger than an inbox slot (staged) arrives whole', { timeout: 30000 }, async (t) => {
+  const peer = await peerServer(t);
+  const { engine, messages } = await start(t, DIAL);
+  const big = { blob: 'z'.repeat(20000), n: 7 };
+  await engine.dial(`tcp://127.0.0.1:${peer.port}`, { context: big });
+  const [opened] = await messages.waitForCount((m) => m.ev === 'opened' && m.dialed, 1);
+  t.same(opened.context, big);
+});

@@ -17,9 +17,10 @@ import * as L from './layout.js';
 
 /** What a MSG_DIAL carries. */
 export interface DialRequest {
-  target: { family: 0 | 4 | 6; host: string; port: number };
+  target: { family: 0 | 4 | 6; host: string; port: number; name?: string; tls?: boolean };
   timeout?: number;
   proxyHeader?: ProxyHeaderSpec;
+  tls?: DialOptions['tls'];
   context?: unknown;
   /** Ack-table tokens: the slot (or -errno) is settled on `token`, the generation stored in `genToken`. */
   token: number;
@@ -53,7 +54,9 @@ export async function requestDial(
     if (token) acks.release(token);
     throw errnoError(os.constants.errno.EAGAIN, 'dial: too many completions in flight');
   }
-  const req: DialRequest = { target, timeout: options.timeout, proxyHeader: options.proxyHeader, context: options.context, token, genToken };
+  const req: DialRequest = {
+    target, timeout: options.timeout, proxyHeader: options.proxyHeader, tls: options.tls, context: options.context, token, genToken,
+  };
   let payload: Uint8Array;
   try {
     payload = v8.serialize(req);

@@ -41,7 +41,14 @@ export interface NativeLoop {
   /** The text of the TLS error `slot` just closed with (once), or ''. */
   takeReason(slot: number): string;
   /** Starts a connect (family 4, 6, or 0 for a Unix path): slot * 2^32 + generation, or -errno. */
-  dial(family: number, host: string, port: number, timeoutMs: number, first?: Uint8Array): number;
+  dial(
+    family: number,
+    host: string,
+    port: number,
+    timeoutMs: number,
+    first?: Uint8Array,
+    tls?: { servername: string; ca?: Uint8Array; verify: boolean },
+  ): number;
   /** pauseRead / resumeRead; false for a stale ref. */
   setPaused(slot: number, generation: number, paused: boolean): boolean;
   /** Forward mode from slot into toSlot (-1 ends it): 0 or -errno. */

@@ -10,8 +10,9 @@
  */
 import os from 'node:os';
 import v8 from 'node:v8';
+import nodeTls from 'node:tls';
 import type { ConnRef } from '../conn.js';
-import type { DialOptions } from '../dial.js';
+import type { DialOptions, DialTlsOptions } from '../dial.js';
 import { Action } from '../handler.js';
 import type { EventHandler } from '../handler.js';
 import type { NativeLoop } from '../channel/native.js';
@@ -24,6 +25,17 @@ import { parseDialAddress, type DialTarget } from '../channel/dial_address.js';
 import { StreamConn, type StreamHost } from './stream_conn.js';
 
 const ECANCELED = os.constants.errno.ECANCELED;
+const EBADMSG = os.constants.errno.EBADMSG;
+let roots: Uint8Array | undefined;
+
+/** The native loop's TLS arguments for a dial: server name, CAs (PEM), verification. */
+function dialTls(t: DialTarget, o: DialTlsOptions): { servername: string; ca?: Uint8Array; verify: boolean } {
+  const verify = o.rejectUnauthorized !== false;
+  const list = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca as string | Uint8Array];
+  let ca: Uint8Array | undefined = list.length ? Buffer.concat(list.map((x) => (typeof x === 'string' ? Buffer.from(`${x}\n`) : Buffer.from(x)))) : undefined;
+  if (!ca && verify) ca = roots ??= Buffer.from(nodeTls.rootCertificates.join('\n'));
+  return { servername: o.servername ?? t.name ?? t.host, ca, verify };
+}
 /** Default connect timeout (ms). */
 export const DIAL_TIMEOUT = 10_000;
 
@@ -31,6 +43,8 @@ export const DIAL_TIMEOUT = 10_000;
 export interface DialHost extends StreamHost {
   readonly handlerRef: EventHandler;
   readonly hooksRef: ReactorHooks;
+  /** The error a close reason past the errno range stands for (TLS, PROXY), with its text. */
+  errorFor(slot: number, code: number): Error;
 }
 
 export class Dialer {
@@ -53,7 +67,9 @@ export class Dialer {
     const timeout = options.timeout ?? DIAL_TIMEOUT;
     if (!(timeout >= 0 && timeout <= 0x7fffffff)) throw new RangeError('ringloop: dial timeout must be 0..2^31-1 ms');
     const first = options.proxyHeader ? buildProxyHeader(options.proxyHeader) : undefined;
-    const r = this.loop.dial(t.family, t.host, t.port, Math.floor(timeout), first);
+    const tls = options.tls || t.tls ? dialTls(t, options.tls === true ? {} : (options.tls ?? {})) : undefined;
+    const r = this.loop.dial(t.family, t.host, t.port, Math.floor(timeout), first, tls);
+    if (r === -EBADMSG && tls) throw Object.assign(new TypeError('ringloop: dial tls.ca holds no PEM certificate'), { errno: EBADMSG });
     if (r < 0) throw errnoError(-r, 'dial');
     const slot = Math.floor(r / 4294967296);
     const gen = r % 4294967296;
@@ -79,9 +95,12 @@ export class Dialer {
     this.pending.delete(slot);
     c.open = false;
     const h = this.host.handlerRef;
-    if (!h.onClosed) return;
+    if (!h.onClosed) {
+      this.loop.takeReason(slot);
+      return;
+    }
     try {
-      const a = h.onClosed(c, errnoError(errno === 0 ? ECANCELED : errno, 'dial'));
+      const a = h.onClosed(c, errno >= 0x10000 ? this.host.errorFor(slot, errno) : errnoError(errno === 0 ? ECANCELED : errno, 'dial'));
       if (a === Action.Shutdown) this.host.hooksRef.shutdown();
     } catch (e) {
       this.host.hooksRef.handlerError(asError(e), 'onClosed');
@@ -98,7 +117,7 @@ export class Dialer {
         continue;  // not from our producer: nobody to answer
       }
       try {
-        const ref = this.dialTarget(req.target, { context: req.context, timeout: req.timeout, proxyHeader: req.proxyHeader });
+        const ref = this.dialTarget(req.target, { context: req.context, timeout: req.timeout, proxyHeader: req.proxyHeader, tls: req.tls });
         answerDial(this.acks, req, ref.slot, ref.generation);
       } catch (e) {
         const errno = (e as { errno?: number }).errno;

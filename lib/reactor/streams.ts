@@ -163,6 +163,10 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     return this.hooks;
   }
 
+  errorFor(slot: number, code: number): Error {
+    return this.closeError(slot, code);
+  }
+
   /** The error a connection closed with: an errno, or a TLS failure with OpenSSL's reason. */
   private closeError(slot: number, errno: number): Error {
     const code = TLS_CODES.get(errno);
