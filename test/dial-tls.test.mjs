@@ -70,3 +70,15 @@ t.test('a malformed CA bundle is refused at the dial', { timeout: 30000, skip },
   const { engine } = await start(t, DIAL);
   await t.rejects(withTimeout(engine.dial('tls://127.0.0.1:9', { tls: { ca: 'not a certificate' } }), 5000), /EBADMSG|PEM/);
 });
+
+t.test('a server that never answers the ClientHello: ERR_TLS_HANDSHAKE_TIMEOUT after the dial timeout', { timeout: 30000, skip }, async (t) => {
+  const { peerServer } = await import('./helpers/peers.mjs');
+  const mute = await peerServer(t);
+  const { engine, messages } = await start(t, DIAL);
+  const t0 = Date.now();
+  await engine.dial(`tls://127.0.0.1:${mute.port}`, { timeout: 300, tls: { rejectUnauthorized: false } });
+  const [c] = await dialedClosed(messages);
+  t.equal(c.code, 'ERR_TLS_HANDSHAKE_TIMEOUT');
+  t.match(c.message, /300 ms/);
+  t.ok(Date.now() - t0 >= 250, 'after the deadline');
+});
