@@ -89,7 +89,7 @@ export interface Conn {
   readonly localAddr: string;
   /** Peer address as `host:port`. */
   readonly remoteAddr: string;
-  /** Index of the listen address (in `serve`'s list) this connection was accepted on. */
+  /** Index of the listen address (in `serve`'s list) this connection was accepted on; -1 for a dialed one. */
   readonly listener: number;
   /** Whether the connection is still open (false after `onClosed` or once a close is requested). */
   readonly open: boolean;
