@@ -52,6 +52,8 @@ constexpr int kMsgStop = 5;
 constexpr int kMsgTest = 6;    // a, b, c: opaque (disruptor tests)
 constexpr int kMsgListen = 7;  // a = listen fd (SO_REUSEPORT), b = listener index, c = 1 for a UDP socket
 constexpr int kMsgSendTo = 8;  // a = slot, b = generation, c = staged; payload = peer record + datagram
+// 24..31: outbound connections (reactor_dial.cc).
+constexpr int kMsgDial = 24;  // c = 1 if staged; payload: a dial request for this reactor's JS (lib/channel/dial_request.ts)
 // Reactor states.
 constexpr int kStateRunning = 0;
 constexpr int kStateStopping = 1;

@@ -80,7 +80,12 @@ export class Reactor {
     });
     const base: ReactorBase = { cfg, handler, hooks, loop: this.loop, remote: this.remote };
     this.jobs = new Offload(this.out, hooks);
-    this.streams = new Streams(base, this.out, this.jobs);
+    this.streams = new Streams(base, this.out, this.jobs, this.acks);
+    // Outbound connections, half-close, PROXY listeners (dial.ts, reactor_dial.cc).
+    if (handler.onReadClosed) this.loop.setHalfClose(true);
+    cfg.proxy?.forEach((p, i) => {
+      if (p) this.loop.setListenerProxy(i, p.required ? 1 : 2, p.headerTimeout);
+    });
     this.dgrams = new Datagrams(base, this.out, this.jobs);
   }
 
@@ -94,7 +99,7 @@ export class Reactor {
     const h = this.handler;
     if (h.onInitComplete) {
       try {
-        const a = h.onInitComplete(info);
+        const a = h.onInitComplete({ ...info, dial: (addr, o) => this.streams.dialer.dial(addr, o) });
         if (a === Action.Shutdown) this.hooks.shutdown();
       } catch (e) {
         this.hooks.handlerError(asError(e), 'onInitComplete');
@@ -159,6 +164,15 @@ export class Reactor {
           break;
         case L.EV_STOPPED:
           this.onStopped();
+          break;
+        case L.EV_DIAL_FAILED:
+          streams.dialer.failed(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          break;
+        case L.EV_READ_CLOSED:
+          streams.readClosed(ev[o + 1]!, ev[o + 2]!);
+          break;
+        case L.EV_DIAL_REQUEST:
+          streams.dialer.requests();
           break;
       }
     }
