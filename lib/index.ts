@@ -22,3 +22,6 @@ export type { WriteAck } from './channel/acks.js';
 export type { PoolOptions } from './pool/pool.js';
 export { parseAddress, type ListenAddress } from './engine/address.js';
 export type { ErrnoError } from './errors.js';
+export type { CodecErrorCode } from './errors.js';
+export { FrameStatus, FrameError, LengthFieldEncoder, HTTP1_FIXED_INTS, respRecordInts, http1RecordInts } from './codec.js';
+export type { CodecOptions, Frames } from './codec.js';

@@ -92,6 +92,8 @@ void Reactor::setMask(Conn& c, uint32_t mask) {
 void Reactor::gather() {
   arenaPos_ = 0;
   round_++;
+  framesPos_ = 0;
+  if (!reframe_.empty()) requeueReframed();
   drainInbox();
   int n = pollerWait(poller_, pev_.data(), kPollBatch, 0);
   // Each wanting connection's share of the arena (n also counts listeners and the wake fd: a
@@ -393,6 +395,7 @@ void Reactor::deliver(int32_t slot, size_t newBytes, size_t off) {
   arenaPos_ = off + len;
   c.woken = false;
   c.round = round_;
+  if (deliverFrames(slot, off, len)) return;
   push(ev::kData, slot, static_cast<int32_t>(off), static_cast<int32_t>(len));
 }
 

@@ -7,6 +7,7 @@
  * its place. Start and restart share the reactor's configuration, so they live together.
  */
 import type { TlsListenerPlan } from './tls_options.js';
+import type { NativeCodecSpec } from '../channel/codec_spec.js';
 import type { EventEmitter } from 'node:events';
 import type { Disruptor } from '../channel/disruptor.js';
 import { native } from '../channel/native.js';
@@ -48,6 +49,8 @@ export interface HostPlan {
   readonly connTables: readonly SharedArrayBuffer[];
   /** Per listener, its TLS plan (null: plain). */
   readonly tls: readonly (TlsListenerPlan | null)[];
+  /** Per listener, its codec from serve's options (false: none; null: the handler's applies). */
+  readonly codecs?: readonly (NativeCodecSpec | false | null)[];
 }
 
 /**
@@ -72,6 +75,7 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
     socket: opts.socket,
     maxDatagramSize: opts.maxDatagramSize,
     tls: plan.tls,
+    codecs: plan.codecs,
   });
   const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
     new WorkerHost(

@@ -7,6 +7,7 @@
  * everything made so far. The engine class is passed in (`build`) rather than imported, so this
  * file and engine.ts, which exports `serve`, do not import each other.
  */
+import { codecSpec } from '../channel/codec_spec.js';
 import fs from 'node:fs';
 import type { Disruptor } from '../channel/disruptor.js';
 import { native, type NativeAcceptor } from '../channel/native.js';
@@ -78,6 +79,11 @@ export async function startUp<E extends EngineSink>(
     );
   }
   const handlerUrl = local ? '' : resolveHandlerUrl(handler as string | URL);
+  const codecs = list.map((spec, i) => {
+    const own = typeof spec === 'object' && spec !== null && spec.codec !== undefined;
+    const c = own ? (spec as ListenSpec).codec : options.codec;
+    return c === false ? false : codecSpec(c, own ? `the codec of address ${i}` : 'option codec');
+  });
   const tls = planTls(list, parsed, options.tls);
 
   const inboxes: Disruptor[] = [];
@@ -122,7 +128,7 @@ export async function startUp<E extends EngineSink>(
     };
     const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
     const makeHost = await startHosts(
-      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables, tls },
+      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables, tls, codecs },
       hosts,
     );
     engine = build({

@@ -6,6 +6,7 @@
  * the first handshake). The context lives in the addon's process-wide registry and every reactor
  * serves the listener with the same SSL_CTX (shared session tickets, one copy of the keys).
  */
+import type { CodecOptions } from '../codec.js';
 import fs from 'node:fs';
 import { native } from '../channel/native.js';
 import type { ListenAddress } from './address.js';
@@ -150,6 +151,8 @@ export interface ListenSpec {
   addr: string;
   /** TLS for this address (a `tcp`/`unix` address then speaks TLS too), instead of serve's `tls`. */
   tls?: TlsOptions;
+  /** The frame codec of this listener, instead of serve's `codec` (`false`: none). */
+  codec?: CodecOptions | false;
 }
 
 /**

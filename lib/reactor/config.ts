@@ -8,6 +8,7 @@
 import type { EngineHandle } from '../channel/remote.js';
 import type { NativeSockOptions } from '../channel/native.js';
 import type { JobRequest } from '../pool/tasks.js';
+import type { NativeCodecSpec } from '../channel/codec_spec.js';
 
 /** One reactor's configuration, as the engine builds it. */
 export interface ReactorConfig {
@@ -34,6 +35,11 @@ export interface ReactorConfig {
   connTable: SharedArrayBuffer;
   /** Per listener index, its TLS (null: plain): the engine's native context and the handshake bounds. */
   tls: readonly (ListenerTls | null)[];
+  /**
+   * Per listener index, its codec from serve's options: a spec, `false` for none, or null when
+   * not set there (the handler's `codec` applies). Missing entries count as null.
+   */
+  codecs?: readonly (NativeCodecSpec | false | null)[];
 }
 
 /** A TLS listener as the reactor serves it (the context lives in the addon's process-wide registry). */

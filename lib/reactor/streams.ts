@@ -20,6 +20,9 @@ import type { Offload } from './offload.js';
 import { OUT_CAP, type OutRecords } from './out_records.js';
 import { ReactorPart, type ReactorBase } from './part.js';
 import { StreamConn, type StreamHost } from './stream_conn.js';
+import type { FrameView } from './frames.js';
+import { FrameStatus } from '../codec.js';
+import { codecError } from '../errors.js';
 
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const T = native.tlsConstants;
@@ -39,6 +42,8 @@ export class Streams extends ReactorPart implements StreamHost {
   private readonly connTable: Int32Array;
   /** The idle timeout in ms (0: none), read on every event and write. */
   private readonly idleMs: number;
+  /** The frame table's view, when a listener has a codec (set by the Reactor). */
+  frameView: FrameView | null = null;
 
   constructor(base: ReactorBase, out: OutRecords, jobs: Offload) {
     super(base, out, jobs);
@@ -89,6 +94,24 @@ export class Streams extends ReactorPart implements StreamHost {
       return;
     }
     if (res !== undefined) this.apply(c, res);
+  }
+
+  /**
+   * EV_FRAMES: as EV_DATA, with the window framed by the listener's codec (its group at `g` in
+   * the frame table, which starts with the window's length). A codec Error the handler did not
+   * consume past closes the connection with the codec's error: bytes that can never frame must
+   * not wait for the read cap.
+   */
+  framed(slot: number, off: number, g: number): void {
+    const c = this.conns[slot];
+    if (!c || !c.open) return;
+    const t = this.frameView!.table;
+    c.group = g;
+    this.data(slot, off, t[g]!);
+    c.group = -1;
+    if (t[g + 3] === FrameStatus.Error && c.open && c.start - off <= t[g + 2]!) {
+      c.abort(codecError(t[g + 4]!), native.codecConstants.ERR_FRAME_PROTOCOL);
+    }
   }
 
   /** EV_CLOSED: the socket is gone; onClosed hears why (the reactor's reason first, else the errno). */
