@@ -10,6 +10,15 @@ import type { FrameStatus, Frames } from '../codec.js';
 
 /** Ints in the frame table: 1 MiB. A round that needs more frames the rest in the next one. */
 export const FRAME_TABLE_INTS = 1 << 18;
+
+/**
+ * The table size a reactor allocates: FRAME_TABLE_INTS, or `RINGLOOP_FRAME_TABLE_INTS` (at least
+ * 64) where a test wants rounds that run out of room early.
+ */
+export function frameTableInts(): number {
+  const v = Number(process.env.RINGLOOP_FRAME_TABLE_INTS);
+  return Number.isInteger(v) && v >= 64 ? v : FRAME_TABLE_INTS;
+}
 /** Ints of a group header: len, count, consumed, status, detail. */
 export const GROUP_INTS = 5;
 

@@ -24,7 +24,7 @@ import { Offload } from './offload.js';
 import { OutRecords } from './out_records.js';
 import type { ReactorBase } from './part.js';
 import { Streams } from './streams.js';
-import { FRAME_TABLE_INTS, FrameView } from './frames.js';
+import { FrameView, frameTableInts } from './frames.js';
 import { codecSpec, type NativeCodecSpec } from '../channel/codec_spec.js';
 
 /** A TLS connection closed before its handshake completed (native/reactor.h ev::kRejected). */
@@ -63,7 +63,7 @@ export class Reactor {
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
     this.out = new OutRecords(handler, hooks);
     const codecs = listenerCodecs(cfg, handler);
-    const frameTable = codecs.some((c) => c !== null) ? new Int32Array(FRAME_TABLE_INTS) : undefined;
+    const frameTable = codecs.some((c) => c !== null) ? new Int32Array(frameTableInts()) : undefined;
     this.loop = new native.Loop(
       own.i32,
       this.events,
