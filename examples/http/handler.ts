@@ -7,6 +7,11 @@
  *
  * - Keep-alive: HTTP/1.1 keeps the connection unless the request says `Connection: close`;
  *   HTTP/1.0 closes unless it says `Connection: keep-alive`.
+ * - Framing: the listener's `http1` codec (this handler's `codec`, with its limits) frames requests
+ *   in the native reactor, so `react` gets each request's method, path, headers and body offsets in
+ *   `c.frames` and walks no bytes. What the codec leaves to the handler (chunked bodies, a
+ *   100-continue whose body is still to come, and the wording of errors) and a listener served with
+ *   `codec: false` go through the JS parser (parser.ts), which the codec's fuzz test holds it to.
  * - Pipelining: every request complete in what arrived is answered, in order, in this one `react`;
  *   the responses land one after the other in the reactor's out arena and leave in one write.
  * - Partial requests stay unconsumed (buffered by the reactor) until the rest arrives; the
