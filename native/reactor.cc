@@ -93,13 +93,13 @@ void Reactor::gather() {
   arenaPos_ = 0;
   round_++;
   framesPos_ = 0;
-  if (!reframe_.empty()) requeueReframed();
   drainInbox();
   int n = pollerWait(poller_, pev_.data(), kPollBatch, 0);
   // Each wanting connection's share of the arena (n also counts listeners and the wake fd: a
   // slightly smaller share, never a larger one).
   size_t wanting = static_cast<size_t>(n) + deferred_.size() + woken_.size();
   share_ = std::clamp(arenaSize_ / std::max<size_t>(wanting, 1), kMinRead, kReadChunk);
+  if (!reframe_.empty()) deliverReframed();
   readDeferred();
   for (int i = 0; i < n; i++) {
     int fd = pev_[i].fd;

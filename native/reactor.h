@@ -171,8 +171,9 @@ class Reactor {
   void deliver(int32_t slot, size_t newBytes, size_t off);
   // Frames a delivery when its listener has a codec (pushes kFrames); false if it has none.
   bool deliverFrames(int32_t slot, size_t off, size_t len);
-  // Connections whose frames did not fit the table: delivered again at the next round's start.
-  void requeueReframed();
+  // Connections whose frames did not fit the table: their leftover is delivered (framed) first
+  // in the next round, before any read, so a full table never starves the same connections.
+  void deliverReframed();
   void flushOut(int32_t slot);
   void writeConn(int32_t slot, const iovec* iov, int cnt);
   void writeRaw(int32_t slot, const iovec* iov, int cnt);
@@ -246,6 +247,7 @@ class Reactor {
   size_t framesCap_ = 0;
   size_t framesPos_ = 0;
   std::vector<std::pair<int32_t, uint32_t>> reframe_;
+  std::vector<std::pair<int32_t, uint32_t>> carryFrames_;
 };
 
 }  // namespace rl

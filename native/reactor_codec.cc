@@ -7,8 +7,9 @@
 // Fairness is unchanged: framing works on what deliver() already placed in the arena (at most
 // the connection's read share plus its leftover), so a connection with a huge pipeline frames no
 // more per round than it reads. When the table fills up, the rest of that delivery (and of later
-// ones this round) waits for the next round's fresh table: the connection is queued like a
-// wake-up, and its unconsumed bytes (kept by JS as leftover) are framed again then.
+// ones this round) waits for the next round's fresh table: the connection is delivered again
+// first thing in the next round (before deferred and new reads), from its unconsumed bytes,
+// which JS kept as leftover; it is not read in that round, so its leftover cannot grow.
 #include <errno.h>
 
 #include "reactor.h"
@@ -46,14 +47,30 @@ bool Reactor::deliverFrames(int32_t slot, size_t off, size_t len) {
   return true;
 }
 
-void Reactor::requeueReframed() {
-  for (const auto& [slot, gen] : reframe_) {
+void Reactor::deliverReframed() {
+  carryFrames_.swap(reframe_);
+  for (const auto& [slot, gen] : carryFrames_) {
     Conn* c = live(slot, gen);
-    if (!c || c->closing || c->woken || c->dgram) continue;
-    c->woken = true;
-    woken_.push_back(slot);
+    if (!c || c->closing || c->dgram) continue;
+    size_t leftover = c->in ? c->in->size() : 0;
+    if (leftover == 0) continue;  // the handler consumed it all after all
+    if (arenaSize_ - arenaPos_ < leftover) {
+      if (arenaPos_ != 0) {  // no room left this round: first again in the next one
+        reframe_.emplace_back(slot, gen);
+        continue;
+      }
+      size_t size = 0;
+      uint8_t* a = host_->growArena(leftover, &size);
+      if (!a) {
+        closeConn(slot, ENOMEM);
+        continue;
+      }
+      arena_ = a;
+      arenaSize_ = size;
+    }
+    deliver(slot, 0, arenaPos_);  // framed again; read as usual from the next round on
   }
-  reframe_.clear();
+  carryFrames_.clear();
 }
 
 }  // namespace rl
