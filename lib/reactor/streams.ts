@@ -224,8 +224,13 @@ export class Streams extends ReactorPart implements StreamHost {
         return len;
       }
     }
-    w.outArena.set(bytes, w.outPos);
-    w.record(c, L.SRC_OUT_ARENA, w.outPos, len);
+    const a = w.outArena;
+    const at = w.outPos;
+    // Small chunks (reply heads, CRLFs, short values) copy faster by hand: TypedArray#set costs
+    // ~35 ns a call here, a 4-byte loop ~5.
+    if (len <= 64) for (let i = 0; i < len; i++) a[at + i] = bytes[i]!;
+    else a.set(bytes, at);
+    w.record(c, L.SRC_OUT_ARENA, at, len);
     w.outPos += len;
     return len;
   }
