@@ -5,6 +5,10 @@
       "sources": [
         "native/addon.cc",
         "native/acceptor.cc",
+        "native/codec_binding.cc",
+        "native/codec_http1.cc",
+        "native/codec_resp.cc",
+        "native/codec_simple.cc",
         "native/inbox.cc",
         "native/reactor.cc",
         "native/reactor_dgram.cc",
@@ -13,6 +17,7 @@
         "native/reactor_tls_client.cc",
         "native/proxy_protocol.cc",
         "native/reactor_binding.cc",
+        "native/reactor_codec.cc",
         "native/ringbuf.cc",
         "native/ringbuf_binding.cc",
         "native/socket.cc",

@@ -6,6 +6,7 @@
  * read arena and are valid only until the event returns; copy them (`Uint8Array.prototype.slice`)
  * to keep bytes.
  */
+import type { Frames } from './codec.js';
 
 /**
  * Names one connection across threads. The generation is bumped whenever the slot is reused, so a
@@ -110,6 +111,11 @@ export interface Conn {
    * SO_RCVBUF/SO_SNDBUF values for its bookkeeping), or null once closed. Diagnostics.
    */
   socketOptions(): SocketOptions | null;
+  /**
+   * The frames the listener's codec found in what `react` was given (see lib/codec.ts), or null
+   * when the listener has no codec (and outside `react`). Loop-only, valid during the event.
+   */
+  readonly frames: Frames | null;
   /** Bytes received and not yet consumed. */
   readonly inboundBuffered: number;
   /** Bytes written by the handler and not yet handed to the kernel (as of the last flush). */

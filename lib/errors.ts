@@ -58,3 +58,24 @@ export function tlsError(code: TlsErrorCode, reason: string): Error & { code: Tl
   err.code = code;
   return err;
 }
+
+/** The codes of codec failures in `onClosed` (lib/codec.ts). */
+export type CodecErrorCode = 'ERR_FRAME_TOO_LARGE' | 'ERR_TOO_MANY_ARGS' | 'ERR_FRAME_PROTOCOL';
+
+/**
+ * The error a connection closes with when its codec reported an Error (`detail`: FrameError, or
+ * an http1 status) and the handler did not consume past it.
+ */
+export function codecError(detail: number): Error & { code: CodecErrorCode } {
+  const code: CodecErrorCode =
+    detail === 1 || detail === 413 || detail === 431 ? 'ERR_FRAME_TOO_LARGE' : detail === 3 ? 'ERR_TOO_MANY_ARGS' : 'ERR_FRAME_PROTOCOL';
+  const what =
+    code === 'ERR_FRAME_TOO_LARGE'
+      ? "a frame is over the codec's limit"
+      : code === 'ERR_TOO_MANY_ARGS'
+        ? "a command has more arguments than the codec's maxArgs"
+        : 'a frame is malformed for the codec';
+  const err = new Error(`${what}${detail >= 400 ? ` (HTTP ${detail})` : ''}`) as Error & { code: CodecErrorCode };
+  err.code = code;
+  return err;
+}

@@ -15,6 +15,7 @@
  */
 import type { Conn, ConnRef } from './conn.js';
 import type { DialOptions } from './dial.js';
+import type { CodecOptions } from './codec.js';
 
 /** What the reactor does after an event. */
 export const Action = {
@@ -61,6 +62,11 @@ export interface InitInfo {
  * Every event is loop-only: it runs on the reactor that owns the connection.
  */
 export interface EventHandler {
+  /**
+   * The frame codec for the listeners that name none in serve's options (`codec: false` there
+   * keeps one raw): the reactor frames their input natively and `react` reads `c.frames`.
+   */
+  codec?: CodecOptions;
   /** Once per reactor, after the whole engine is bound and every reactor is ready. */
   onInitComplete?(info: InitInfo): Action | void;
   /** A connection opened. Returned bytes are sent first (a greeting); `Action.Close` refuses it. */

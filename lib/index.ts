@@ -24,3 +24,6 @@ export { parseAddress, type ListenAddress } from './engine/address.js';
 export type { ErrnoError } from './errors.js';
 export type { DialOptions, DialTlsOptions, ProxyHeaderSpec, ProxyInfo } from './dial.js';
 export { parseDialAddress } from './channel/dial_address.js';
+export type { CodecErrorCode } from './errors.js';
+export { FrameStatus, FrameError, LengthFieldEncoder, HTTP1_FIXED_INTS, respRecordInts, http1RecordInts } from './codec.js';
+export type { CodecOptions, Frames } from './codec.js';

@@ -191,6 +191,7 @@ class Addon : public Napi::Addon<Addon> {
                           InstanceMethod<&Addon::Call<InboxDiscard>>("inboxDiscard"),
                           InstanceMethod<&Addon::Call<InboxDrainForTest>>("inboxDrainForTest")});
     InitTls(env, exports);
+    InitCodec(env, exports);
   }
 
  private:

@@ -19,6 +19,12 @@ Napi::Function InitAcceptor(Napi::Env env);
 Napi::Function InitTestRing(Napi::Env env);
 void InitInboxTools(Napi::Env env, Napi::Object exports);
 void InitTls(Napi::Env env, Napi::Object exports);
+void InitCodec(Napi::Env env, Napi::Object exports);
+namespace codec {
+struct Spec;
+}
+// Reads a codec spec (lib/reactor/codec_spec.ts's NativeCodecSpec); false if malformed.
+bool ReadCodecSpec(Napi::Value v, codec::Spec* s);
 
 class TlsContext;
 class TlsSession;

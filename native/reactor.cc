@@ -94,12 +94,14 @@ void Reactor::setMask(Conn& c, uint32_t mask) {
 void Reactor::gather() {
   arenaPos_ = 0;
   round_++;
+  framesPos_ = 0;
   drainInbox();
   int n = pollerWait(poller_, pev_.data(), kPollBatch, 0);
   // Each wanting connection's share of the arena (n also counts listeners and the wake fd: a
   // slightly smaller share, never a larger one).
   size_t wanting = static_cast<size_t>(n) + deferred_.size() + woken_.size();
   share_ = std::clamp(arenaSize_ / std::max<size_t>(wanting, 1), kMinRead, kReadChunk);
+  if (!reframe_.empty()) deliverReframed();
   readDeferred();
   for (int i = 0; i < n; i++) {
     int fd = pev_[i].fd;
@@ -433,6 +435,7 @@ void Reactor::deliver(int32_t slot, size_t newBytes, size_t off) {
     forward(slot, off, len);  // forward mode: straight to the other connection, no JS call
     return;
   }
+  if (deliverFrames(slot, off, len)) return;
   push(ev::kData, slot, static_cast<int32_t>(off), static_cast<int32_t>(len));
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "codec.h"
 #include "inbox.h"
 #include "poller.h"
 #include "ringbuf.h"
@@ -35,6 +36,9 @@ constexpr int kDatagram = 7;   // slot, arena offset, length; the peer record si
 // A TLS connection that closed before its handshake completed (it was never opened): slot,
 // error, listener. The error's text is in Reactor::takeReason.
 constexpr int kRejected = 8;
+// Data on a connection whose listener has a codec (reactor_codec.cc): slot, arena offset, index
+// of its group in the frame table (the group holds the length, then the frames; codec.h).
+constexpr int kFrames = 9;
 
 // Close reasons past the errno range (kClosed / kRejected), with a text in Reactor::takeReason.
 constexpr int kErrTlsHandshake = 0x10001;         // the handshake failed (OpenSSL's reason)
@@ -47,6 +51,10 @@ constexpr int kReadClosed = 25;  // slot, generation: the peer half-closed (FIN)
 constexpr int kDialRequest = 26;  // a dial request from another thread is waiting (takeDialRequest)
 constexpr int kErrProxyHeader = 0x10004;         // a missing or malformed PROXY protocol header
 constexpr int kErrProxyHeaderTimeout = 0x10005;  // no whole PROXY header within the deadline
+// A codec's limits or grammar were broken and the handler did not consume past it (reactor_codec.cc).
+// (0x10004/5 are the PROXY header's.)
+constexpr int kErrFrameTooLarge = 0x10006;
+constexpr int kErrFrameProtocol = 0x10007;
 }  // namespace ev
 
 namespace out {
@@ -215,6 +223,15 @@ class Reactor {
     forwarded_ = false;
     return f;
   }
+  // Codecs (reactor_codec.cc): the frame table deliveries write their groups into, and the codec
+  // of a listener's connections (type kNone: raw kData events).
+  void setFrameTable(int32_t* table, size_t ints) {
+    frames_ = table;
+    framesCap_ = ints;
+  }
+  void setListenerCodec(int32_t listener, const codec::Spec& spec);
+  // Connections wait to be framed again next round: another round must run (not park).
+  bool hasReframes() const { return !reframe_.empty(); }
 
  private:
   Conn* live(int32_t slot, uint32_t gen);
@@ -224,6 +241,11 @@ class Reactor {
   void readDeferred();
   void defer(Conn& c, int32_t slot);
   void deliver(int32_t slot, size_t newBytes, size_t off);
+  // Frames a delivery when its listener has a codec (pushes kFrames); false if it has none.
+  bool deliverFrames(int32_t slot, size_t off, size_t len);
+  // Connections whose frames did not fit the table: their leftover is delivered (framed) first
+  // in the next round, before any read, so a full table never starves the same connections.
+  void deliverReframed();
   void flushOut(int32_t slot);
   void writeConn(int32_t slot, const iovec* iov, int cnt);
   void writeRaw(int32_t slot, const iovec* iov, int cnt);
@@ -310,6 +332,14 @@ class Reactor {
   std::vector<std::string> dialRequests_;
   bool forwarded_ = false;
   std::vector<std::pair<std::string, std::shared_ptr<SSL_CTX>>> clientCtxs_;
+  // Codecs (reactor_codec.cc): per listener index; the shared frame table and this round's fill;
+  // connections (slot, generation) to frame again next round.
+  std::vector<codec::Spec> listenerCodec_;
+  int32_t* frames_ = nullptr;
+  size_t framesCap_ = 0;
+  size_t framesPos_ = 0;
+  std::vector<std::pair<int32_t, uint32_t>> reframe_;
+  std::vector<std::pair<int32_t, uint32_t>> carryFrames_;
 };
 
 }  // namespace rl

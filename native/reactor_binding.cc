@@ -41,7 +41,8 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
                         InstanceMethod<&Loop::SetListenerProxy>("setListenerProxy"),
                         InstanceMethod<&Loop::SetHalfClose>("setHalfClose"),
                         InstanceMethod<&Loop::ProxyInfo>("proxyInfo"),
-                        InstanceMethod<&Loop::TakeDialRequest>("takeDialRequest")});
+                        InstanceMethod<&Loop::TakeDialRequest>("takeDialRequest"),
+                        InstanceMethod<&Loop::SetListenerCodec>("setListenerCodec")});
   }
 
   // new Loop(inbox: Int32Array, events: Int32Array, outRecs: Int32Array, outArena: Uint8Array,
@@ -80,6 +81,11 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
       return;
     }
     reactor_ = new Reactor(inbox_, inbox_.load(layout::kWakeFd), opts, this);
+    if (o.Get("frames").IsTypedArray()) {  // the frame table codecs write into (reactor_codec.cc)
+      auto frames = o.Get("frames").As<Napi::Int32Array>();
+      framesRef_ = Napi::Persistent(frames);
+      reactor_->setFrameTable(frames.Data(), frames.ElementLength());
+    }
     int err = reactor_->init();
     if (err < 0) {
       ThrowErrno(env, -err, "creating the reactor's poller");
@@ -146,13 +152,13 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     // thread's other work (timers, messages) keeps its turn.
     for (int round = 0;; round++) {
       self->reactor_->gather();
-      bool busy = !self->reactor_->events().empty() || self->reactor_->takeForwarded();
+      bool busy = !self->reactor_->events().empty() || self->reactor_->takeForwarded() || self->reactor_->hasReframes();
       self->Dispatch();
       if (self->destroyed_) return;
       if (busy && round < kMaxRounds) continue;
       self->ArmHandshakes();
       if (self->destroyed_) return;
-      if (self->inbox_.park()) return;
+      if (!self->reactor_->hasReframes() && self->inbox_.park()) return;
       if (round >= kMaxRounds) {
         // Work is waiting in the inbox but our turn is over: make libuv call us again.
         self->inbox_.unpark();
@@ -212,6 +218,18 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
   Napi::Value TlsInfoOf(const Napi::CallbackInfo& info) {
     if (destroyed_) return info.Env().Null();
     return TlsInfo(info.Env(), reactor_->tlsSession(info[0].As<Napi::Number>().Int32Value()));
+  }
+
+  // setListenerCodec(listener, spec): connections accepted for `listener` from now on are framed.
+  Napi::Value SetListenerCodec(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    codec::Spec spec;
+    if (destroyed_ || !ReadCodecSpec(info[1], &spec)) {
+      Napi::TypeError::New(env, "ringloop: malformed codec spec").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    reactor_->setListenerCodec(info[0].As<Napi::Number>().Int32Value(), spec);
+    return env.Undefined();
   }
 
   Napi::Value TakeReason(const Napi::CallbackInfo& info) {
@@ -368,6 +386,7 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
   bool started_ = false;
   bool destroyed_ = false;
   Napi::Reference<Napi::Int32Array> inboxRef_, eventsRef_, outRecsRef_;
+  Napi::Reference<Napi::Int32Array> framesRef_;
   Napi::Reference<Napi::Uint8Array> outArenaRef_;
   Napi::Reference<Napi::ArrayBuffer> arenaRef_;
   Napi::FunctionReference cb_;

@@ -7,6 +7,11 @@
  *
  * - Keep-alive: HTTP/1.1 keeps the connection unless the request says `Connection: close`;
  *   HTTP/1.0 closes unless it says `Connection: keep-alive`.
+ * - Framing: the listener's `http1` codec (this handler's `codec`, with its limits) frames requests
+ *   in the native reactor, so `react` gets each request's method, path, headers and body offsets in
+ *   `c.frames` and walks no bytes. What the codec leaves to the handler (chunked bodies, a
+ *   100-continue whose body is still to come, and the wording of errors) and a listener served with
+ *   `codec: false` go through the JS parser (parser.ts), which the codec's fuzz test holds it to.
  * - Pipelining: every request complete in what arrived is answered, in order, in this one `react`;
  *   the responses land one after the other in the reactor's out arena and leave in one write.
  * - Partial requests stay unconsumed (buffered by the reactor) until the rest arrives; the
@@ -33,10 +38,11 @@
  * reactor, no timer per connection), and it is only moved when a request is left incomplete at
  * the end of a read, or completed after such a read.
  */
-import { Action, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
+import { Action, FrameStatus, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
 import { HttpParser, Method, NEED_MORE, type ParserLimits } from './parser.js';
 import { CONTINUE, Kind, Mode, OCTET_STREAM, Responses } from './responses.js';
 import { DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT } from './config.js';
+import { FrameRequest, type Request } from './frame_request.js';
 
 const SLASH = 47;
 const ECHO_PATH = Buffer.from('/echo', 'latin1');
@@ -71,6 +77,11 @@ class HttpConn {
   heard = false;
   /** The linger is over: the next `react` closes. */
   closeNow = false;
+  /**
+   * The JS parser stopped inside a request (it keeps its progress, and whether 100 Continue was
+   * sent): the next read goes on with it, not with the codec's frames, until the request is done.
+   */
+  inParser = false;
 
   constructor(limits: ParserLimits) {
     this.parser = new HttpParser(limits);
@@ -126,11 +137,11 @@ function timeoutsFrom(options: unknown): Timeouts {
  * in this read (`off > 0`) and another one is still incomplete; while one request stays
  * incomplete over several reads it keeps the time it got when it started.
  */
-function track(c: Conn, hc: HttpConn, off: number, len: number, now: number, t: Timeouts): void {
+function track(c: Conn, hc: HttpConn, off: number, len: number, now: number, t: Timeouts, awaitingBody: boolean): void {
   let want: Armed = DL_NONE;
   let ms = 0;
   if (off < len) {
-    if (hc.parser.awaitingBody) {
+    if (awaitingBody) {
       want = DL_BODY;
       ms = t.body;
     } else {
@@ -148,9 +159,10 @@ export default defineHandler((info: InitInfo): EventHandler => {
   const limits = limitsFrom(info.options);
   const timeouts = timeoutsFrom(info.options);
   const responses = new Responses();
+  const req = new FrameRequest();
 
   /** Writes the response to the request `p` just parsed from `buf`. Returns false to close after it. */
-  function respond(c: Conn, buf: Uint8Array, p: HttpParser): boolean {
+  function respond(c: Conn, buf: Uint8Array, p: Request): boolean {
     const mode: Mode = !p.keepAlive ? Mode.Close : p.version === 10 ? Mode.KeepAlive10 : Mode.KeepAlive;
     const at = p.base;
     const ps = at + p.pathStart;
@@ -169,7 +181,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
     return mode !== Mode.Close;
   }
 
-  function echo(c: Conn, buf: Uint8Array, p: HttpParser, mode: Mode): void {
+  function echo(c: Conn, buf: Uint8Array, p: Request, mode: Mode): void {
     const at = p.base;
     c.write(responses.get(Kind.EchoHead, mode));
     if (p.contentType >= 0) {
@@ -185,6 +197,9 @@ export default defineHandler((info: InitInfo): EventHandler => {
   }
 
   return {
+    // Framed natively by the reactor, with the same limits (the JS parser handles what the codec
+    // leaves to it: chunked bodies, 100-continue, and the wording of errors).
+    codec: { type: 'http1', maxHeaderBytes: limits.maxHeaderBytes, maxHeaders: limits.maxHeaders, maxBodyBytes: limits.maxBodyBytes },
     onOpened(c) {
       const hc = new HttpConn(limits);
       c.context = hc;
@@ -216,6 +231,33 @@ export default defineHandler((info: InitInfo): EventHandler => {
       const now = Date.now();
       responses.refresh(now);
       let off = 0;
+      const f = c.frames;
+      if (f !== null && !hc.inParser) {
+        // Whole requests, framed natively: answer them from their offsets.
+        const t = f.table;
+        let at = f.first;
+        for (let i = 0; i < f.count; i++) {
+          at = req.load(t, at);
+          if (!respond(c, buf, req)) {
+            c.discard();
+            return Action.Close;
+          }
+        }
+        off = f.consumed;
+        const st = f.status;
+        if (st === FrameStatus.Stopped) {
+          // The rest is framed in the next round: the deadline stays as it is meanwhile.
+          c.discard(off);
+          return;
+        }
+        if (st === FrameStatus.Ok || off === buf.length) {
+          track(c, hc, off, buf.length, now, timeouts, f.detail === 2);
+          c.discard(off);
+          return;
+        }
+        // What the codec leaves to us starts at `off`: the JS parser, from a clean state.
+        p.reset();
+      }
       for (;;) {
         const r = p.parse(buf, off);
         if (r > 0) {
@@ -241,7 +283,8 @@ export default defineHandler((info: InitInfo): EventHandler => {
           return;
         }
       }
-      track(c, hc, off, buf.length, now, timeouts);
+      hc.inParser = off < buf.length;
+      track(c, hc, off, buf.length, now, timeouts, p.awaitingBody);
       c.discard(off);
     },
   };

@@ -5,7 +5,7 @@
  * in, `%.17g` doubles out), so that replies match redis 7.0's byte for byte.
  */
 import type { Conn } from '../../lib/index.js';
-import { parseInt64, type RespParser } from './resp.js';
+import { parseInt64, type RespArgs } from './resp.js';
 import type { Collection, Meter, Store, Value } from './store.js';
 
 /** Per-connection state the commands can see. */
@@ -59,7 +59,7 @@ const SCRATCH_KEEP = 64 * 1024;
 /** The reply writer and argument accessors for the command being run. One per reactor, reused. */
 export class Ctx {
   c!: Conn;
-  p!: RespParser;
+  p!: RespArgs;
   session!: Session;
   now = 0;
   private view: Buffer = Buffer.alloc(0);
@@ -72,7 +72,7 @@ export class Ctx {
   constructor(readonly store: Store) {}
 
   /** Prepares for the command just parsed by `p`. */
-  load(c: Conn, p: RespParser, session: Session, now: number): void {
+  load(c: Conn, p: RespArgs, session: Session, now: number): void {
     this.c = c;
     this.p = p;
     this.session = session;

@@ -15,6 +15,12 @@
  * and a client would see different data depending on the connection, so the handler factory
  * refuses to start (serve() rejects with the reason).
  *
+ * Framing: the listener's `resp` codec (this handler's `codec`, with its limits) frames
+ * commands in the native reactor, so `react` gets each command's argument offsets in `c.frames`
+ * and walks no bytes; what the codec leaves to the handler (an inline command with quotes, a
+ * protocol error: the message is this parser's, as redis words it) and a listener served with
+ * `codec: false` go through the JS parser (resp.ts), which the codec's fuzz test holds it to.
+ *
  * Pipelining: every command complete in what arrived is run and answered in order in one
  * `react`; the replies are written into the reactor's out arena and leave in one write. A command
  * split across reads stays unconsumed until the rest arrives (the parser resumes where it was).
@@ -39,8 +45,8 @@
  * per connection, and the read deadline is only moved when a command is left incomplete at the
  * end of a read, or completed after such a read.
  */
-import { Action, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
-import { RespParser, PROTOCOL_ERROR, type RespLimits } from './resp.js';
+import { Action, FrameStatus, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
+import { FrameArgs, RespParser, PROTOCOL_ERROR, type RespLimits } from './resp.js';
 import { Ctx, execute, type Session } from './commands.js';
 import { Store } from './store.js';
 import { DEFAULT_COMMAND_TIMEOUT, DEFAULT_MAXMEMORY } from './config.js';
@@ -50,6 +56,11 @@ interface Client {
   readonly session: Session;
   /** Whether a command deadline is set on the connection (a command is incomplete). */
   armed: boolean;
+  /**
+   * The JS parser stopped inside a command (it keeps its progress): the next read goes on with
+   * it, not with the codec's frames, until it is back at a command boundary.
+   */
+  inParser: boolean;
 }
 
 /** How often the sweep runs (ms) and how many keys with a deadline it looks at per run. */
@@ -83,6 +94,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
   const commandTimeout = nonNegative(o.commandTimeout, DEFAULT_COMMAND_TIMEOUT * 1000);
   const store = new Store(nonNegative(o.maxMemory, DEFAULT_MAXMEMORY));
   const x = new Ctx(store);
+  const args = new FrameArgs();
   let nextId = 1;
 
   /**
@@ -103,8 +115,15 @@ export default defineHandler((info: InitInfo): EventHandler => {
   }
 
   return {
+    // Framed natively by the reactor (the JS parser handles what the codec leaves to it).
+    codec: { type: 'resp', maxArgs: limits.maxArgs, maxBulk: limits.maxBulk },
     onOpened(c) {
-      const client: Client = { parser: new RespParser(limits), session: { id: nextId++, name: null, quit: false }, armed: false };
+      const client: Client = {
+        parser: new RespParser(limits),
+        session: { id: nextId++, name: null, quit: false },
+        armed: false,
+        inParser: false,
+      };
       c.context = client;
     },
     react(c) {
@@ -114,6 +133,39 @@ export default defineHandler((info: InitInfo): EventHandler => {
       const p = client.parser;
       const now = Date.now();
       let off = 0;
+      const f = c.frames;
+      if (f !== null && !client.inParser) {
+        // Whole commands, framed natively: run them from their argument offsets.
+        const t = f.table;
+        let at = f.first;
+        for (let i = 0; i < f.count; i++) {
+          if (t[at] === 0) {
+            at++;
+            continue;
+          }
+          at = args.load(buf, t, at);
+          x.load(c, args, client.session, now);
+          execute(x);
+          if (client.session.quit) {
+            c.discard();
+            return Action.Close;
+          }
+        }
+        off = f.consumed;
+        const st = f.status;
+        if (st === FrameStatus.Stopped) {
+          // The rest is framed in the next round: the deadline stays as it is meanwhile.
+          c.discard(off);
+          return;
+        }
+        if (st === FrameStatus.Ok || off === buf.length) {
+          track(c, client, off, buf.length, now);
+          c.discard(off);
+          return;
+        }
+        // What the codec leaves to us starts at `off`: the JS parser, from a clean state.
+        p.reset();
+      }
       for (;;) {
         const r = p.parse(buf, off);
         if (r > 0) {
@@ -135,6 +187,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
           break;
         }
       }
+      client.inParser = off < buf.length;
       track(c, client, off, buf.length, now);
       c.discard(off);
     },

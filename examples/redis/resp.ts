@@ -283,3 +283,44 @@ export function parseInt64(buf: Uint8Array, s: number, e: number): number | bigi
   if (big > I64_MAX || big < I64_MIN) return null;
   return Number.isSafeInteger(Number(big)) ? Number(big) : big;
 }
+
+/**
+ * A command's arguments as the command layer reads them (ctx.ts): `argc` byte ranges of `src`,
+ * `src[argOff[i] .. argOff[i] + argLen[i])`. A RespParser is one; FrameArgs is the other.
+ */
+export interface RespArgs {
+  readonly src: Uint8Array;
+  readonly argc: number;
+  readonly argOff: Int32Array;
+  readonly argLen: Int32Array;
+}
+
+/**
+ * The arguments of a command the native `resp` codec framed (lib/codec.ts): copied out of the
+ * frame table record at `at` (offsets relative to the window `src`), no bytes walked.
+ */
+export class FrameArgs implements RespArgs {
+  src: Uint8Array = new Uint8Array(0);
+  argc = 0;
+  argOff: Int32Array = new Int32Array(16);
+  argLen: Int32Array = new Int32Array(16);
+
+  /** Loads the record at `t[at]`; returns the index after it. */
+  load(src: Uint8Array, t: Int32Array, at: number): number {
+    const n = t[at]!;
+    if (n > this.argOff.length) {
+      this.argOff = new Int32Array(n);
+      this.argLen = new Int32Array(n);
+    }
+    const off = this.argOff;
+    const len = this.argLen;
+    let k = at + 1;
+    for (let i = 0; i < n; i++, k += 2) {
+      off[i] = t[k]!;
+      len[i] = t[k + 1]!;
+    }
+    this.src = src;
+    this.argc = n;
+    return k;
+  }
+}

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { SocketOptions, TlsInfo } from '../conn.js';
+import type { NativeCodecSpec } from './codec_spec.js';
 
 /** Options the native reactor reads once at construction. */
 export interface NativeLoopOptions {
@@ -18,6 +19,8 @@ export interface NativeLoopOptions {
   maxDatagramSize: number;
   generationBase: number;
   socket: NativeSockOptions;
+  /** The frame table codecs write into (lib/reactor/frames.ts); without it no listener is framed. */
+  frames?: Int32Array;
 }
 
 /** Socket options for accepted connections, as the native side reads and reports them. */
@@ -61,6 +64,8 @@ export interface NativeLoop {
   proxyInfo(slot: number): { version: number; source: string; dest: string; tlvs: Uint8Array } | null;
   /** The oldest dial request from the inbox (EV_DIAL_REQUEST), or null. */
   takeDialRequest(): Uint8Array | null;
+  /** Connections accepted for `listener` from now on are framed with `spec` (native/codec_binding.cc). */
+  setListenerCodec(listener: number, spec: NativeCodecSpec): void;
 }
 
 /** What `tlsContext` is given (native/tls_binding.cc): PEM bytes, ALPN in the wire format. */
@@ -152,6 +157,13 @@ export interface Addon {
   tlsContextFree(id: number): void;
   /** EV_REJECTED and the ERR_TLS* close reasons. */
   tlsConstants: Readonly<{ EV_REJECTED: number; ERR_TLS_HANDSHAKE: number; ERR_TLS_HANDSHAKE_TIMEOUT: number; ERR_TLS: number }>;
+  /**
+   * Frames `bytes` with `spec` outside any reactor (the reactor's own framer): writes one group
+   * (native/codec.h) into `table` and returns the ints written (0: not even the header fits).
+   */
+  codecFrame(spec: NativeCodecSpec, bytes: Uint8Array, table: Int32Array): number;
+  /** EV_FRAMES and the close reasons of codec errors. */
+  codecConstants: Readonly<{ EV_FRAMES: number; ERR_FRAME_TOO_LARGE: number; ERR_FRAME_PROTOCOL: number }>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -2,11 +2,18 @@
 /** serve() options: what users may set, their defaults, and validation that fails fast. */
 import os from 'node:os';
 import type { TlsOptions } from './tls_options.js';
+import type { CodecOptions } from '../codec.js';
 import type { PoolOptions } from '../pool/pool.js';
 import type { NativeSockOptions } from '../channel/native.js';
 import { checkLoadBalancing, type LoadBalancing } from './balancer.js';
 
 export interface ServeOptions {
+  /**
+   * The frame codec of every stream listener that names none itself (an address object's
+   * `codec`): the reactor frames input natively before `react`, which reads `c.frames` (see
+   * lib/codec.ts). `false` keeps the listeners raw even when the handler names a codec.
+   */
+  codec?: CodecOptions | false;
   /**
    * TLS for the `tls://` (`tls4://`, `tls6://`) addresses: certificate, key and the rest (see
    * TlsOptions). An address object `{ addr, tls }` may carry its own instead.

@@ -8,6 +8,7 @@
  */
 import type { ListenerProxy } from '../reactor/config.js';
 import type { TlsListenerPlan } from './tls_options.js';
+import type { NativeCodecSpec } from '../channel/codec_spec.js';
 import type { EventEmitter } from 'node:events';
 import type { Disruptor } from '../channel/disruptor.js';
 import { native } from '../channel/native.js';
@@ -51,6 +52,8 @@ export interface HostPlan {
   readonly tls: readonly (TlsListenerPlan | null)[];
   /** Per listener, its PROXY-protocol mode (null: none). */
   readonly proxy?: readonly (ListenerProxy | null)[];
+  /** Per listener, its codec from serve's options (false: none; null: the handler's applies). */
+  readonly codecs?: readonly (NativeCodecSpec | false | null)[];
 }
 
 /**
@@ -76,6 +79,7 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
     maxDatagramSize: opts.maxDatagramSize,
     tls: plan.tls,
     proxy: plan.proxy,
+    codecs: plan.codecs,
   });
   const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
     new WorkerHost(

@@ -8,6 +8,7 @@
  * file and engine.ts, which exports `serve`, do not import each other.
  */
 import type { ListenerProxy } from '../reactor/config.js';
+import { codecSpec } from '../channel/codec_spec.js';
 import fs from 'node:fs';
 import type { Disruptor } from '../channel/disruptor.js';
 import { native, type NativeAcceptor } from '../channel/native.js';
@@ -93,6 +94,11 @@ export async function startUp<E extends EngineSink>(
   }
   const handlerUrl = local ? '' : resolveHandlerUrl(handler as string | URL);
   const proxy = planProxy(list);
+  const codecs = list.map((spec, i) => {
+    const own = typeof spec === 'object' && spec !== null && spec.codec !== undefined;
+    const c = own ? (spec as ListenSpec).codec : options.codec;
+    return c === false ? false : codecSpec(c, own ? `the codec of address ${i}` : 'option codec');
+  });
   const tls = planTls(list, parsed, options.tls);
 
   const inboxes: Disruptor[] = [];
@@ -137,7 +143,7 @@ export async function startUp<E extends EngineSink>(
     };
     const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
     const makeHost = await startHosts(
-      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables, tls, proxy },
+      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables, tls, proxy, codecs },
       hosts,
     );
     engine = build({

@@ -6,6 +6,7 @@
  * the first handshake). The context lives in the addon's process-wide registry and every reactor
  * serves the listener with the same SSL_CTX (shared session tickets, one copy of the keys).
  */
+import type { CodecOptions } from '../codec.js';
 import fs from 'node:fs';
 import { native } from '../channel/native.js';
 import type { ListenAddress } from './address.js';
@@ -161,6 +162,8 @@ export interface ListenSpec {
   proxyProtocol?: boolean | 'optional';
   /** Ms to receive the whole PROXY header (default 10,000; 0: no deadline); ERR_PROXY_HEADER_TIMEOUT past it. */
   proxyHeaderTimeout?: number;
+  /** The frame codec of this listener, instead of serve's `codec` (`false`: none). */
+  codec?: CodecOptions | false;
 }
 
 /**

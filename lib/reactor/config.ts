@@ -8,6 +8,7 @@
 import type { EngineHandle } from '../channel/remote.js';
 import type { NativeSockOptions } from '../channel/native.js';
 import type { JobRequest } from '../pool/tasks.js';
+import type { NativeCodecSpec } from '../channel/codec_spec.js';
 
 /** One reactor's configuration, as the engine builds it. */
 export interface ReactorConfig {
@@ -36,6 +37,11 @@ export interface ReactorConfig {
   tls: readonly (ListenerTls | null)[];
   /** Per listener index, whether it takes a PROXY protocol header (null: no). */
   proxy?: readonly (ListenerProxy | null)[];
+  /**
+   * Per listener index, its codec from serve's options: a spec, `false` for none, or null when
+   * not set there (the handler's `codec` applies). Missing entries count as null.
+   */
+  codecs?: readonly (NativeCodecSpec | false | null)[];
 }
 
 /** A listener with `proxyProtocol`: the header is required (true) or optional; ms to receive it. */

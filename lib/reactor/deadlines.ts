@@ -49,7 +49,10 @@ export class Deadlines {
 
   /** Activity on `c` (callers check `idleMs > 0`): its idle deadline moves, the wheel catches up lazily. */
   touch(c: Timed): void {
-    c.idleAt = (this.out.inRound ? this.now : Date.now()) + this.idleMs;
+    const at = (this.out.inRound ? this.now : Date.now()) + this.idleMs;
+    // Touched already at this time (several writes in one round): nothing moves.
+    if (at === c.idleAt) return;
+    c.idleAt = at;
     this.reschedule(c);
   }
 

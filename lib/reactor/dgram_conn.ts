@@ -80,6 +80,8 @@ export class DgramConn extends ArenaWindow implements Conn {
     if (!this.inView) return '';
     return (this.peerName ??= native.peerFormat(this.host.arena, this.peerOff));
   }
+  /** Datagrams are not framed: a codec applies to stream listeners only. */
+  readonly frames = null;
   get inboundBuffered(): number {
     return this.inView ? this.end - this.start : 0;
   }

@@ -24,9 +24,13 @@ import { Offload } from './offload.js';
 import { OutRecords } from './out_records.js';
 import type { ReactorBase } from './part.js';
 import { Streams } from './streams.js';
+import { FrameView, frameTableInts } from './frames.js';
+import { codecSpec, type NativeCodecSpec } from '../channel/codec_spec.js';
 
 /** A TLS connection closed before its handshake completed (native/reactor.h ev::kRejected). */
 const EV_REJECTED = native.tlsConstants.EV_REJECTED;
+/** Data framed by the listener's codec (native/reactor.h ev::kFrames). */
+const EV_FRAMES = native.codecConstants.EV_FRAMES;
 
 export { CONN_TABLE_SLOTS, type ReactorConfig, type ReactorHooks } from './config.js';
 
@@ -58,6 +62,8 @@ export class Reactor {
     this.acks = new AckTable(cfg.handle.acks);
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
     this.out = new OutRecords(handler, hooks);
+    const codecs = listenerCodecs(cfg, handler);
+    const frameTable = codecs.some((c) => c !== null) ? new Int32Array(frameTableInts()) : undefined;
     this.loop = new native.Loop(
       own.i32,
       this.events,
@@ -71,9 +77,13 @@ export class Reactor {
         socket: cfg.socket,
         maxDatagramSize: cfg.maxDatagramSize,
         generationBase: cfg.generationBase,
+        frames: frameTable,
       },
       this.onBatch,
     );
+    codecs.forEach((c, i) => {
+      if (c) this.loop.setListenerCodec(i, c);
+    });
     this.out.attach(this.loop);
     cfg.tls.forEach((t, i) => {
       if (t) this.loop.setListenerTls(i, t.context, t.handshakeTimeout, t.maxHandshakeBytes);
@@ -87,6 +97,7 @@ export class Reactor {
       if (p) this.loop.setListenerProxy(i, p.required ? 1 : 2, p.headerTimeout);
     });
     this.dgrams = new Datagrams(base, this.out, this.jobs);
+    if (frameTable) this.streams.frameView = new FrameView(frameTable);
   }
 
   /** Starts the native loop (nested in this thread's libuv loop). */
@@ -143,6 +154,9 @@ export class Reactor {
       switch (ev[o]) {
         case L.EV_DATA:
           streams.data(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          break;
+        case EV_FRAMES:
+          streams.framed(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
           break;
         case L.EV_DATAGRAM:
           dgrams.datagram(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
@@ -227,3 +241,18 @@ export class Reactor {
 }
 
 export { Delivery };
+
+/**
+ * Each listener's codec: serve's (per address, or for all), else the handler's own; null for
+ * none. The handler's is checked here, in the reactor that loaded it: a bad one fails the start.
+ */
+function listenerCodecs(cfg: ReactorConfig, handler: EventHandler): (NativeCodecSpec | null)[] {
+  const own = codecSpec(handler.codec, "the handler's codec");
+  const n = Math.max(cfg.tls.length, cfg.codecs?.length ?? 0);
+  const out: (NativeCodecSpec | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = cfg.codecs?.[i];
+    out.push(c === false ? null : (c ?? own));
+  }
+  return out;
+}

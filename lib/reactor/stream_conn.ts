@@ -17,6 +17,8 @@ import { ArenaWindow } from './arena_window.js';
 import { deadlineMs, type Deadlines, type Timed } from './deadlines.js';
 import type { Offload } from './offload.js';
 import type { OutRecords, WriteTarget } from './out_records.js';
+import type { FrameView } from './frames.js';
+import type { Frames } from '../codec.js';
 
 /** What a stream connection needs from its reactor (implemented by Streams, streams.ts). */
 export interface StreamHost extends StreamControlHost {
@@ -32,6 +34,8 @@ export interface StreamHost extends StreamControlHost {
   readonly jobs: Offload;
   /** A write to `c` (activity for its idle deadline), as out-records; returns the byte count. */
   write(c: StreamConn, data: Uint8Array | string): number;
+  /** The reactor's view over its frame table (null: no listener has a codec). */
+  readonly frameView: FrameView | null;
 }
 
 /** One stream connection, as its handler and its reactor see it. */
@@ -57,6 +61,8 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   /** closeWrite() was called: writing throws. */
   writeShut = false;
   private proxyCache: ProxyInfo | null | undefined;
+  /** Its group in the frame table during a framed event (EV_FRAMES), else -1. */
+  group = -1;
   private refCache: ConnRef | undefined;
   private local: string | undefined;
   private remote: string | undefined;
@@ -92,6 +98,9 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   }
   get tls(): TlsInfo | null {
     return this.open || this.s.conns[this.slot] === this ? this.s.loop.tlsInfo(this.slot) : null;
+  }
+  get frames(): Frames | null {
+    return this.group >= 0 ? this.s.frameView!.at(this.group) : null;
   }
   get inboundBuffered(): number {
     return this.inView ? this.end - this.start : this.held;

@@ -24,6 +24,9 @@ import { StreamConn, type StreamHost } from './stream_conn.js';
 import { Dialer, type DialHost } from './dial.js';
 import type { AckTable } from '../channel/acks.js';
 import { proxyCloseError } from './proxy_errors.js';
+import type { FrameView } from './frames.js';
+import { FrameStatus } from '../codec.js';
+import { codecError } from '../errors.js';
 
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const T = native.tlsConstants;
@@ -47,6 +50,8 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
   readonly dialer: Dialer;
   /** Per listener: it takes a PROXY header, so its connections' addresses may come from it. */
   private readonly proxied: readonly boolean[];
+  /** The frame table's view, when a listener has a codec (set by the Reactor). */
+  frameView: FrameView | null = null;
 
   constructor(base: ReactorBase, out: OutRecords, jobs: Offload, acks: AckTable) {
     super(base, out, jobs);
@@ -100,6 +105,24 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
       return;
     }
     if (res !== undefined) this.apply(c, res);
+  }
+
+  /**
+   * EV_FRAMES: as EV_DATA, with the window framed by the listener's codec (its group at `g` in
+   * the frame table, which starts with the window's length). A codec Error the handler did not
+   * consume past closes the connection with the codec's error: bytes that can never frame must
+   * not wait for the read cap.
+   */
+  framed(slot: number, off: number, g: number): void {
+    const c = this.conns[slot];
+    if (!c || !c.open) return;
+    const t = this.frameView!.table;
+    c.group = g;
+    this.data(slot, off, t[g]!);
+    c.group = -1;
+    if (t[g + 3] === FrameStatus.Error && c.open && c.start - off <= t[g + 2]!) {
+      c.abort(codecError(t[g + 4]!), native.codecConstants.ERR_FRAME_PROTOCOL);
+    }
   }
 
   /** EV_CLOSED: the socket is gone; onClosed hears why (the reactor's reason first, else the errno). */
@@ -226,6 +249,18 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     const len = bytes.byteLength;
     if (len === 0) return 0;
     if (w.nOut >= OUT_CAP) w.flush();
+    if (len <= 64 && len <= w.outArena.byteLength - w.outPos) {
+      // Small chunks (reply heads, CRLFs, short values) are copied by hand, without asking for
+      // `bytes.buffer`: V8 keeps typed arrays of up to 64 bytes on its heap and materialises an
+      // ArrayBuffer for each on that access (it was the costliest line of a redis GET), and
+      // TypedArray#set costs ~35 ns a call where a 4-byte loop takes ~5.
+      const a = w.outArena;
+      const at = w.outPos;
+      for (let i = 0; i < len; i++) a[at + i] = bytes[i]!;
+      w.record(c, L.SRC_OUT_ARENA, at, len);
+      w.outPos = at + len;
+      return len;
+    }
     if (w.inRound && bytes.buffer === w.readBuf) {
       // Bytes still in the read arena (e.g. echo): no copy, the native side writes them from there.
       w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);

@@ -16,7 +16,7 @@ asan="$(gcc -print-file-name=libasan.so)"
 ubsan="$(gcc -print-file-name=libubsan.so)"
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
-  tests=(test/disruptor.test.mjs test/ringbuf.test.mjs test/echo.test.mjs test/events.test.mjs test/stop.test.mjs)
+  tests=(test/disruptor.test.mjs test/ringbuf.test.mjs test/echo.test.mjs test/events.test.mjs test/stop.test.mjs test/codec.test.mjs test/codec-fuzz.test.mjs test/codec-examples.test.mjs)
 fi
 cd "$root"
 RINGLOOP_ADDON="$scratch/build/Release/ringloop.node" \
