@@ -8,6 +8,7 @@
         "native/inbox.cc",
         "native/reactor.cc",
         "native/reactor_dgram.cc",
+        "native/reactor_fanout.cc",
         "native/reactor_tls.cc",
         "native/reactor_binding.cc",
         "native/ringbuf.cc",

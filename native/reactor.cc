@@ -43,6 +43,7 @@ Reactor::~Reactor() {
     delete c.out;
     delete c.acks;
     delete c.tls;
+    delete c.topics;
   }
   for (int fd : listeners_) sockClose(fd);
   pollerFree(poller_);
@@ -188,6 +189,12 @@ void Reactor::drainInbox() {
         break;
       case kMsgSendTo:
         sendToFromInbox(m);
+        break;
+      case kMsgPublish:
+        publishFromInbox(m);
+        break;
+      case kMsgBroadcast:
+        broadcastFromInbox(m);
         break;
       case kMsgStop:
         if (!stopping_) {
@@ -520,6 +527,7 @@ void Reactor::closeConn(int32_t slot, int err) {
     delete c.acks;
     c.acks = nullptr;
   }
+  if (c.topics) dropTopics(c, slot);
   c.queued = c.written = 0;
   c.open = c.closing = c.woken = c.deferred = false;
   c.fd = -1;
@@ -632,6 +640,7 @@ void Reactor::closeSilently() {
   for (Conn& c : conns_) {
     if (!c.open) continue;
     if (!c.dgram) inbox_.add(kConns, -1);
+    if (c.topics) dropTopics(c, static_cast<int32_t>(&c - conns_.data()));
     sockClose(c.fd);
     delete c.in;
     delete c.out;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "inbox.h"
@@ -82,6 +83,13 @@ struct Conn {
   uint64_t queued = 0;
   uint64_t written = 0;
   std::vector<PendingAck>* acks = nullptr;  // allocated only while completions are pending
+  std::vector<std::string>* topics = nullptr;  // its subscriptions (reactor_fanout.cc), while any
+};
+
+// One subscriber of a topic on this reactor.
+struct TopicSub {
+  int32_t slot;
+  uint32_t gen;
 };
 
 class ArenaHost {
@@ -144,6 +152,13 @@ class Reactor {
   const TlsSession* tlsSession(int32_t slot) const;
   size_t outboundBuffered(int32_t slot) const;
   int connFd(int32_t slot) const;
+  // Topics (reactor_fanout.cc). The directory: `buckets` x `loops` Int32 counts in shared memory,
+  // this reactor's column `index`, counted up before a subscribe returns, down after removal.
+  void setTopicDirectory(int32_t* dir, uint32_t buckets, int32_t loops, int32_t index);
+  // 1: subscribed now, 0: already was, -1: no such open connection.
+  int subscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len);
+  int unsubscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len);
+  const std::vector<std::string>* topicsOf(int32_t slot, uint32_t gen) const;
 
  private:
   Conn* live(int32_t slot, uint32_t gen);
@@ -180,6 +195,10 @@ class Reactor {
   int commitDatagrams(const int32_t* recs, int i, int n, const uint8_t* outArena, size_t outSize);
   void flushCounters();
   void settleAcks(Conn& c);
+  void publishFromInbox(const InboxMsg& m);
+  void broadcastFromInbox(const InboxMsg& m);
+  void dropTopics(Conn& c, int32_t slot);
+  void countTopic(const std::string& topic, int32_t delta);
 
   Inbox inbox_;
   int wakeFd_;
@@ -219,6 +238,15 @@ class Reactor {
   std::vector<uint8_t> plainOut_;
   std::vector<int32_t> handshaking_;
   std::vector<std::pair<int32_t, std::string>> reasons_;
+  // Topics (reactor_fanout.cc): topic -> local subscribers, the shared directory, and scratch
+  // (a lookup key and the subscriber list a fan-out walks, reused so a publish allocates nothing).
+  std::unordered_map<std::string, std::vector<TopicSub>> topics_;
+  int32_t* topicDir_ = nullptr;
+  uint32_t topicBuckets_ = 0;
+  int32_t topicLoops_ = 0;
+  int32_t topicIndex_ = 0;
+  std::string topicKey_;
+  std::vector<TopicSub> fanout_;
 };
 
 }  // namespace rl

@@ -52,6 +52,12 @@ export const MSG_TEST = 6;
 export const MSG_LISTEN = 7;
 /** One datagram: a = slot, b = generation of the UDP socket; payload = peer record + bytes. */
 export const MSG_SENDTO = 8;
+/**
+ * Topics (codes 16..23; channel/topics.ts, native/reactor_fanout.cc). a, b: a connection left out
+ * (slot -1: none). PUBLISH's payload: topic length (u32 LE), topic, message; BROADCAST's: the message.
+ */
+export const MSG_PUBLISH = 16;
+export const MSG_BROADCAST = 17;
 /** Bytes of the peer record (family, port, address) that precedes a datagram (native/socket_dgram.h). */
 export const PEER_BYTES = 32;
 

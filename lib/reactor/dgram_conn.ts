@@ -7,7 +7,7 @@
  * write, sent as soon as the batch returns, unbuffered. Loop-only, like every Conn method not
  * marked thread-safe.
  */
-import type { Conn, ConnRef, SocketOptions } from '../conn.js';
+import type { Conn, ConnRef, PublishResult, SocketOptions } from '../conn.js';
 import type { Delivery } from '../conn.js';
 import type { Output } from '../handler.js';
 import { native, type NativeLoop } from '../channel/native.js';
@@ -126,6 +126,19 @@ export class DgramConn extends ArenaWindow implements Conn {
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
     this.host.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+  }
+  subscribe(): boolean {
+    throw new TypeError('ringloop: topics are for stream connections; a datagram socket serves many peers');
+  }
+  unsubscribe(): boolean {
+    return false;
+  }
+  get topics(): string[] {
+    return [];
+  }
+  /** Publishing from a datagram's handler is fine: it reaches the topic's (stream) subscribers. */
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.host.remote.publish(topic, data);
   }
 
   private replyPeer(): number {

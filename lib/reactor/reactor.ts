@@ -24,6 +24,7 @@ import { Offload } from './offload.js';
 import { OutRecords } from './out_records.js';
 import type { ReactorBase } from './part.js';
 import { Streams } from './streams.js';
+import { TOPIC_BUCKETS } from '../channel/topics.js';
 
 /** A TLS connection closed before its handshake completed (native/reactor.h ev::kRejected). */
 const EV_REJECTED = native.tlsConstants.EV_REJECTED;
@@ -75,6 +76,7 @@ export class Reactor {
       this.onBatch,
     );
     this.out.attach(this.loop);
+    this.loop.setTopicDirectory(new Int32Array(cfg.handle.topics), TOPIC_BUCKETS, cfg.handle.inboxes.length, cfg.index);
     cfg.tls.forEach((t, i) => {
       if (t) this.loop.setListenerTls(i, t.context, t.handshakeTimeout, t.maxHandshakeBytes);
     });
@@ -90,11 +92,11 @@ export class Reactor {
   }
 
   /** Runs onInitComplete and starts the ticker (on reactor 0 only). */
-  init(info: InitInfo): void {
+  init(info: Omit<InitInfo, 'remote' | 'handle'>): void {
     const h = this.handler;
     if (h.onInitComplete) {
       try {
-        const a = h.onInitComplete(info);
+        const a = h.onInitComplete({ ...info, remote: this.remote, handle: this.cfg.handle });
         if (a === Action.Shutdown) this.hooks.shutdown();
       } catch (e) {
         this.hooks.handlerError(asError(e), 'onInitComplete');

@@ -7,7 +7,8 @@
  * through its host (streams.ts) and calls the host's parts directly, so a Conn method adds no call
  * layer of its own. Loop-only, like every Conn method not marked thread-safe.
  */
-import type { Conn, ConnRef, Delivery, TlsInfo } from '../conn.js';
+import type { Conn, ConnRef, Delivery, PublishResult, TlsInfo } from '../conn.js';
+import { topicView } from '../channel/topics.js';
 import type { Remote } from '../channel/remote.js';
 import type { NativeLoop, NativeSockOptions } from '../channel/native.js';
 import * as L from '../channel/layout.js';
@@ -134,6 +135,20 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
     this.s.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+  }
+
+  subscribe(topic: string | Uint8Array): boolean {
+    if (!this.open) throw new Error('ringloop: subscribe on a closed connection');
+    return this.s.loop.subscribe(this.slot, this.gen, topicView(topic)) === 1;
+  }
+  unsubscribe(topic: string | Uint8Array): boolean {
+    return this.s.loop.unsubscribe(this.slot, this.gen, topicView(topic)) === 1;
+  }
+  get topics(): string[] {
+    return this.s.conns[this.slot] === this ? this.s.loop.topics(this.slot, this.gen) : [];
+  }
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.s.remote.publishExcept(this.ref, topic, data);
   }
 
   /** "" once the connection has left the slot table (its slot may name another socket by then). */

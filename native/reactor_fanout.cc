@@ -1,0 +1,150 @@
+// Topics on one reactor: the local topic -> subscribers table, the shared directory that tells
+// publishers on any thread which reactors hold a topic, and the fan-out of one published buffer to
+// every local subscriber.
+//
+// Directory: `buckets` x `loops` Int32 counts in a SharedArrayBuffer (lib/channel/topics.ts is the
+// producer side and computes the same hash). A reactor counts its column up *before* subscribe()
+// returns and down only *after* the subscriber left the local table, so a publisher that reads
+// the count after a subscribe returned sees it (no false negative); hash collisions only cost a
+// message the exact local lookup then ignores (a false positive).
+//
+// Fan-out: the message stays in the inbox slot (or its staged block) and each subscriber gets it
+// through writeConn, the path every write takes: written at once when the connection's output is
+// empty, else appended to its out ring, encrypted first on a TLS connection. A subscriber whose
+// pending output would pass writeBufferCap is closed with ENOBUFS (the slow-subscriber policy);
+// the others are not held back by it.
+#include <errno.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "reactor.h"
+
+namespace rl {
+
+// FNV-1a, 32 bits (lib/channel/topics.ts hashes the same way).
+static uint32_t topicHash(const uint8_t* p, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 16777619u;
+  }
+  return h;
+}
+
+void Reactor::setTopicDirectory(int32_t* dir, uint32_t buckets, int32_t loops, int32_t index) {
+  topicDir_ = dir;
+  topicBuckets_ = buckets;
+  topicLoops_ = loops;
+  topicIndex_ = index;
+}
+
+void Reactor::countTopic(const std::string& topic, int32_t delta) {
+  if (!topicDir_) return;
+  uint32_t b = topicHash(reinterpret_cast<const uint8_t*>(topic.data()), topic.size()) & (topicBuckets_ - 1);
+  __atomic_add_fetch(&topicDir_[static_cast<size_t>(b) * topicLoops_ + topicIndex_], delta, __ATOMIC_SEQ_CST);
+}
+
+int Reactor::subscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len) {
+  Conn* c = live(slot, gen);
+  if (!c || c->dgram) return -1;
+  topicKey_.assign(reinterpret_cast<const char*>(topic), len);
+  if (!c->topics) c->topics = new std::vector<std::string>();
+  auto& mine = *c->topics;
+  if (std::find(mine.begin(), mine.end(), topicKey_) != mine.end()) return 0;
+  mine.push_back(topicKey_);
+  topics_[topicKey_].push_back(TopicSub{slot, gen});
+  countTopic(topicKey_, 1);
+  return 1;
+}
+
+int Reactor::unsubscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len) {
+  Conn* c = live(slot, gen);
+  if (!c || !c->topics) return c ? 0 : -1;
+  topicKey_.assign(reinterpret_cast<const char*>(topic), len);
+  auto& mine = *c->topics;
+  auto at = std::find(mine.begin(), mine.end(), topicKey_);
+  if (at == mine.end()) return 0;
+  *at = std::move(mine.back());
+  mine.pop_back();
+  auto it = topics_.find(topicKey_);
+  if (it != topics_.end()) {
+    auto& subs = it->second;
+    for (size_t i = 0; i < subs.size(); i++) {
+      if (subs[i].slot == slot) {
+        subs[i] = subs.back();
+        subs.pop_back();
+        break;
+      }
+    }
+    if (subs.empty()) topics_.erase(it);
+  }
+  countTopic(topicKey_, -1);
+  if (mine.empty()) {
+    delete c->topics;
+    c->topics = nullptr;
+  }
+  return 1;
+}
+
+const std::vector<std::string>* Reactor::topicsOf(int32_t slot, uint32_t gen) const {
+  const Conn* c = conn(slot, gen);
+  return c ? c->topics : nullptr;
+}
+
+// A connection closes: it leaves every topic it was in (before its slot can be reused).
+void Reactor::dropTopics(Conn& c, int32_t slot) {
+  for (const std::string& t : *c.topics) {
+    auto it = topics_.find(t);
+    if (it != topics_.end()) {
+      auto& subs = it->second;
+      for (size_t i = 0; i < subs.size(); i++) {
+        if (subs[i].slot == slot) {
+          subs[i] = subs.back();
+          subs.pop_back();
+          break;
+        }
+      }
+      if (subs.empty()) topics_.erase(it);
+    }
+    countTopic(t, -1);
+  }
+  delete c.topics;
+  c.topics = nullptr;
+}
+
+void Reactor::publishFromInbox(const InboxMsg& m) {
+  if (m.len < 4) return;
+  uint32_t tlen;
+  memcpy(&tlen, m.data, 4);
+  if (tlen > static_cast<uint32_t>(m.len) - 4) return;  // malformed: never read past the message
+  topicKey_.assign(reinterpret_cast<const char*>(m.data + 4), tlen);
+  auto it = topics_.find(topicKey_);
+  if (it == topics_.end()) return;  // a hash collision, or every subscriber left meanwhile
+  size_t len = static_cast<size_t>(m.len) - 4 - tlen;
+  if (len == 0) return;
+  // A write can close its subscriber (ENOBUFS, EPIPE), which edits the table: walk a copy.
+  fanout_.assign(it->second.begin(), it->second.end());
+  const uint8_t* bytes = m.data + 4 + tlen;
+  for (const TopicSub& s : fanout_) {
+    if (s.slot == m.a && s.gen == static_cast<uint32_t>(m.b)) continue;  // the publisher itself
+    Conn* c = live(s.slot, s.gen);
+    if (!c || c->closing) continue;
+    iovec v{const_cast<uint8_t*>(bytes), len};
+    writeConn(s.slot, &v, 1);
+  }
+}
+
+void Reactor::broadcastFromInbox(const InboxMsg& m) {
+  if (m.len <= 0) return;
+  iovec v{const_cast<uint8_t*>(m.data), static_cast<size_t>(m.len)};
+  // Slots are never removed from conns_, and a write only closes (never opens) connections.
+  for (size_t s = 0; s < conns_.size(); s++) {
+    Conn& c = conns_[s];
+    if (!c.open || c.closing || c.dgram || c.handshaking) continue;
+    if (static_cast<int32_t>(s) == m.a && c.gen == static_cast<uint32_t>(m.b)) continue;
+    writeConn(static_cast<int32_t>(s), &v, 1);
+  }
+}
+
+}  // namespace rl
