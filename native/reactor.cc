@@ -211,6 +211,7 @@ void Reactor::drainInbox() {
     free(m.staged);
     inbox_.advance();
   }
+  if (!fanPending_.empty()) flushFanout();  // one write per subscriber for the whole drain
 }
 
 void Reactor::openConn(int fd, int32_t listener) {

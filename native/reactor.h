@@ -84,6 +84,7 @@ struct Conn {
   uint64_t written = 0;
   std::vector<PendingAck>* acks = nullptr;  // allocated only while completions are pending
   std::vector<std::string>* topics = nullptr;  // its subscriptions (reactor_fanout.cc), while any
+  bool fanPending = false;  // published bytes queued in `out` this drain, flushed once at its end
 };
 
 // One subscriber of a topic on this reactor.
@@ -198,6 +199,8 @@ class Reactor {
   void publishFromInbox(const InboxMsg& m);
   void broadcastFromInbox(const InboxMsg& m);
   void dropTopics(Conn& c, int32_t slot);
+  void queueFanout(int32_t slot, const uint8_t* data, size_t len);
+  void flushFanout();
   void countTopic(const std::string& topic, int32_t delta);
 
   Inbox inbox_;
@@ -247,6 +250,7 @@ class Reactor {
   int32_t topicIndex_ = 0;
   std::string topicKey_;
   std::vector<TopicSub> fanout_;
+  std::vector<int32_t> fanPending_;  // connections with fanPending set
 };
 
 }  // namespace rl

@@ -8,11 +8,14 @@
 // the count after a subscribe returned sees it (no false negative); hash collisions only cost a
 // message the exact local lookup then ignores (a false positive).
 //
-// Fan-out: the message stays in the inbox slot (or its staged block) and each subscriber gets it
-// through writeConn, the path every write takes: written at once when the connection's output is
-// empty, else appended to its out ring, encrypted first on a TLS connection. A subscriber whose
-// pending output would pass writeBufferCap is closed with ENOBUFS (the slow-subscriber policy);
-// the others are not held back by it.
+// Fan-out: each subscriber's copy is appended to its out ring (a memcpy, no JS), and every
+// subscriber that got any is flushed once when the inbox drain ends: a burst of publishes costs
+// one writev per subscriber, not one write per subscriber per message (redis coalesces the same
+// way, per event-loop turn). A TLS subscriber's copy goes through writeConn (encrypted at once,
+// the path every TLS write takes). A subscriber whose pending output would pass writeBufferCap is
+// closed with ENOBUFS (the slow-subscriber policy); the others are not held back by it. Order
+// holds: anything written to the connection later (asyncWrite, the handler's writes) goes behind
+// what is in its ring.
 #include <errno.h>
 
 #include <algorithm>
@@ -130,20 +133,58 @@ void Reactor::publishFromInbox(const InboxMsg& m) {
     if (s.slot == m.a && s.gen == static_cast<uint32_t>(m.b)) continue;  // the publisher itself
     Conn* c = live(s.slot, s.gen);
     if (!c || c->closing) continue;
-    iovec v{const_cast<uint8_t*>(bytes), len};
-    writeConn(s.slot, &v, 1);
+    queueFanout(s.slot, bytes, len);
   }
+}
+
+void Reactor::queueFanout(int32_t slot, const uint8_t* data, size_t len) {
+  Conn& c = conns_[slot];
+  if (c.tls) {
+    iovec v{const_cast<uint8_t*>(data), len};
+    writeTls(slot, &v, 1);
+    return;
+  }
+  if (!c.out) c.out = new RingBuffer(opts_.writeCap);
+  c.queued += len;
+  if (!c.out->write(data, len)) {
+    closeConn(slot, ENOBUFS);  // never a silent drop: the handler learns it in onClosed
+    return;
+  }
+  if (!c.fanPending) {
+    c.fanPending = true;
+    fanPending_.push_back(slot);
+  }
+}
+
+// Hands each subscriber's queued bytes to the kernel (up to the per-round flush budget); what the
+// socket does not take waits for writability, reading paused past the high water as for any write.
+void Reactor::flushFanout() {
+  for (int32_t slot : fanPending_) {
+    Conn& c = conns_[slot];
+    if (!c.fanPending) continue;
+    c.fanPending = false;
+    if (!c.open || !c.out || c.out->empty()) continue;
+    if (c.mask & kPollWritable) continue;  // already waiting for writability: the poller flushes it
+    flushOut(slot);
+    if (!c.open || !c.out || c.out->empty()) continue;
+    uint32_t mask = c.mask | kPollWritable;
+    if (!c.closing && (mask & kPollReadable) && c.out->size() > opts_.writeHighWater) {
+      mask &= ~kPollReadable;
+      c.throttled = true;
+    }
+    setMask(c, mask);
+  }
+  fanPending_.clear();
 }
 
 void Reactor::broadcastFromInbox(const InboxMsg& m) {
   if (m.len <= 0) return;
-  iovec v{const_cast<uint8_t*>(m.data), static_cast<size_t>(m.len)};
   // Slots are never removed from conns_, and a write only closes (never opens) connections.
   for (size_t s = 0; s < conns_.size(); s++) {
     Conn& c = conns_[s];
     if (!c.open || c.closing || c.dgram || c.handshaking) continue;
     if (static_cast<int32_t>(s) == m.a && c.gen == static_cast<uint32_t>(m.b)) continue;
-    writeConn(static_cast<int32_t>(s), &v, 1);
+    queueFanout(static_cast<int32_t>(s), m.data, static_cast<size_t>(m.len));
   }
 }
 

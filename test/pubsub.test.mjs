@@ -278,12 +278,15 @@ t.test('a slow subscriber is closed with ENOBUFS at writeBufferCap; the others g
   slow.s.pause(); // never reads again: its socket buffers fill, then its out ring
   const N = 20000;
   const line = (i) => `m F ${i} ${'x'.repeat(500)}\n`;
-  // Paced, so the reading subscribers (this thread's sockets) keep up while the slow one falls behind.
+  // In bursts, each one read by the reading subscribers before the next: they are never more than
+  // a burst behind, while the one that does not read falls behind by everything.
+  const fast = cs.slice(1);
+  const base = fast.map((c) => c.lines.length);
   for (let i = 0; i < N; ) {
     const r = engine.publish('firehose', line(i));
     if (r === 'queued') i++;
     else await sleep(1);
-    if (i % 200 === 0) await sleep(2);
+    if (i % 50 === 0) await Promise.all(fast.map((c, k) => c.until((l) => l.length >= base[k] + i, 10000, 'the burst')));
   }
   const closed = await messages.waitFor((m) => m.ev === 'closed' && m.ref.slot === slow.ref.slot && m.ref.loop === slow.ref.loop, 20000);
   t.equal(closed.code, 'ENOBUFS', 'the slow subscriber is dropped with ENOBUFS');
