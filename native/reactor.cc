@@ -606,6 +606,11 @@ void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t
       i = commitDatagrams(recs, i, n, outArena, outSize);
       continue;
     }
+    if (op == out::kPublish) {
+      i++;
+      publishRecord(r, outArena, outSize);
+      continue;
+    }
     i++;
     if (!c || c->dgram) continue;
     if (op == out::kKeep) {
@@ -618,6 +623,7 @@ void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t
       else closeConn(slot, r[5]);
     }
   }
+  if (!fanPending_.empty()) flushFanout();
   flushCounters();
   maybeStopped();
 }

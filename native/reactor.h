@@ -53,6 +53,10 @@ constexpr int kClose = 3;       // source field = errno to report (0: graceful, 
 // last field names the peer record: an out-arena offset, or -(read-arena offset + 1).
 constexpr int kSendTo = 4;
 constexpr int kSendToRead = 5;
+// A publish from this reactor's handler (reactor_fanout.cc), delivered here in record order: slot and
+// generation name the publisher left out (-1: none); offset/length frame topic length (u32 LE),
+// topic, message in the out arena.
+constexpr int kPublish = 16;
 }  // namespace out
 
 // An asyncWrite waiting to be confirmed: done once `written` reaches `end`.
@@ -200,6 +204,8 @@ class Reactor {
   void broadcastFromInbox(const InboxMsg& m);
   void dropTopics(Conn& c, int32_t slot);
   void queueFanout(int32_t slot, const uint8_t* data, size_t len);
+  void fanoutFramed(const uint8_t* framed, size_t len, int32_t exSlot, uint32_t exGen);
+  void publishRecord(const int32_t* r, const uint8_t* outArena, size_t outSize);
   void flushFanout();
   void countTopic(const std::string& topic, int32_t delta);
 

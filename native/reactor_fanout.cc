@@ -117,20 +117,35 @@ void Reactor::dropTopics(Conn& c, int32_t slot) {
 }
 
 void Reactor::publishFromInbox(const InboxMsg& m) {
-  if (m.len < 4) return;
+  if (m.len < 0) return;
+  fanoutFramed(m.data, static_cast<size_t>(m.len), m.a, static_cast<uint32_t>(m.b));
+}
+
+// A handler's publish on this reactor: its local subscribers get it in record order (after the
+// writes recorded before it), the other reactors' through their inboxes (lib/channel/topics.ts).
+void Reactor::publishRecord(const int32_t* r, const uint8_t* outArena, size_t outSize) {
+  size_t off = static_cast<uint32_t>(r[3]), len = static_cast<uint32_t>(r[4]);
+  if (off > outSize || len > outSize - off) return;  // never read outside the out arena
+  fanoutFramed(outArena + off, len, r[1], static_cast<uint32_t>(r[2]));
+}
+
+// `framed`: topic length (u32, little-endian), topic, message. Queues the message for every local
+// subscriber of the topic but (exSlot, exGen); flushFanout hands them to the kernel.
+void Reactor::fanoutFramed(const uint8_t* framed, size_t flen, int32_t exSlot, uint32_t exGen) {
+  if (flen < 4) return;
   uint32_t tlen;
-  memcpy(&tlen, m.data, 4);
-  if (tlen > static_cast<uint32_t>(m.len) - 4) return;  // malformed: never read past the message
-  topicKey_.assign(reinterpret_cast<const char*>(m.data + 4), tlen);
+  memcpy(&tlen, framed, 4);
+  if (tlen > flen - 4) return;  // malformed: never read past the message
+  topicKey_.assign(reinterpret_cast<const char*>(framed + 4), tlen);
   auto it = topics_.find(topicKey_);
   if (it == topics_.end()) return;  // a hash collision, or every subscriber left meanwhile
-  size_t len = static_cast<size_t>(m.len) - 4 - tlen;
+  size_t len = flen - 4 - tlen;
   if (len == 0) return;
   // A write can close its subscriber (ENOBUFS, EPIPE), which edits the table: walk a copy.
   fanout_.assign(it->second.begin(), it->second.end());
-  const uint8_t* bytes = m.data + 4 + tlen;
+  const uint8_t* bytes = framed + 4 + tlen;
   for (const TopicSub& s : fanout_) {
-    if (s.slot == m.a && s.gen == static_cast<uint32_t>(m.b)) continue;  // the publisher itself
+    if (s.slot == exSlot && s.gen == exGen) continue;  // the publisher itself
     Conn* c = live(s.slot, s.gen);
     if (!c || c->closing) continue;
     queueFanout(s.slot, bytes, len);

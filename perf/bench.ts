@@ -14,8 +14,9 @@ import { UNIX } from './suites/unix-config.js';
 import { HTTP, REDIS } from './suites/proto-configs.js';
 import { TLS } from './suites/tls-suite.js';
 import { FLOOD } from './suites/flood-suite.js';
+import { PUBSUB } from './suites/pubsub-suite.js';
 
-const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), tcpSuite(UNIX), tcpSuite(UDP), HTTP, REDIS, TLS, FLOOD];
+const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), tcpSuite(UNIX), tcpSuite(UDP), HTTP, REDIS, TLS, FLOOD, PUBSUB];
 
 function suiteList(): string {
   return SUITES.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n');

@@ -84,7 +84,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
   const o = optionsOf(info.options);
   const commandTimeout = nonNegative(o.commandTimeout, DEFAULT_COMMAND_TIMEOUT * 1000);
   const store = new Store(nonNegative(o.maxMemory, DEFAULT_MAXMEMORY));
-  const pubsub = new PubSub(info.remote);
+  const pubsub = new PubSub();
   const x = new Ctx(store, pubsub);
   let nextId = 1;
 

@@ -6,13 +6,14 @@
  *
  * Delivery is ringloop's topics: a channel subscription is the connection's subscription to topic
  * `c<channel>`, a pattern's to topic `p<pattern>`. PUBLISH frames the `message` reply once and
- * publishes it to the channel's topic, then one `pmessage` frame per matching pattern to that
- * pattern's topic; the reactor writes each frame to every subscriber from one buffer, with no
- * handler call per subscriber. So a client subscribed to both hears `message` first, then its
+ * publishes it to the channel's topic (`c.publish`: the publisher, which RESP2 keeps out of the
+ * subscribed context anyway, is left out), then one `pmessage` frame per matching pattern to that
+ * pattern's topic; the reactor writes each frame to every subscriber from one buffer, in the same
+ * batch, with no handler call per subscriber. So a client subscribed to both hears `message` first, then its
  * `pmessage`s, as from redis. The example keeps its keyspace in one reactor, so the counts
  * (PUBLISH's receivers, each pattern's subscribers) are exact and kept here.
  */
-import type { Conn, Remote } from '../../lib/index.js';
+import type { Conn } from '../../lib/index.js';
 import { enc, wrongArity, type Command, type Ctx } from './ctx.js';
 
 /** One connection's subscriptions (latin1 strings, one char per byte), while it has any. */
@@ -36,7 +37,6 @@ export class PubSub {
   private frame = Buffer.allocUnsafe(64 * 1024);
   private topic = Buffer.allocUnsafe(1024);
 
-  constructor(private readonly remote: Remote) {}
 
   /** Whether the session is in the subscribed context (RESP2). */
   static active(s: Subscriptions | null): boolean {
@@ -104,13 +104,13 @@ export class PubSub {
     let receivers = this.channels.get(name) ?? 0;
     if (receivers > 0) {
       const len = this.build(['*3\r\n$7\r\nmessage\r\n', channel, message]);
-      this.remote.publish(this.topicOf(false, name), this.frame.subarray(0, len));
+      x.c.publish(this.topicOf(false, name), this.frame.subarray(0, len));
     }
     for (const [pattern, n] of this.patterns) {
       if (!globMatch(pattern, name)) continue;
       receivers += n;
       const len = this.build(['*4\r\n$8\r\npmessage\r\n', Buffer.from(pattern, 'latin1'), channel, message]);
-      this.remote.publish(this.topicOf(true, pattern), this.frame.subarray(0, len));
+      x.c.publish(this.topicOf(true, pattern), this.frame.subarray(0, len));
     }
     x.integer(receivers);
   }

@@ -72,6 +72,14 @@ export class Remote {
   }
 
   /**
+   * @internal A handler's publish on reactor `except.loop`: `local` takes that reactor's framed copy
+   * (into its out-records, so it is delivered in batch order) or declines (then it goes by inbox).
+   */
+  publishFrom(except: ConnRef, topic: string | Uint8Array, data: Uint8Array | string, local: (framed: Uint8Array) => boolean): PublishResult {
+    return this.pub.publish(topic, data, except.loop, except.slot, except.generation, local);
+  }
+
+  /**
    * Thread-safe. How many subscriptions `topic` has over all reactors, read from the shared
    * directory: exact unless another topic shares its hash bucket (then an upper bound), and
    * racing with subscribes and closes in flight.

@@ -54,10 +54,18 @@ export class Publisher {
 
   /**
    * Posts `data` under `topic` to every reactor whose directory count is above zero, leaving out
-   * the connection `exSlot/exGen` of reactor `exLoop` (-1: none). 'full' when a reactor's inbox had no room (its
+   * the connection `exSlot/exGen` of reactor `exLoop` (-1: none). With `local`, reactor `exLoop`'s
+   * copy (the framed message, valid during the call) is offered to it first. 'full' when a reactor's inbox had no room (its
    * subscribers miss this message; the others got it), 'stopped' when every target was stopped.
    */
-  publish(topic: string | Uint8Array, data: Uint8Array | string, exLoop: number, exSlot: number, exGen: number): PublishResult {
+  publish(
+    topic: string | Uint8Array,
+    data: Uint8Array | string,
+    exLoop: number,
+    exSlot: number,
+    exGen: number,
+    local?: (framed: Uint8Array) => boolean,
+  ): PublishResult {
     const tlen = this.frame(topic, data);
     const bucket = topicHash(this.scratch.subarray(4), tlen) & (TOPIC_BUCKETS - 1);
     const msg = this.scratch.subarray(0, this.framed);
@@ -74,6 +82,8 @@ export class Publisher {
         continue;
       }
       const own = i === exLoop;
+      // The publisher's own reactor takes it in its current batch when it can (local), else by inbox.
+      if (own && local !== undefined && local(msg)) continue;
       if (!d.publish(L.MSG_PUBLISH, own ? exSlot : -1, own ? exGen : 0, 0, msg)) result = 'full';
     }
     return reached > 0 && stopped === reached ? 'stopped' : result;

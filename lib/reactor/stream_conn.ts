@@ -9,6 +9,7 @@
  */
 import type { Conn, ConnRef, Delivery, PublishResult, TlsInfo } from '../conn.js';
 import { topicView } from '../channel/topics.js';
+import { publishLocal } from './local_publish.js';
 import type { Remote } from '../channel/remote.js';
 import type { NativeLoop, NativeSockOptions } from '../channel/native.js';
 import * as L from '../channel/layout.js';
@@ -148,8 +149,10 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
     return this.s.conns[this.slot] === this ? this.s.loop.topics(this.slot, this.gen) : [];
   }
   publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
-    return this.s.remote.publishExcept(this.ref, topic, data);
+    return this.s.remote.publishFrom(this.ref, topic, data, this.localPub ??= (framed) => publishLocal(this.s.out, framed, this.slot, this.gen));
   }
+  /** This connection's publishLocal, made on its first publish. */
+  private localPub: ((framed: Uint8Array) => boolean) | undefined;
 
   /** "" once the connection has left the slot table (its slot may name another socket by then). */
   private address(peer: boolean): string {
