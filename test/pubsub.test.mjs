@@ -303,3 +303,35 @@ t.test('topics on a datagram socket are refused; topics are checked', { timeout:
   t.throws(() => engine.publish('x'.repeat(70000), 'x'), RangeError);
   t.equal(typeof lib.connect(engine.handle).publish, 'function');
 });
+
+t.test('a handler\'s publish larger than the out arena still reaches its own reactor\'s subscribers (through the inbox)', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, PUBSUB, { numEventLoop: 1 });
+  const [p, ...subs] = await clients(t, port, messages, 3);
+  for (const c of subs) await c.ask('sub huge');
+  const SIZE = 3_000_000; // past the 1 MiB out arena
+  t.equal(await p.ask(`big huge ${SIZE}`), '+big queued');
+  for (const c of subs) {
+    const lines = await c.until((l) => l.some((x) => x.length === SIZE - 1), 30000, 'the huge message');
+    t.ok(/^b+$/.test(lines.find((x) => x.length === SIZE - 1)), 'intact');
+  }
+});
+
+t.test('a full inbox: the publishes that said queued arrive, in order, and no other', { timeout: 60000 }, async (t) => {
+  const { engine, port, messages } = await start(t, PUBSUB, { numEventLoop: 1, inboxSlots: 64 });
+  const [sub] = await clients(t, port, messages, 1);
+  await sub.ask('sub burst');
+  const queued = [];
+  let full = 0;
+  for (let i = 0; i < 20000; i++) {
+    const r = engine.publish('burst', `m Q ${i}\n`);
+    if (r === 'queued') queued.push(i);
+    else if (r === 'full') full++;
+    else t.fail(`unexpected result ${r}`);
+  }
+  t.comment(`${queued.length} queued, ${full} refused as full`);
+  await sub.ask('ref'); // after everything queued before it (one reactor: the same inbox order)
+  await sub.until((l) => l.filter((x) => x.startsWith('m Q ')).length >= queued.length, 20000, 'the queued messages');
+  await sleep(200);
+  const got = sub.lines.filter((x) => x.startsWith('m Q ')).map((x) => Number(x.split(' ')[2]));
+  t.same(got, queued, 'exactly the queued messages, in publish order');
+});
