@@ -297,10 +297,12 @@ t.test('a slow subscriber is closed with ENOBUFS at writeBufferCap; the others g
   }
 });
 
-t.test('topics on a datagram socket are refused; topics are checked', { timeout: 10000 }, async (t) => {
+t.test('topics and published data are checked', { timeout: 10000 }, async (t) => {
   const { engine } = await start(t, PUBSUB, { numEventLoop: 1 });
   t.throws(() => engine.publish(42, 'x'), TypeError);
   t.throws(() => engine.publish('x'.repeat(70000), 'x'), RangeError);
+  t.throws(() => engine.publish('x', 42), TypeError);
+  t.throws(() => engine.broadcast({}), TypeError);
   t.equal(typeof lib.connect(engine.handle).publish, 'function');
 });
 

@@ -55,8 +55,9 @@ export class Publisher {
   /**
    * Posts `data` under `topic` to every reactor whose directory count is above zero, leaving out
    * the connection `exSlot/exGen` of reactor `exLoop` (-1: none). With `local`, reactor `exLoop`'s
-   * copy (the framed message, valid during the call) is offered to it first. 'full' when a reactor's inbox had no room (its
-   * subscribers miss this message; the others got it), 'stopped' when every target was stopped.
+   * copy (the framed message, valid during the call) is offered to it first. 'full' when a
+   * reactor's inbox had no room (its subscribers miss this message; the others got it), 'stopped'
+   * when every target was stopped.
    */
   publish(
     topic: string | Uint8Array,
@@ -100,6 +101,7 @@ export class Publisher {
 
   /** Posts `data` to every reactor, for every open connection (but `exSlot/exGen` of reactor `exLoop`). */
   broadcast(data: Uint8Array | string, exLoop: number, exSlot: number, exGen: number): PublishResult {
+    checkData(data);
     const bytes = typeof data === 'string' ? this.enc.encode(data) : data;
     let result: PublishResult = 'stopped';
     for (let i = 0; i < this.loops; i++) {
@@ -116,6 +118,7 @@ export class Publisher {
 
   /** Writes topic length, topic and data into the scratch buffer; returns the topic's length. */
   private frame(topic: string | Uint8Array, data: Uint8Array | string): number {
+    checkData(data);
     const tlen = this.topicBytes(topic);
     const dlen = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     this.room(4 + tlen + dlen);
@@ -155,6 +158,11 @@ export class Publisher {
     next.set(this.scratch);
     this.scratch = next;
   }
+}
+
+/** Published bytes are a string (UTF-8) or a Uint8Array (a Buffer is one). */
+function checkData(data: unknown): void {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError('ringloop: published data is a string or a Uint8Array');
 }
 
 const viewEncoder = new TextEncoder();
