@@ -23,6 +23,8 @@ interface ExampleConfig {
   options(a: { mode?: string; flags: FlagValues }): ServeOptions;
   defaultAddrs?: string[];
   flags?: Readonly<Record<string, string>>;
+  /** Flags that may be given more than once: their values reach `options` joined by '\n'. */
+  repeatable?: readonly string[];
 }
 
 const COMMON = '[--addr URL]... [--loops N] [--multicore] [--reuse-port] [--ticker] [--mode M] [--tls | --tls-cert FILE --tls-key FILE]';
@@ -72,7 +74,11 @@ async function main(): Promise<void> {
     else if (a === '--tls') tlsFlags.tls = true;
     else if (a === '--tls-cert') tlsFlags.cert = value();
     else if (a === '--tls-key') tlsFlags.key = value();
-    else if (a.startsWith('--') && config?.flags && Object.hasOwn(config.flags, a.slice(2))) flags[a.slice(2)] = value();
+    else if (a.startsWith('--') && config?.flags && Object.hasOwn(config.flags, a.slice(2))) {
+      const k = a.slice(2);
+      const v = value();
+      flags[k] = flags[k] !== undefined && config.repeatable?.includes(k) ? `${flags[k]}\n${v}` : v;
+    }
     else usage(`unknown argument ${a}`, config, name);
   }
   let defaults = ['tcp://127.0.0.1:9000'];

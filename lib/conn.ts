@@ -12,6 +12,8 @@
  * stale ref (a late asyncWrite, close or wake) is detected and dropped instead of reaching a newer
  * connection that got the same fd or slot.
  */
+import type { DialOptions, ProxyInfo } from './dial.js';
+
 export interface ConnRef {
   readonly loop: number;
   readonly slot: number;
@@ -87,7 +89,7 @@ export interface Conn {
   readonly localAddr: string;
   /** Peer address as `host:port`. */
   readonly remoteAddr: string;
-  /** Index of the listen address (in `serve`'s list) this connection was accepted on. */
+  /** Index of the listen address (in `serve`'s list) this connection was accepted on; -1 for a dialed one. */
   readonly listener: number;
   /** Whether the connection is still open (false after `onClosed` or once a close is requested). */
   readonly open: boolean;
@@ -186,6 +188,42 @@ export interface Conn {
    * order and backpressure.
    */
   publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult;
+  /** True for a connection this reactor dialed (`dial`), false for an accepted one. */
+  readonly dialed: boolean;
+  /**
+   * The PROXY protocol header this connection began with (listeners with `proxyProtocol`), or
+   * null. `remoteAddr`/`localAddr` already report its addresses.
+   */
+  readonly proxy: ProxyInfo | null;
+  /**
+   * Loop-only. Opens an outbound connection on this connection's reactor: `tcp://host:port`
+   * (numeric host or `localhost`), `tcp6://[::1]:port`, `unix:///path`. Returns its ref at once;
+   * the connect goes on in the background, then `onOpened` runs for it (with `dialed` true and
+   * `options.context` as its context), or `onClosed` with ECONNREFUSED / ETIMEDOUT /
+   * EHOSTUNREACH / ... if it never connects. Throws only for a malformed address.
+   */
+  dial(addr: string, options?: DialOptions): ConnRef;
+  /**
+   * Loop-only. Half-close: shutdown(SHUT_WR) once the pending output is flushed; the peer reads
+   * EOF, and this side can still read. Writing afterwards throws. Once the peer's EOF has also been
+   * seen (`onReadClosed`), the connection closes (`onClosed`). On TLS it sends close_notify first.
+   */
+  closeWrite(): void;
+  /** Loop-only. Stops reading this connection (the kernel's buffer, then TCP, holds the peer back). */
+  pauseRead(): void;
+  /** Loop-only. Reads it again after `pauseRead`. */
+  resumeRead(): void;
+  /**
+   * Loop-only. Forward mode: from now on the bytes read from this connection go straight to
+   * `other` (a connection of the same reactor) inside the native loop, with no `react` call:
+   * the proxy's hot path. Bytes this connection has buffered go first. `other`'s pending output
+   * above writeBufferHighWater stops this side's reads until it drains to half; this side's EOF
+   * becomes `other.closeWrite()`; when either closes, the other closes after its pending output.
+   * Call it on both for a full-duplex pair. Throws if either is closed or already forwarded into.
+   */
+  pipe(other: Conn): void;
+  /** Loop-only. Ends forward mode: `react` sees this connection's bytes again. */
+  unpipe(): void;
 }
 
 /** Result of a publish or broadcast: 'queued', 'full' (some reactor's inbox had no room), 'stopped'. */

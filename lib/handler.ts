@@ -13,8 +13,9 @@
  * });
  * ```
  */
-import type { Conn } from './conn.js';
+import type { Conn, ConnRef } from './conn.js';
 import type { EngineHandle, Remote } from './channel/remote.js';
+import type { DialOptions } from './dial.js';
 
 /** What the reactor does after an event. */
 export const Action = {
@@ -57,6 +58,11 @@ export interface InitInfo {
   readonly remote: Remote;
   /** The engine's handle (structured-cloneable: give it to a worker of your own, for `connect`). */
   readonly handle: EngineHandle;
+  /**
+   * Loop-only: dials from this reactor, as `c.dial` does (keep it for timers). Given to
+   * `onInitComplete` on a reactor; absent in the info a handler factory receives.
+   */
+  readonly dial?: (addr: string, options?: DialOptions) => ConnRef;
 }
 
 /**
@@ -90,6 +96,12 @@ export interface EventHandler {
    * Without this event the connection is closed with `err`.
    */
   onJobError?(c: Conn, err: Error): Action | void;
+  /**
+   * The peer half-closed (sent FIN): nothing more will be read, writing still works; close with
+   * `c.close()` or `c.closeWrite()` when done. Defining this event turns half-close on for every
+   * connection of the engine; without it, EOF flushes the pending output and closes (the default).
+   */
+  onReadClosed?(c: Conn): ReactResult;
 }
 
 /**

@@ -23,3 +23,5 @@ export type { WriteAck } from './channel/acks.js';
 export type { PoolOptions } from './pool/pool.js';
 export { parseAddress, type ListenAddress } from './engine/address.js';
 export type { ErrnoError } from './errors.js';
+export type { DialOptions, DialTlsOptions, ProxyHeaderSpec, ProxyInfo } from './dial.js';
+export { parseDialAddress } from './channel/dial_address.js';

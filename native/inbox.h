@@ -56,6 +56,8 @@ constexpr int kMsgSendTo = 8;  // a = slot, b = generation, c = staged; payload 
 // for none; c = staged. PUBLISH's payload: topic length (u32, little-endian), topic, message.
 constexpr int kMsgPublish = 16;
 constexpr int kMsgBroadcast = 17;  // payload = the message, to every open connection
+// 24..31: outbound connections (reactor_dial.cc).
+constexpr int kMsgDial = 24;  // c = 1 if staged; payload: a dial request for this reactor's JS (lib/channel/dial_request.ts)
 // Reactor states.
 constexpr int kStateRunning = 0;
 constexpr int kStateStopping = 1;

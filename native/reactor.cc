@@ -1,6 +1,7 @@
 #include "reactor.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -44,6 +45,7 @@ Reactor::~Reactor() {
     delete c.acks;
     delete c.tls;
     delete c.topics;
+    delete c.dial;
   }
   for (int fd : listeners_) sockClose(fd);
   pollerFree(poller_);
@@ -116,6 +118,18 @@ void Reactor::gather() {
     Conn& c = conns_[slot];
     if (c.dgram) {
       readDgrams(slot, pev_[i].err);
+      continue;
+    }
+    if (c.connecting) {
+      finishConnect(slot);  // reactor_dial.cc
+      continue;
+    }
+    if ((m & kPollError) && !(c.mask & kPollReadable) && (!c.out || c.out->empty())) {
+      // Not reading (paused, half-closed) and nothing to write: only a close can answer the error.
+      int e = 0;
+      socklen_t el = sizeof e;
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
+      closeConn(slot, e != 0 ? e : pev_[i].err);
       continue;
     }
     if ((m & kPollWritable) || ((m & kPollError) && !(c.mask & kPollReadable))) flushOut(slot);
@@ -196,6 +210,12 @@ void Reactor::drainInbox() {
       case kMsgBroadcast:
         broadcastFromInbox(m);
         break;
+      case kMsgDial:  // JS makes the connection (it holds the context): reactor_dial.cc
+        if (!stopping_ && m.len > 0) {
+          dialRequests_.emplace_back(reinterpret_cast<const char*>(m.data), static_cast<size_t>(m.len));
+          push(ev::kDialRequest, 0, 0, 0);
+        }
+        break;
       case kMsgStop:
         if (!stopping_) {
           stopping_ = true;
@@ -223,6 +243,13 @@ void Reactor::openConn(int fd, int32_t listener) {
   int32_t slot = takeSlot(fd, listener);
   if (slot < 0) return;
   inbox_.add(kConns, 1);
+  if (listener >= 0 && static_cast<size_t>(listener) < listenerProxy_.size() && listenerProxy_[listener].first) {
+    // A PROXY header comes first (before TLS too): reactor_dial.cc opens it once read.
+    conns_[slot].proxyWait = true;
+    conns_[slot].dial = new DialState();
+    addWait(slot, listenerProxy_[listener].second);
+    return;
+  }
   if (listener >= 0 && static_cast<size_t>(listener) < listenerTls_.size() && listenerTls_[listener].ctx) {
     startTls(slot, listenerTls_[listener]);  // opened (kOpen) once the handshake is done
     return;
@@ -269,6 +296,7 @@ int32_t Reactor::takeSlot(int fd, int32_t listener) {
   c.throttled = false;
   c.dgram = false;
   c.deferred = false;
+  resetDialFields(c);
   if (static_cast<size_t>(fd) >= fdSlot_.size()) fdSlot_.resize(fd + 1024, -1);
   fdSlot_[fd] = slot;
   openCount_++;
@@ -338,6 +366,10 @@ void Reactor::defer(Conn& c, int32_t slot) {
 
 void Reactor::readConn(int32_t slot, int pollErr) {
   Conn& c = conns_[slot];
+  if (c.proxyWait) {
+    readProxyHeader(slot);  // reactor_dial.cc
+    return;
+  }
   if (c.tls) {
     readTls(slot);  // a TLS socket's error shows in the read itself
     return;
@@ -379,6 +411,10 @@ void Reactor::readConn(int32_t slot, int pollErr) {
     closeConn(slot, pollErr);  // the poller consumed the socket error (kqueue): report it, not EOF
     return;
   }
+  if (r == 0 && (halfClose_ || c.pipeTo >= 0)) {
+    peerEof(slot);  // kept open for writing (reactor_dial.cc)
+    return;
+  }
   if (r == 0) {
     // Peer finished sending: flush what we owe, then close (half-close is not kept open).
     setMask(c, c.mask & ~kPollReadable);
@@ -401,6 +437,10 @@ void Reactor::deliver(int32_t slot, size_t newBytes, size_t off) {
   arenaPos_ = off + len;
   c.woken = false;
   c.round = round_;
+  if (c.pipeTo >= 0) {
+    forward(slot, off, len);  // forward mode: straight to the other connection, no JS call
+    return;
+  }
   push(ev::kData, slot, static_cast<int32_t>(off), static_cast<int32_t>(len));
 }
 
@@ -442,11 +482,19 @@ void Reactor::writeRaw(int32_t slot, const iovec* iov, int cnt) {
     skip = 0;
   }
   uint32_t mask = c.mask | kPollWritable;
-  if (!c.closing && (mask & kPollReadable) && c.out->size() > opts_.writeHighWater) {
+  if (!c.closing && (mask & kPollReadable) && c.out->size() > opts_.writeHighWater && c.pipeFrom < 0) {
     mask &= ~kPollReadable;
     c.throttled = true;
   }
   setMask(c, mask);
+  if (c.pipeFrom >= 0 && c.out->size() > opts_.writeHighWater) {
+    // Forward mode: it is the source that must wait for this output (reactor_dial.cc).
+    Conn& src = conns_[c.pipeFrom];
+    if (!src.pipeBlocked) {
+      src.pipeBlocked = true;
+      setMask(src, src.mask & ~kPollReadable);
+    }
+  }
 }
 
 // Shortens iov[0..*n) to at most `max` bytes in all.
@@ -480,15 +528,17 @@ void Reactor::flushOut(int32_t slot) {
     c.written += static_cast<uint64_t>(r);
     budget -= std::min(budget, static_cast<size_t>(r));
     if (c.acks) settleAcks(c);
+    if (c.pipeFrom >= 0) pipeDrained(c);
     if (c.throttled && c.out->size() <= opts_.writeHighWater / 2) {
       c.throttled = false;
-      if (!c.closing) setMask(c, c.mask | kPollReadable);
+      if (readWanted(c)) setMask(c, c.mask | kPollReadable);
       // Plaintext OpenSSL decrypted before the pause has no poll event to bring it back.
       if (!c.closing && c.tls && c.tls->pendingPlain()) defer(c, slot);
     }
   }
   if (c.out) c.out->release();
   setMask(c, c.mask & ~kPollWritable);
+  if (c.shutPending && !c.closing) closeWrite(slot);  // reactor_dial.cc
   if (c.closing) closeConn(slot, 0);
 }
 
@@ -510,6 +560,7 @@ void Reactor::closeGraceful(int32_t slot) {
 void Reactor::closeConn(int32_t slot, int err) {
   Conn& c = conns_[slot];
   if (!c.open) return;
+  unlinkPipes(slot, err);  // forwarding partners close too (reactor_dial.cc)
   // Counted down before the peer can see the close, so an observer who saw it never reads a stale count.
   openCount_--;
   if (!c.dgram) inbox_.add(kConns, -1);
@@ -521,7 +572,9 @@ void Reactor::closeConn(int32_t slot, int err) {
   delete c.tls;
   c.in = c.out = nullptr;
   c.tls = nullptr;
-  bool rejected = c.handshaking;  // a TLS connection never opened: no kClosed for it
+  bool dialFailed = c.connecting || (c.dialed && c.handshaking);  // a dial that never connected (or shook hands)
+  bool rejected = !dialFailed && (c.handshaking || c.proxyWait);  // never opened (TLS, PROXY header): no kClosed
+  resetDialFields(c);
   c.handshaking = false;
   if (c.acks) {
     for (const PendingAck& a : *c.acks) push(ev::kAck, a.token, -(err ? err : EPIPE), 0);
@@ -534,6 +587,7 @@ void Reactor::closeConn(int32_t slot, int err) {
   c.fd = -1;
   c.mask = 0;
   if (rejected) push(ev::kRejected, slot, err, c.listener);
+  else if (dialFailed) push(ev::kDialFailed, slot, err, static_cast<int32_t>(c.gen));
   else push(ev::kClosed, slot, err, static_cast<int32_t>(c.gen));
   if (listenersPaused_) {  // a descriptor just came free
     listenersPaused_ = false;
@@ -621,6 +675,8 @@ void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t
     } else if (op == out::kClose) {
       if (r[5] == 0) closeGraceful(slot);
       else closeConn(slot, r[5]);
+    } else if (op == out::kCloseWrite) {
+      closeWrite(slot);
     }
   }
   if (!fanPending_.empty()) flushFanout();
@@ -653,6 +709,8 @@ void Reactor::closeSilently() {
     delete c.out;
     delete c.acks;
     delete c.tls;
+    delete c.dial;
+    c.dial = nullptr;
     c.in = c.out = nullptr;
     c.acks = nullptr;
     c.tls = nullptr;

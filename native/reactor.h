@@ -41,6 +41,13 @@ constexpr int kRejected = 8;
 constexpr int kErrTlsHandshake = 0x10001;         // the handshake failed (OpenSSL's reason)
 constexpr int kErrTlsHandshakeTimeout = 0x10002;  // not done within the listener's deadline
 constexpr int kErrTls = 0x10003;                  // a record could not be decrypted or encrypted
+
+// Outbound connections, half-close, PROXY protocol (reactor_dial.cc). Codes 24.. are this part's.
+constexpr int kDialFailed = 24;  // slot, errno, generation: a dialed connection that never connected
+constexpr int kReadClosed = 25;  // slot, generation: the peer half-closed (FIN); writing still works
+constexpr int kDialRequest = 26;  // a dial request from another thread is waiting (takeDialRequest)
+constexpr int kErrProxyHeader = 0x10004;         // a missing or malformed PROXY protocol header
+constexpr int kErrProxyHeaderTimeout = 0x10005;  // no whole PROXY header within the deadline
 }  // namespace ev
 
 namespace out {
@@ -57,6 +64,7 @@ constexpr int kSendToRead = 5;
 // generation name the publisher left out (-1: none); offset/length frame topic length (u32 LE),
 // topic, message in the out arena.
 constexpr int kPublish = 16;
+constexpr int kCloseWrite = 24;  // shutdown(SHUT_WR) once the pending output is flushed
 }  // namespace out
 
 // An asyncWrite waiting to be confirmed: done once `written` reaches `end`.
@@ -89,12 +97,46 @@ struct Conn {
   std::vector<PendingAck>* acks = nullptr;  // allocated only while completions are pending
   std::vector<std::string>* topics = nullptr;  // its subscriptions (reactor_fanout.cc), while any
   bool fanPending = false;  // published bytes queued in `out` this drain, flushed once at its end
+  // Outbound connections, half-close, flow control, forwarding, PROXY headers (reactor_dial.cc).
+  bool connecting = false;  // dialed, connect() in progress: opened (kOpen) once it completes
+  bool dialed = false;
+  bool paused = false;       // pauseRead(): not read until resumeRead()
+  bool readClosed = false;   // the peer sent FIN (kept open for writing: halfClose mode or forwarding)
+  bool shutPending = false;  // closeWrite(): SHUT_WR once the outbound ring drains
+  bool wrShut = false;       // SHUT_WR done
+  bool proxyWait = false;    // its listener wants a PROXY header first: not opened until it is read
+  bool pipeBlocked = false;  // forwarding source held back: its target's output is above high water
+  int32_t pipeTo = -1;       // forward mode: what is read goes straight to this slot (no JS)
+  int32_t pipeFrom = -1;     // the slot forwarding into this one
+  uint64_t dueMs = 0;        // connect or PROXY-header deadline (CLOCK_MONOTONIC ms), 0 = none
+  struct DialState* dial = nullptr;  // PROXY listeners only: the header (reactor_dial.cc)
 };
 
 // One subscriber of a topic on this reactor.
 struct TopicSub {
   int32_t slot;
   uint32_t gen;
+};
+
+// What a PROXY listener's connection holds: the header bytes read so far, then what it said.
+struct DialState {
+  std::string hdr;     // PROXY header bytes read so far
+  std::string source;  // from the PROXY header: the original client, and the address it reached
+  std::string dest;
+  std::string tlvs;
+  int version = 0;
+  // A TLS dial (reactor_tls_client.cc): the client context, the name to verify, the handshake's ms.
+  SSL_CTX* clientCtx = nullptr;  // owned by Reactor::clientCtxs_
+  std::string servername;
+  uint32_t handshakeMs = 0;
+};
+
+// What a TLS dial asks for: the server name (SNI and the name or IP verified), trusted CAs (PEM),
+// and whether a certificate that does not verify fails the handshake.
+struct TlsDial {
+  std::string servername;
+  std::string ca;
+  bool verify = true;
 };
 
 class ArenaHost {
@@ -164,6 +206,35 @@ class Reactor {
   int subscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len);
   int unsubscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len);
   const std::vector<std::string>* topicsOf(int32_t slot, uint32_t gen) const;
+  // Outbound connections (reactor_dial.cc). family 4/6/0 (Unix path in host). Returns the slot
+  // (generation in *gen) or -errno if no socket could be made; a connect that fails later, or
+  // not within timeoutMs (0 = none), closes with kDialFailed.
+  int32_t dial(int family, const std::string& host, int port, uint32_t timeoutMs, const std::string& first,
+               uint32_t* gen, const TlsDial* tls = nullptr);
+  // The client SSL_CTX for (ca, verify), built once per reactor (reactor_tls_client.cc); nullptr
+  // and *err if the CA bundle holds no certificate.
+  SSL_CTX* clientCtx(const std::string& ca, bool verify, std::string* err);
+  // Closes the connects and PROXY-header waits past their deadline; returns the next deadline, 0 if none.
+  uint64_t expireWaits(uint64_t nowMs);
+  // pauseRead / resumeRead. False if the ref is stale.
+  bool setPaused(int32_t slot, uint32_t gen, bool paused);
+  // Forward mode: bytes read from `slot` are written to `to` natively; EOF becomes closeWrite on
+  // `to`, a close closes `to` after its pending output. to = -1 ends it. Returns 0 or -errno.
+  int setPipe(int32_t slot, uint32_t gen, int32_t to, uint32_t toGen);
+  // Connections accepted for `listener` must (mode 1) or may (mode 2) begin with a PROXY header.
+  void setListenerProxy(int32_t listener, int mode, uint32_t timeoutMs);
+  // Half-close mode: EOF reports kReadClosed and keeps the connection open for writing.
+  void setHalfClose(bool on) { halfClose_ = on; }
+  const DialState* proxyInfo(int32_t slot) const;
+  // The oldest dial request that came through the inbox (kMsgDial); false if none.
+  bool takeDialRequest(std::string* out);
+  // Whether forward mode moved bytes since the last call: a round that did counts as busy (the
+  // reply is often back already), though it produced no event for JS.
+  bool takeForwarded() {
+    bool f = forwarded_;
+    forwarded_ = false;
+    return f;
+  }
 
  private:
   Conn* live(int32_t slot, uint32_t gen);
@@ -208,6 +279,19 @@ class Reactor {
   void publishRecord(const int32_t* r, const uint8_t* outArena, size_t outSize);
   void flushFanout();
   void countTopic(const std::string& topic, int32_t delta);
+  // reactor_dial.cc
+  void finishConnect(int32_t slot);
+  void readProxyHeader(int32_t slot);
+  void openAfterProxy(int32_t slot, const std::string& leftover);
+  void closeWrite(int32_t slot);
+  void peerEof(int32_t slot);
+  void forward(int32_t slot, size_t off, size_t len);
+  void pipeDrained(Conn& target);
+  void unlinkPipes(int32_t slot, int err);
+  void resetDialFields(Conn& c);
+  bool readWanted(const Conn& c) const;
+  void addWait(int32_t slot, uint32_t ms);
+  void startClientTls(int32_t slot);
 
   Inbox inbox_;
   int wakeFd_;
@@ -257,6 +341,13 @@ class Reactor {
   std::string topicKey_;
   std::vector<TopicSub> fanout_;
   std::vector<int32_t> fanPending_;  // connections with fanPending set
+  // reactor_dial.cc: connects and PROXY-header waits with deadlines; listeners' PROXY modes.
+  std::vector<int32_t> waits_;
+  std::vector<std::pair<int, uint32_t>> listenerProxy_;
+  bool halfClose_ = false;
+  std::vector<std::string> dialRequests_;
+  bool forwarded_ = false;
+  std::vector<std::pair<std::string, std::shared_ptr<SSL_CTX>>> clientCtxs_;
 };
 
 }  // namespace rl

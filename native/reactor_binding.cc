@@ -38,7 +38,14 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
                         InstanceMethod<&Loop::SetTopicDirectory>("setTopicDirectory"),
                         InstanceMethod<&Loop::Subscribe>("subscribe"),
                         InstanceMethod<&Loop::Unsubscribe>("unsubscribe"),
-                        InstanceMethod<&Loop::TopicsOf>("topics")});
+                        InstanceMethod<&Loop::TopicsOf>("topics"),
+                        // Outbound connections, half-close, forwarding, PROXY (loop_dial.h).
+                        InstanceMethod<&Loop::Dial>("dial"), InstanceMethod<&Loop::SetPaused>("setPaused"),
+                        InstanceMethod<&Loop::SetPipe>("setPipe"),
+                        InstanceMethod<&Loop::SetListenerProxy>("setListenerProxy"),
+                        InstanceMethod<&Loop::SetHalfClose>("setHalfClose"),
+                        InstanceMethod<&Loop::ProxyInfo>("proxyInfo"),
+                        InstanceMethod<&Loop::TakeDialRequest>("takeDialRequest")});
   }
 
   // new Loop(inbox: Int32Array, events: Int32Array, outRecs: Int32Array, outArena: Uint8Array,
@@ -143,7 +150,7 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     // thread's other work (timers, messages) keeps its turn.
     for (int round = 0;; round++) {
       self->reactor_->gather();
-      bool busy = !self->reactor_->events().empty();
+      bool busy = !self->reactor_->events().empty() || self->reactor_->takeForwarded();
       self->Dispatch();
       if (self->destroyed_) return;
       if (busy && round < kMaxRounds) continue;
@@ -162,10 +169,13 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
   static constexpr int kMaxRounds = 16;
 
   // TLS handshakes have deadlines: expire the ones past theirs and sleep until the next one.
-  void ArmHandshakes() {
+  // From inside a JS call (dispatch false) the events wait for the wake-up WakeForEvents sends.
+  void ArmHandshakes(bool dispatch = true) {
     if (!box_ || box_->open < 2) return;
     uint64_t next = reactor_->expireHandshakes(0);
-    if (!reactor_->events().empty()) Dispatch();
+    uint64_t waits = reactor_->expireWaits(0);  // connects and PROXY headers (reactor_dial.cc)
+    if (waits != 0 && (next == 0 || waits < next)) next = waits;
+    if (dispatch && !reactor_->events().empty()) Dispatch();
     if (destroyed_ || !box_) return;
     if (next == 0) {
       uv_timer_stop(&box_->timer);
@@ -261,6 +271,7 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     for (size_t i = 0; i < n; i++) a.Set(static_cast<uint32_t>(i), Napi::String::New(env, (*v)[i]));
     return a;
   }
+#include "loop_dial.h"
 
   void Dispatch() {
     Napi::Env env = Env();

@@ -89,7 +89,9 @@ uint64_t Reactor::expireHandshakes(uint64_t now) {
     uint64_t d = c.tls->deadlineMs;
     if (d != 0 && now >= d) {
       int32_t listener = c.listener;
-      uint32_t ms = static_cast<size_t>(listener) < listenerTls_.size() ? listenerTls_[listener].handshakeTimeoutMs : 0;
+      uint32_t ms = static_cast<size_t>(listener) < listenerTls_.size() ? listenerTls_[listener].handshakeTimeoutMs
+                    : c.dial                                               ? c.dial->handshakeMs  // a TLS dial
+                                                                           : 0;
       failTls(slot, ev::kErrTlsHandshakeTimeout, "TLS handshake not done within " + std::to_string(ms) + " ms");
       continue;
     }

@@ -245,7 +245,7 @@ TlsContext::~TlsContext() {
 
 // ---- Sessions ----
 
-TlsSession::TlsSession(SSL_CTX* ctx, TlsIo* io) {
+TlsSession::TlsSession(SSL_CTX* ctx, TlsIo* io) : io_(io) {
   ssl_ = SSL_new(ctx);
   if (!ssl_) return;
   BIO* b = BIO_new(ioMethod());
@@ -272,7 +272,7 @@ void TlsSession::fail(const char* what, int sslErr) {
 }
 
 int TlsSession::handshake() {
-  ERR_clear_error();
+  clearErrors();
   int r = SSL_do_handshake(ssl_);
   if (r == 1) return 1;
   int e = SSL_get_error(ssl_, r);
@@ -282,12 +282,15 @@ int TlsSession::handshake() {
 }
 
 long TlsSession::read(uint8_t* dst, size_t cap) {
-  ERR_clear_error();
+  clearErrors();
   size_t got = 0;
   while (got < cap) {
     int r = SSL_read(ssl_, dst + got, static_cast<int>(std::min<size_t>(cap - got, 1 << 30)));
     if (r > 0) {
       got += static_cast<size_t>(r);
+      // All ciphertext consumed and no record buffered: another SSL_read could only say WANT_READ
+      // (an SSL_get_error and an error-queue lookup per connection per round, for nothing).
+      if (io_->inLen == 0 && !SSL_has_pending(ssl_)) break;
       continue;
     }
     int e = SSL_get_error(ssl_, r);
@@ -301,7 +304,7 @@ long TlsSession::read(uint8_t* dst, size_t cap) {
 }
 
 bool TlsSession::write(const uint8_t* data, size_t len) {
-  ERR_clear_error();
+  clearErrors();
   while (len > 0) {
     int n = static_cast<int>(std::min<size_t>(len, 1 << 30));
     int r = SSL_write(ssl_, data, n);

@@ -11,6 +11,7 @@
 // Kernel TLS is not offered: Node's OpenSSL is built with OPENSSL_NO_KTLS (see
 // openssl/configuration.h in Node's headers), so SSL_OP_ENABLE_KTLS does nothing there.
 #pragma once
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <cstddef>
@@ -91,7 +92,13 @@ class TlsSession {
 
  private:
   void fail(const char* what, int sslErr);
+  // SSL_get_error trusts this thread's error queue to hold only what the last call left; clearing it
+  // walks all 16 entries, so it is done only when something is queued (the usual case is nothing).
+  static void clearErrors() {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+  }
   SSL* ssl_ = nullptr;
+  TlsIo* io_ = nullptr;
   bool shutdownSent_ = false;
   std::string error_;
 };

@@ -89,3 +89,18 @@ export const OUT_PUBLISH = 16;
 /** Source of an OUT_WRITE: the read arena (zero-copy echo) or the out arena. */
 export const SRC_READ_ARENA = 0;
 export const SRC_OUT_ARENA = 1;
+
+/** Outbound connections, half-close, PROXY protocol (native/reactor.h, reactor_dial.cc): codes 24..31. */
+/** A dial request from another thread: payload = v8-serialized DialRequest (lib/channel/dial_request.ts). */
+export const MSG_DIAL = 24;
+/** A dialed connection that never connected: slot, errno, generation. */
+export const EV_DIAL_FAILED = 24;
+/** The peer half-closed: slot, generation. */
+export const EV_READ_CLOSED = 25;
+/** A dial request arrived in the inbox (MSG_DIAL): take it with loop.takeDialRequest(). */
+export const EV_DIAL_REQUEST = 26;
+/** shutdown(SHUT_WR) once the pending output is flushed. */
+export const OUT_CLOSE_WRITE = 24;
+/** Close reasons past the errno range: a missing or malformed PROXY header, none within the deadline. */
+export const ERR_PROXY_HEADER = 0x10004;
+export const ERR_PROXY_HEADER_TIMEOUT = 0x10005;

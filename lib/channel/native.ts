@@ -47,6 +47,27 @@ export interface NativeLoop {
   /** 1: unsubscribed now, 0: was not subscribed, -1: no such open connection. */
   unsubscribe(slot: number, generation: number, topic: Uint8Array): number;
   topics(slot: number, generation: number): string[];
+  /** Starts a connect (family 4, 6, or 0 for a Unix path): slot * 2^32 + generation, or -errno. */
+  dial(
+    family: number,
+    host: string,
+    port: number,
+    timeoutMs: number,
+    first?: Uint8Array,
+    tls?: { servername: string; ca?: Uint8Array; verify: boolean },
+  ): number;
+  /** pauseRead / resumeRead; false for a stale ref. */
+  setPaused(slot: number, generation: number, paused: boolean): boolean;
+  /** Forward mode from slot into toSlot (-1 ends it): 0 or -errno. */
+  setPipe(slot: number, generation: number, toSlot: number, toGeneration: number): number;
+  /** Connections of `listener` must (1) or may (2) begin with a PROXY header. */
+  setListenerProxy(listener: number, mode: number, headerTimeoutMs: number): void;
+  /** EOF reports EV_READ_CLOSED and keeps the connection open for writing. */
+  setHalfClose(on: boolean): void;
+  /** The PROXY header `slot` began with, or null. */
+  proxyInfo(slot: number): { version: number; source: string; dest: string; tlvs: Uint8Array } | null;
+  /** The oldest dial request from the inbox (EV_DIAL_REQUEST), or null. */
+  takeDialRequest(): Uint8Array | null;
 }
 
 /** What `tlsContext` is given (native/tls_binding.cc): PEM bytes, ALPN in the wire format. */

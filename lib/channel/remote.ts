@@ -15,6 +15,10 @@ import { AckTable, type WriteAck } from './acks.js';
 import { native } from './native.js';
 import { Publisher } from './topics.js';
 import type { PublishResult } from '../conn.js';
+import type { DialOptions } from '../dial.js';
+import { requestDial } from './dial_request.js';
+import { resolveDialAddress } from './dial_address.js';
+import { buildProxyHeader } from './proxy_header.js';
 
 /** A structured-cloneable description of an engine's inboxes (send it to any thread). */
 export interface EngineHandle {
@@ -170,6 +174,23 @@ export class Remote {
   /** Closes the connection after its pending output is flushed. */
   close(ref: ConnRef): Delivery {
     return this.send(ref, L.MSG_CLOSE);
+  }
+
+  /** Reactors this handle reaches. */
+  get loops(): number {
+    return this.inboxes.length;
+  }
+
+  /**
+   * Dials `addr` from reactor `loop` (names resolved here first); resolves with the connection's
+   * ref once the reactor has started the connect (see dial_request.ts). The context is cloned.
+   */
+  async dial(loop: number, addr: string, options: DialOptions = {}): Promise<ConnRef> {
+    const d = this.inboxes[loop];
+    if (!d) throw new RangeError(`ringloop: dial names loop ${loop}, but the engine has ${this.inboxes.length}`);
+    if (options.proxyHeader) buildProxyHeader(options.proxyHeader); // a malformed one throws here, with its reason
+    const target = await resolveDialAddress(addr);
+    return requestDial(d, this.acks, loop, target, options);
   }
 }
 

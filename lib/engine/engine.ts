@@ -15,6 +15,7 @@ import type { ListenSpec } from './tls_options.js';
 import { EventEmitter } from 'node:events';
 import type { Disruptor } from '../channel/disruptor.js';
 import { Remote, type EngineHandle } from '../channel/remote.js';
+import type { DialOptions } from '../dial.js';
 import type { WriteAck } from '../channel/acks.js';
 import * as L from '../channel/layout.js';
 import type { ConnRef, Delivery, PublishResult } from '../conn.js';
@@ -164,6 +165,19 @@ export class Engine extends EventEmitter {
   connectionsPerLoop(): number[] {
     return this.inboxes.map((d) => d.connections);
   }
+
+  /**
+   * Opens an outbound connection on a reactor (`options.loop`, else the next one round-robin):
+   * `tcp://host:port` (names are looked up here), `tcp6://[h]:p`, `unix:///path`. Resolves with its
+   * ref once the reactor has started the connect; the handler then sees `onOpened` (with
+   * `c.dialed` and the structured-cloned `options.context`), or `onClosed` with why it never
+   * connected. Rejects for a malformed address, a failed lookup, a full inbox (EAGAIN) or a stopped engine.
+   */
+  dial(addr: string, options: DialOptions = {}): Promise<ConnRef> {
+    const loop = options.loop ?? this.dialNext++ % this.remote.loops;
+    return this.remote.dial(loop, addr, options);
+  }
+  private dialNext = 0;
 
   /** Thread-safe. Queues bytes for a connection by reference (see `Remote.asyncWrite`). */
   asyncWrite(ref: ConnRef, data: Uint8Array | string): Delivery {

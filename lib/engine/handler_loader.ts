@@ -46,7 +46,7 @@ export async function buildHandler(exp: unknown, where: string, info: InitInfo):
     }
   }
   if (!isHandler(h)) throw new TypeError(`handler module ${where} must export (default) a handler object or factory`);
-  for (const k of ['onInitComplete', 'onOpened', 'onClosed', 'react', 'tick', 'preWrite', 'onJobError'] as const) {
+  for (const k of ['onInitComplete', 'onOpened', 'onClosed', 'react', 'tick', 'preWrite', 'onJobError', 'onReadClosed'] as const) {
     const v = (h as Record<string, unknown>)[k];
     if (v !== undefined && typeof v !== 'function') throw new TypeError(`handler.${k} in ${where} must be a function`);
   }

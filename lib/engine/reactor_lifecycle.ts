@@ -6,6 +6,7 @@
  * connections it lost, reclaiming its inbox and, with `restartReactors`, starting a fresh one in
  * its place. Start and restart share the reactor's configuration, so they live together.
  */
+import type { ListenerProxy } from '../reactor/config.js';
 import type { TlsListenerPlan } from './tls_options.js';
 import type { EventEmitter } from 'node:events';
 import type { Disruptor } from '../channel/disruptor.js';
@@ -49,6 +50,8 @@ export interface HostPlan {
   readonly connTables: readonly SharedArrayBuffer[];
   /** Per listener, its TLS plan (null: plain). */
   readonly tls: readonly (TlsListenerPlan | null)[];
+  /** Per listener, its PROXY-protocol mode (null: none). */
+  readonly proxy?: readonly (ListenerProxy | null)[];
 }
 
 /**
@@ -73,6 +76,7 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
     socket: opts.socket,
     maxDatagramSize: opts.maxDatagramSize,
     tls: plan.tls,
+    proxy: plan.proxy,
   });
   const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
     new WorkerHost(

@@ -7,6 +7,7 @@
  * everything made so far. The engine class is passed in (`build`) rather than imported, so this
  * file and engine.ts, which exports `serve`, do not import each other.
  */
+import type { ListenerProxy } from '../reactor/config.js';
 import fs from 'node:fs';
 import type { Disruptor } from '../channel/disruptor.js';
 import { native, type NativeAcceptor } from '../channel/native.js';
@@ -44,6 +45,19 @@ export interface EngineParts {
   tls: (TlsListenerPlan | null)[];
 }
 
+/** Per listener, its PROXY-protocol mode (null: none), from the address objects. */
+function planProxy(list: readonly (string | ListenSpec)[]): (ListenerProxy | null)[] {
+  return list.map((spec) => {
+    if (typeof spec !== 'object' || spec === null || !spec.proxyProtocol) return null;
+    const t = spec.proxyHeaderTimeout ?? 10_000;
+    if (spec.proxyProtocol !== true && spec.proxyProtocol !== 'optional') {
+      throw new TypeError(`proxyProtocol must be true, false or 'optional' (got ${String(spec.proxyProtocol)})`);
+    }
+    if (!(t >= 0 && t <= 0x7fffffff)) throw new RangeError('proxyHeaderTimeout must be 0..2^31-1 ms');
+    return { required: spec.proxyProtocol === true, headerTimeout: Math.floor(t) };
+  });
+}
+
 /** What the startup calls on the engine it built: where the acceptor and the reactors report. */
 export interface EngineSink {
   /** The acceptor accepted `n` connections (triples in the accept buffer). */
@@ -78,6 +92,7 @@ export async function startUp<E extends EngineSink>(
     );
   }
   const handlerUrl = local ? '' : resolveHandlerUrl(handler as string | URL);
+  const proxy = planProxy(list);
   const tls = planTls(list, parsed, options.tls);
 
   const inboxes: Disruptor[] = [];
@@ -122,7 +137,7 @@ export async function startUp<E extends EngineSink>(
     };
     const connTables = inboxes.map(() => new SharedArrayBuffer(8 * CONN_TABLE_SLOTS));
     const makeHost = await startHosts(
-      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables, tls },
+      { handler, local, handlerUrl, opts, handle, poolQueue: pool ? pool.queue.sab : null, events, bound, connTables, tls, proxy },
       hosts,
     );
     engine = build({

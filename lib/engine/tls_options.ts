@@ -150,6 +150,17 @@ export interface ListenSpec {
   addr: string;
   /** TLS for this address (a `tcp`/`unix` address then speaks TLS too), instead of serve's `tls`. */
   tls?: TlsOptions;
+  /**
+   * Connections on this address begin with a PROXY protocol header (v1 or v2, from HAProxy, AWS
+   * NLB and the like), read natively before `onOpened` (and before a TLS handshake): `c.remoteAddr`
+   * is then the original client's and `c.proxy` holds the header (with v2 TLVs). `true`: a
+   * missing or malformed header closes the connection (`onClosed` with ERR_PROXY_HEADER);
+   * `'optional'`: a connection that does not begin with one is served as it is. Headers are
+   * bounded (v1 107 bytes, v2 16 + 4,096 bytes).
+   */
+  proxyProtocol?: boolean | 'optional';
+  /** Ms to receive the whole PROXY header (default 10,000; 0: no deadline); ERR_PROXY_HEADER_TIMEOUT past it. */
+  proxyHeaderTimeout?: number;
 }
 
 /**

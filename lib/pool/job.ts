@@ -18,6 +18,7 @@ import type { ConnRef, PublishResult } from '../conn.js';
 import { Delivery } from '../conn.js';
 import type { Remote } from '../channel/remote.js';
 import type { WriteAck } from '../channel/acks.js';
+import type { DialOptions } from '../dial.js';
 
 
 export class Job {
@@ -50,6 +51,14 @@ export class Job {
   /** Several chunks written as one unit (one inbox message): nothing interleaves between them. */
   asyncWritev(chunks: readonly (Uint8Array | string)[]): Delivery {
     return this.remote.asyncWrite(this.ref, concat(chunks));
+  }
+
+  /**
+   * Opens an outbound connection on the reactor of the connection that submitted the job (or
+   * `options.loop`); see `Engine.dial`. The context is structured-cloned.
+   */
+  dial(addr: string, options: DialOptions = {}): Promise<ConnRef> {
+    return this.remote.dial(options.loop ?? this.ref.loop, addr, options);
   }
 
   /** Makes the reactor call `react` for the connection. */

@@ -34,6 +34,14 @@ export interface ReactorConfig {
   connTable: SharedArrayBuffer;
   /** Per listener index, its TLS (null: plain): the engine's native context and the handshake bounds. */
   tls: readonly (ListenerTls | null)[];
+  /** Per listener index, whether it takes a PROXY protocol header (null: no). */
+  proxy?: readonly (ListenerProxy | null)[];
+}
+
+/** A listener with `proxyProtocol`: the header is required (true) or optional; ms to receive it. */
+export interface ListenerProxy {
+  required: boolean;
+  headerTimeout: number;
 }
 
 /** A TLS listener as the reactor serves it (the context lives in the addon's process-wide registry). */

@@ -108,6 +108,27 @@ export class DgramConn extends ArenaWindow implements Conn {
   sendTo(addr: string, data: Uint8Array | string): number {
     return this.host.sendDatagramTo(this, addr, data);
   }
+  readonly dialed = false;
+  readonly proxy = null;
+  /** Stream connections only: a UDP socket has no connections to dial, half-close or pipe. */
+  dial(): never {
+    throw new TypeError('ringloop: dial is for stream connections (dial from a TCP/Unix Conn, info.dial or engine.dial)');
+  }
+  closeWrite(): never {
+    throw new TypeError('ringloop: closeWrite is for stream connections');
+  }
+  pauseRead(): never {
+    throw new TypeError('ringloop: pauseRead is for stream connections');
+  }
+  resumeRead(): never {
+    throw new TypeError('ringloop: resumeRead is for stream connections');
+  }
+  pipe(): never {
+    throw new TypeError('ringloop: pipe is for stream connections');
+  }
+  unpipe(): never {
+    throw new TypeError('ringloop: unpipe is for stream connections');
+  }
   /** Nothing to flush: datagrams leave when the batch returns. */
   flush(): void {}
   /** A no-op: the UDP socket belongs to the engine and serves every peer; it closes at stop. */

@@ -82,7 +82,12 @@ export class Reactor {
     });
     const base: ReactorBase = { cfg, handler, hooks, loop: this.loop, remote: this.remote };
     this.jobs = new Offload(this.out, hooks);
-    this.streams = new Streams(base, this.out, this.jobs);
+    this.streams = new Streams(base, this.out, this.jobs, this.acks);
+    // Outbound connections, half-close, PROXY listeners (dial.ts, reactor_dial.cc).
+    if (handler.onReadClosed) this.loop.setHalfClose(true);
+    cfg.proxy?.forEach((p, i) => {
+      if (p) this.loop.setListenerProxy(i, p.required ? 1 : 2, p.headerTimeout);
+    });
     this.dgrams = new Datagrams(base, this.out, this.jobs);
   }
 
@@ -96,7 +101,12 @@ export class Reactor {
     const h = this.handler;
     if (h.onInitComplete) {
       try {
-        const a = h.onInitComplete({ ...info, remote: this.remote, handle: this.cfg.handle });
+        const a = h.onInitComplete({
+          ...info,
+          remote: this.remote,
+          handle: this.cfg.handle,
+          dial: (addr, o) => this.streams.dialer.dial(addr, o),
+        });
         if (a === Action.Shutdown) this.hooks.shutdown();
       } catch (e) {
         this.hooks.handlerError(asError(e), 'onInitComplete');
@@ -161,6 +171,15 @@ export class Reactor {
           break;
         case L.EV_STOPPED:
           this.onStopped();
+          break;
+        case L.EV_DIAL_FAILED:
+          streams.dialer.failed(ev[o + 1]!, ev[o + 2]!, ev[o + 3]!);
+          break;
+        case L.EV_READ_CLOSED:
+          streams.readClosed(ev[o + 1]!, ev[o + 2]!);
+          break;
+        case L.EV_DIAL_REQUEST:
+          streams.dialer.requests();
           break;
       }
     }

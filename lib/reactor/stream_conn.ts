@@ -10,6 +10,8 @@
 import type { Conn, ConnRef, Delivery, PublishResult, TlsInfo } from '../conn.js';
 import { topicView } from '../channel/topics.js';
 import { publishLocal } from './local_publish.js';
+import type { DialOptions, ProxyInfo } from '../dial.js';
+import { pipeConn, proxyInfoOf, type StreamControlHost } from './stream_control.js';
 import type { Remote } from '../channel/remote.js';
 import type { NativeLoop, NativeSockOptions } from '../channel/native.js';
 import * as L from '../channel/layout.js';
@@ -19,7 +21,7 @@ import type { Offload } from './offload.js';
 import type { OutRecords, WriteTarget } from './out_records.js';
 
 /** What a stream connection needs from its reactor (implemented by Streams, streams.ts). */
-export interface StreamHost {
+export interface StreamHost extends StreamControlHost {
   readonly index: number;
   /** The read arena of the latest round (replaced when the native loop grows it). */
   readonly arena: Uint8Array;
@@ -50,6 +52,13 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   idleAt = 0;
   readDl = 0;
   writeDl = 0;
+  /** Dialed by this reactor (reactor/dial.ts), not accepted. */
+  dialed = false;
+  /** Accepted on a listener with proxyProtocol: its addresses may come from the PROXY header. */
+  proxied = false;
+  /** closeWrite() was called: writing throws. */
+  writeShut = false;
+  private proxyCache: ProxyInfo | null | undefined;
   private refCache: ConnRef | undefined;
   private local: string | undefined;
   private remote: string | undefined;
@@ -71,10 +80,17 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
     return (this.refCache ??= Object.freeze({ loop: this.s.index, slot: this.slot, generation: this.gen }));
   }
   get localAddr(): string {
-    return (this.local ??= this.address(false));
+    return (this.local ??= (this.proxied && this.proxy?.dest) || this.address(false));
   }
   get remoteAddr(): string {
-    return (this.remote ??= this.address(true));
+    return (this.remote ??= (this.proxied && this.proxy?.source) || this.address(true));
+  }
+  get proxy(): ProxyInfo | null {
+    if (!this.proxied) return null;
+    if (this.proxyCache === undefined && (this.open || this.s.conns[this.slot] === this)) {
+      this.proxyCache = proxyInfoOf(this.s.loop, this.slot);
+    }
+    return this.proxyCache ?? null;
   }
   get tls(): TlsInfo | null {
     return this.open || this.s.conns[this.slot] === this ? this.s.loop.tlsInfo(this.slot) : null;
@@ -91,6 +107,7 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
 
   write(data: Uint8Array | string): number {
     if (!this.open) throw new Error('ringloop: write on a closed connection');
+    if (this.writeShut) throw new Error('ringloop: write after closeWrite');
     return this.s.write(this, data);
   }
   writev(chunks: readonly (Uint8Array | string)[]): number {
@@ -136,6 +153,26 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
     this.s.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+  }
+  dial(addr: string, options?: DialOptions): ConnRef {
+    return this.s.dialer.dial(addr, options);
+  }
+  closeWrite(): void {
+    if (!this.open || this.writeShut) return;
+    this.writeShut = true;
+    this.s.out.emit(L.OUT_CLOSE_WRITE, this, 0, 0, 0);
+  }
+  pauseRead(): void {
+    if (this.open) this.s.loop.setPaused(this.slot, this.gen, true);
+  }
+  resumeRead(): void {
+    if (this.open) this.s.loop.setPaused(this.slot, this.gen, false);
+  }
+  pipe(other: Conn): void {
+    pipeConn(this.s, this, other);
+  }
+  unpipe(): void {
+    if (this.open) this.s.loop.setPipe(this.slot, this.gen, -1, 0);
   }
 
   subscribe(topic: string | Uint8Array): boolean {

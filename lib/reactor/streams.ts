@@ -9,7 +9,8 @@
  * deadlines.ts; this table is what they check an expiring connection against.
  */
 import os from 'node:os';
-import { Action, type Output, type ReactResult } from '../handler.js';
+import { Action, type EventHandler, type Output, type ReactResult } from '../handler.js';
+import type { ReactorHooks } from './config.js';
 import type { ConnRef } from '../conn.js';
 import * as L from '../channel/layout.js';
 import { asError, errnoError, tlsError, type TlsErrorCode } from '../errors.js';
@@ -20,6 +21,9 @@ import type { Offload } from './offload.js';
 import { OUT_CAP, type OutRecords } from './out_records.js';
 import { ReactorPart, type ReactorBase } from './part.js';
 import { StreamConn, type StreamHost } from './stream_conn.js';
+import { Dialer, type DialHost } from './dial.js';
+import type { AckTable } from '../channel/acks.js';
+import { proxyCloseError } from './proxy_errors.js';
 
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const T = native.tlsConstants;
@@ -31,7 +35,7 @@ const TLS_CODES = new Map<number, TlsErrorCode>([
 ]);
 
 /** One reactor's stream connections, by slot. */
-export class Streams extends ReactorPart implements StreamHost {
+export class Streams extends ReactorPart implements StreamHost, DialHost {
   readonly conns: (StreamConn | undefined)[] = [];
   readonly deadlines: Deadlines;
   /** Connections given a read window this round: what they leave unread is kept when it ends. */
@@ -39,9 +43,15 @@ export class Streams extends ReactorPart implements StreamHost {
   private readonly connTable: Int32Array;
   /** The idle timeout in ms (0: none), read on every event and write. */
   private readonly idleMs: number;
+  /** Outbound connections (dial.ts). */
+  readonly dialer: Dialer;
+  /** Per listener: it takes a PROXY header, so its connections' addresses may come from it. */
+  private readonly proxied: readonly boolean[];
 
-  constructor(base: ReactorBase, out: OutRecords, jobs: Offload) {
+  constructor(base: ReactorBase, out: OutRecords, jobs: Offload, acks: AckTable) {
     super(base, out, jobs);
+    this.dialer = new Dialer(this, base.loop, acks);
+    this.proxied = (base.cfg.proxy ?? []).map((p) => p !== null);
     this.idleMs = base.cfg.idleTimeout;
     this.connTable = new Int32Array(base.cfg.connTable);
     this.deadlines = new Deadlines(this.idleMs, out, base.loop, this.conns);
@@ -49,7 +59,8 @@ export class Streams extends ReactorPart implements StreamHost {
 
   /** EV_OPEN: a connection in `slot`; the handler's onOpened may write or close at once. */
   opened(slot: number, gen: number, listener: number): void {
-    const c = new StreamConn(this, slot, gen, listener);
+    const c = (listener === -1 && this.dialer.take(slot, gen)) || new StreamConn(this, slot, gen, listener);
+    if (listener >= 0 && this.proxied[listener]) c.proxied = true;
     this.conns[slot] = c;
     if (slot < CONN_TABLE_SLOTS) {
       this.connTable[2 * slot + 1] = gen;
@@ -131,9 +142,36 @@ export class Streams extends ReactorPart implements StreamHost {
     }
   }
 
+  /** EV_READ_CLOSED: the peer half-closed; the handler's onReadClosed decides what follows. */
+  readClosed(slot: number, gen: number): void {
+    const c = this.conns[slot];
+    if (!c || c.gen !== gen || !c.open || !this.handler.onReadClosed) return;
+    let res: ReactResult;
+    try {
+      res = this.handler.onReadClosed(c);
+    } catch (e) {
+      this.fail(c, asError(e), 'onReadClosed');
+      return;
+    }
+    this.apply(c, res);
+  }
+
+  get handlerRef(): EventHandler {
+    return this.handler;
+  }
+  get hooksRef(): ReactorHooks {
+    return this.hooks;
+  }
+
+  errorFor(slot: number, code: number): Error {
+    return this.closeError(slot, code);
+  }
+
   /** The error a connection closed with: an errno, or a TLS failure with OpenSSL's reason. */
   private closeError(slot: number, errno: number): Error {
     const code = TLS_CODES.get(errno);
+    const proxy = code ? undefined : proxyCloseError(errno, this.loop, slot);
+    if (proxy) return proxy;
     return code ? tlsError(code, this.loop.takeReason(slot)) : errnoError(errno);
   }
 
