@@ -12,6 +12,7 @@
         "native/inbox.cc",
         "native/reactor.cc",
         "native/reactor_dgram.cc",
+        "native/reactor_fanout.cc",
         "native/reactor_tls.cc",
         "native/reactor_dial.cc",
         "native/reactor_tls_client.cc",

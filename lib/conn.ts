@@ -175,6 +175,25 @@ export interface Conn {
    */
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void;
 
+  /**
+   * Topics (see `Remote.publish`). Subscribes this connection to `topic` (a string, as UTF-8, or
+   * bytes, copied) on its reactor: from when this returns, every publish of the topic from any
+   * thread reaches it, written by the reactor straight to the socket (no handler call). Returns
+   * false if it already was subscribed. Loop-only; throws on a closed connection or a datagram
+   * socket. Subscriptions end when the connection closes.
+   */
+  subscribe(topic: string | Uint8Array): boolean;
+  /** Leaves `topic`: nothing published to it reaches this connection once this returns. False if it was not in it. Loop-only. */
+  unsubscribe(topic: string | Uint8Array): boolean;
+  /** The topics this connection is subscribed to (bytes topics decoded as UTF-8), in no particular order. Loop-only. */
+  readonly topics: string[];
+  /**
+   * Sends `data` to every other subscriber of `topic` on every reactor (not to this connection,
+   * whether or not it is subscribed). Thread-safe in effect (it goes through the inboxes, the own
+   * reactor's too, so it arrives after this batch's writes); see `Remote.publish` for the result,
+   * order and backpressure.
+   */
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult;
   /** True for a connection this reactor dialed (`dial`), false for an accepted one. */
   readonly dialed: boolean;
   /**
@@ -212,3 +231,6 @@ export interface Conn {
   /** Loop-only. Ends forward mode: `react` sees this connection's bytes again. */
   unpipe(): void;
 }
+
+/** Result of a publish or broadcast: 'queued', 'full' (some reactor's inbox had no room), 'stopped'. */
+export type PublishResult = 'queued' | 'full' | 'stopped';

@@ -14,6 +14,7 @@
  * ```
  */
 import type { Conn, ConnRef } from './conn.js';
+import type { EngineHandle, Remote } from './channel/remote.js';
 import type { DialOptions } from './dial.js';
 import type { CodecOptions } from './codec.js';
 
@@ -50,6 +51,14 @@ export interface InitInfo {
   readonly addrs: readonly string[];
   /** `handlerOptions` from `serve()`, structured-cloned into each reactor. */
   readonly options: unknown;
+  /**
+   * This reactor's own thread-safe face of the engine (as `connect(engine.handle)`): write to,
+   * wake or close any connection by ref, on any reactor, with no main-thread hop
+   * (`info.remote.asyncWrite(ref, bytes)`), publish and broadcast. Keep it for later events.
+   */
+  readonly remote: Remote;
+  /** The engine's handle (structured-cloneable: give it to a worker of your own, for `connect`). */
+  readonly handle: EngineHandle;
   /**
    * Loop-only: dials from this reactor, as `c.dial` does (keep it for timers). Given to
    * `onInitComplete` on a reactor; absent in the info a handler factory receives.

@@ -11,6 +11,7 @@ export { serve, Engine, type StopOptions, type EngineStats } from './engine/engi
 export { Action, defineHandler } from './handler.js';
 export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
 export { Delivery, type Conn, type ConnRef, type SocketOptions, type TlsInfo, type TlsCertificate } from './conn.js';
+export type { PublishResult } from './conn.js';
 export type { ServeOptions } from './engine/options.js';
 export type { TlsOptions, TlsIdentity, ListenSpec, PemInput } from './engine/tls_options.js';
 export { LoadBalancing } from './engine/balancer.js';

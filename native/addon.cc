@@ -168,7 +168,7 @@ Napi::Object Constants(Napi::Env env) {
       {"STATE_STOPPED", kStateStopped}, {"EV_RECORD_INTS", ev::kRecordInts}, {"EV_OPEN", ev::kOpen},
       {"EV_DATA", ev::kData}, {"EV_CLOSED", ev::kClosed}, {"EV_STOPPED", ev::kStopped}, {"EV_ACK", ev::kAck},
       {"OUT_RECORD_INTS", out::kRecordInts}, {"OUT_WRITE", out::kWrite}, {"OUT_KEEP", out::kKeep},
-      {"OUT_CLOSE", out::kClose}};
+      {"OUT_CLOSE", out::kClose}, {"MSG_PUBLISH", kMsgPublish}, {"MSG_BROADCAST", kMsgBroadcast}, {"OUT_PUBLISH", out::kPublish}};
   for (const auto& [k, v] : all) c.Set(k, v);
   return c;
 }

@@ -28,7 +28,9 @@ bool Inbox::peek(InboxMsg* m) const {
   m->len = s[kLen];
   m->token = s[kToken];
   m->staged = nullptr;
-  if ((m->type == kMsgWrite || m->type == kMsgSendTo || m->type == kMsgDial) && m->c == 1) {
+  if ((m->type == kMsgWrite || m->type == kMsgSendTo || m->type == kMsgDial || m->type == kMsgPublish ||
+       m->type == kMsgBroadcast) &&
+      m->c == 1) {
     m->staged = static_cast<uint8_t*>(stagedPointer(s[kPtrLo], s[kPtrHi]));
     m->data = m->staged;
   } else {

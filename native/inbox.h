@@ -52,6 +52,10 @@ constexpr int kMsgStop = 5;
 constexpr int kMsgTest = 6;    // a, b, c: opaque (disruptor tests)
 constexpr int kMsgListen = 7;  // a = listen fd (SO_REUSEPORT), b = listener index, c = 1 for a UDP socket
 constexpr int kMsgSendTo = 8;  // a = slot, b = generation, c = staged; payload = peer record + datagram
+// Topics (reactor_fanout.cc), codes 16..23. a/b: a connection left out (its own publish), slot -1
+// for none; c = staged. PUBLISH's payload: topic length (u32, little-endian), topic, message.
+constexpr int kMsgPublish = 16;
+constexpr int kMsgBroadcast = 17;  // payload = the message, to every open connection
 // 24..31: outbound connections (reactor_dial.cc).
 constexpr int kMsgDial = 24;  // c = 1 if staged; payload: a dial request for this reactor's JS (lib/channel/dial_request.ts)
 // Reactor states.

@@ -44,6 +44,7 @@ Reactor::~Reactor() {
     delete c.out;
     delete c.acks;
     delete c.tls;
+    delete c.topics;
     delete c.dial;
   }
   for (int fd : listeners_) sockClose(fd);
@@ -205,6 +206,12 @@ void Reactor::drainInbox() {
       case kMsgSendTo:
         sendToFromInbox(m);
         break;
+      case kMsgPublish:
+        publishFromInbox(m);
+        break;
+      case kMsgBroadcast:
+        broadcastFromInbox(m);
+        break;
       case kMsgDial:  // JS makes the connection (it holds the context): reactor_dial.cc
         if (!stopping_ && m.len > 0) {
           dialRequests_.emplace_back(reinterpret_cast<const char*>(m.data), static_cast<size_t>(m.len));
@@ -226,6 +233,7 @@ void Reactor::drainInbox() {
     free(m.staged);
     inbox_.advance();
   }
+  if (!fanPending_.empty()) flushFanout();  // one write per subscriber for the whole drain
 }
 
 void Reactor::openConn(int fd, int32_t listener) {
@@ -576,6 +584,7 @@ void Reactor::closeConn(int32_t slot, int err) {
     delete c.acks;
     c.acks = nullptr;
   }
+  if (c.topics) dropTopics(c, slot);
   c.queued = c.written = 0;
   c.open = c.closing = c.woken = c.deferred = false;
   c.fd = -1;
@@ -654,6 +663,11 @@ void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t
       i = commitDatagrams(recs, i, n, outArena, outSize);
       continue;
     }
+    if (op == out::kPublish) {
+      i++;
+      publishRecord(r, outArena, outSize);
+      continue;
+    }
     i++;
     if (!c || c->dgram) continue;
     if (op == out::kKeep) {
@@ -668,6 +682,7 @@ void Reactor::commit(const int32_t* recs, int n, const uint8_t* outArena, size_t
       closeWrite(slot);
     }
   }
+  if (!fanPending_.empty()) flushFanout();
   flushCounters();
   maybeStopped();
 }
@@ -691,6 +706,7 @@ void Reactor::closeSilently() {
   for (Conn& c : conns_) {
     if (!c.open) continue;
     if (!c.dgram) inbox_.add(kConns, -1);
+    if (c.topics) dropTopics(c, static_cast<int32_t>(&c - conns_.data()));
     sockClose(c.fd);
     delete c.in;
     delete c.out;

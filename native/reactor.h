@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "codec.h"
@@ -67,6 +68,10 @@ constexpr int kClose = 3;       // source field = errno to report (0: graceful, 
 // last field names the peer record: an out-arena offset, or -(read-arena offset + 1).
 constexpr int kSendTo = 4;
 constexpr int kSendToRead = 5;
+// A publish from this reactor's handler (reactor_fanout.cc), delivered here in record order: slot and
+// generation name the publisher left out (-1: none); offset/length frame topic length (u32 LE),
+// topic, message in the out arena.
+constexpr int kPublish = 16;
 constexpr int kCloseWrite = 24;  // shutdown(SHUT_WR) once the pending output is flushed
 }  // namespace out
 
@@ -98,6 +103,8 @@ struct Conn {
   uint64_t queued = 0;
   uint64_t written = 0;
   std::vector<PendingAck>* acks = nullptr;  // allocated only while completions are pending
+  std::vector<std::string>* topics = nullptr;  // its subscriptions (reactor_fanout.cc), while any
+  bool fanPending = false;  // published bytes queued in `out` this drain, flushed once at its end
   // Outbound connections, half-close, flow control, forwarding, PROXY headers (reactor_dial.cc).
   bool connecting = false;  // dialed, connect() in progress: opened (kOpen) once it completes
   bool dialed = false;
@@ -111,6 +118,12 @@ struct Conn {
   int32_t pipeFrom = -1;     // the slot forwarding into this one
   uint64_t dueMs = 0;        // connect or PROXY-header deadline (CLOCK_MONOTONIC ms), 0 = none
   struct DialState* dial = nullptr;  // PROXY listeners only: the header (reactor_dial.cc)
+};
+
+// One subscriber of a topic on this reactor.
+struct TopicSub {
+  int32_t slot;
+  uint32_t gen;
 };
 
 // What a PROXY listener's connection holds: the header bytes read so far, then what it said.
@@ -194,6 +207,13 @@ class Reactor {
   const TlsSession* tlsSession(int32_t slot) const;
   size_t outboundBuffered(int32_t slot) const;
   int connFd(int32_t slot) const;
+  // Topics (reactor_fanout.cc). The directory: `buckets` x `loops` Int32 counts in shared memory,
+  // this reactor's column `index`, counted up before a subscribe returns, down after removal.
+  void setTopicDirectory(int32_t* dir, uint32_t buckets, int32_t loops, int32_t index);
+  // 1: subscribed now, 0: already was, -1: no such open connection.
+  int subscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len);
+  int unsubscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len);
+  const std::vector<std::string>* topicsOf(int32_t slot, uint32_t gen) const;
   // Outbound connections (reactor_dial.cc). family 4/6/0 (Unix path in host). Returns the slot
   // (generation in *gen) or -errno if no socket could be made; a connect that fails later, or
   // not within timeoutMs (0 = none), closes with kDialFailed.
@@ -273,6 +293,14 @@ class Reactor {
   int commitDatagrams(const int32_t* recs, int i, int n, const uint8_t* outArena, size_t outSize);
   void flushCounters();
   void settleAcks(Conn& c);
+  void publishFromInbox(const InboxMsg& m);
+  void broadcastFromInbox(const InboxMsg& m);
+  void dropTopics(Conn& c, int32_t slot);
+  void queueFanout(int32_t slot, const uint8_t* data, size_t len);
+  void fanoutFramed(const uint8_t* framed, size_t len, int32_t exSlot, uint32_t exGen);
+  void publishRecord(const int32_t* r, const uint8_t* outArena, size_t outSize);
+  void flushFanout();
+  void countTopic(const std::string& topic, int32_t delta);
   // reactor_dial.cc
   void finishConnect(int32_t slot);
   void readProxyHeader(int32_t slot);
@@ -325,6 +353,16 @@ class Reactor {
   std::vector<uint8_t> plainOut_;
   std::vector<int32_t> handshaking_;
   std::vector<std::pair<int32_t, std::string>> reasons_;
+  // Topics (reactor_fanout.cc): topic -> local subscribers, the shared directory, and scratch
+  // (a lookup key and the subscriber list a fan-out walks, reused so a publish allocates nothing).
+  std::unordered_map<std::string, std::vector<TopicSub>> topics_;
+  int32_t* topicDir_ = nullptr;
+  uint32_t topicBuckets_ = 0;
+  int32_t topicLoops_ = 0;
+  int32_t topicIndex_ = 0;
+  std::string topicKey_;
+  std::vector<TopicSub> fanout_;
+  std::vector<int32_t> fanPending_;  // connections with fanPending set
   // reactor_dial.cc: connects and PROXY-header waits with deadlines; listeners' PROXY modes.
   std::vector<int32_t> waits_;
   std::vector<std::pair<int, uint32_t>> listenerProxy_;

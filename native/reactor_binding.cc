@@ -35,6 +35,10 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
                         InstanceMethod<&Loop::SetListenerTls>("setListenerTls"),
                         InstanceMethod<&Loop::TlsInfoOf>("tlsInfo"),
                         InstanceMethod<&Loop::TakeReason>("takeReason"),
+                        InstanceMethod<&Loop::SetTopicDirectory>("setTopicDirectory"),
+                        InstanceMethod<&Loop::Subscribe>("subscribe"),
+                        InstanceMethod<&Loop::Unsubscribe>("unsubscribe"),
+                        InstanceMethod<&Loop::TopicsOf>("topics"),
                         // Outbound connections, half-close, forwarding, PROXY (loop_dial.h).
                         InstanceMethod<&Loop::Dial>("dial"), InstanceMethod<&Loop::SetPaused>("setPaused"),
                         InstanceMethod<&Loop::SetPipe>("setPipe"),
@@ -237,6 +241,54 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     return Napi::String::New(info.Env(), reactor_->takeReason(info[0].As<Napi::Number>().Int32Value()));
   }
 
+  // setTopicDirectory(dir: Int32Array (buckets x loops), buckets, loops, index)
+  Napi::Value SetTopicDirectory(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray()) return env.Undefined();
+    auto dir = info[0].As<Napi::Int32Array>();
+    uint32_t buckets = info[1].As<Napi::Number>().Uint32Value();
+    int32_t loops = info[2].As<Napi::Number>().Int32Value();
+    int32_t index = info[3].As<Napi::Number>().Int32Value();
+    if (buckets == 0 || (buckets & (buckets - 1)) != 0 || loops <= 0 || index < 0 || index >= loops ||
+        dir.ElementLength() < static_cast<size_t>(buckets) * loops) {
+      Napi::RangeError::New(env, "ringloop: malformed topic directory").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    topicDirRef_ = Napi::Persistent(dir);
+    reactor_->setTopicDirectory(dir.Data(), buckets, loops, index);
+    return env.Undefined();
+  }
+
+  // subscribe(slot, gen, topic: Uint8Array) -> 1 subscribed now, 0 already, -1 no such connection
+  Napi::Value Subscribe(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (destroyed_ || !info[2].IsTypedArray()) return Napi::Number::New(env, -1);
+    auto t = info[2].As<Napi::Uint8Array>();
+    return Napi::Number::New(env, reactor_->subscribe(info[0].As<Napi::Number>().Int32Value(),
+                                                      info[1].As<Napi::Number>().Uint32Value(), t.Data(),
+                                                      t.ByteLength()));
+  }
+
+  Napi::Value Unsubscribe(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (destroyed_ || !info[2].IsTypedArray()) return Napi::Number::New(env, -1);
+    auto t = info[2].As<Napi::Uint8Array>();
+    return Napi::Number::New(env, reactor_->unsubscribe(info[0].As<Napi::Number>().Int32Value(),
+                                                        info[1].As<Napi::Number>().Uint32Value(), t.Data(),
+                                                        t.ByteLength()));
+  }
+
+  // topics(slot, gen) -> the connection's topics (UTF-8 decoded), [] if none or not open
+  Napi::Value TopicsOf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::vector<std::string>* v =
+        destroyed_ ? nullptr
+                   : reactor_->topicsOf(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Uint32Value());
+    size_t n = v ? v->size() : 0;
+    Napi::Array a = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; i++) a.Set(static_cast<uint32_t>(i), Napi::String::New(env, (*v)[i]));
+    return a;
+  }
 #include "loop_dial.h"
 
   void Dispatch() {
@@ -385,7 +437,7 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
   PollBox* box_ = nullptr;
   bool started_ = false;
   bool destroyed_ = false;
-  Napi::Reference<Napi::Int32Array> inboxRef_, eventsRef_, outRecsRef_;
+  Napi::Reference<Napi::Int32Array> inboxRef_, eventsRef_, outRecsRef_, topicDirRef_;
   Napi::Reference<Napi::Int32Array> framesRef_;
   Napi::Reference<Napi::Uint8Array> outArenaRef_;
   Napi::Reference<Napi::ArrayBuffer> arenaRef_;

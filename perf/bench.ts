@@ -15,8 +15,9 @@ import { HTTP, REDIS } from './suites/proto-configs.js';
 import { TLS } from './suites/tls-suite.js';
 import { FLOOD } from './suites/flood-suite.js';
 import { PROXY } from './suites/proxy-suite.js';
+import { PUBSUB } from './suites/pubsub-suite.js';
 
-const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), tcpSuite(UNIX), tcpSuite(UDP), HTTP, REDIS, TLS, FLOOD, PROXY];
+const SUITES: readonly Suite[] = [tcpSuite(ECHO), tcpSuite(OFFLOAD), tcpSuite(UNIX), tcpSuite(UDP), HTTP, REDIS, TLS, FLOOD, PROXY, PUBSUB];
 
 function suiteList(): string {
   return SUITES.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n');

@@ -10,6 +10,7 @@ import { Reactor, type ReactorConfig } from '../lib/reactor/reactor.js';
 import { loadHandler } from '../lib/engine/handler_loader.js';
 import { setEngineSink } from '../lib/channel/post.js';
 import type { InitInfo } from '../lib/handler.js';
+import { Remote } from '../lib/channel/remote.js';
 import type { ConnRef } from '../lib/conn.js';
 import { JobSubmitter } from '../lib/pool/producer.js';
 
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
     loops: data.config.loops,
     addrs: [],
     options: data.handlerOptions,
+    remote: new Remote(data.config.handle),
+    handle: data.config.handle,
   };
   let reactor: Reactor;
   let submitter: JobSubmitter | undefined;

@@ -30,6 +30,7 @@ import { RSet, SET_COMMANDS } from './set.js';
 import { Hash, HASH_COMMANDS } from './hash.js';
 import { ZSet, ZSET_COMMANDS } from './zset.js';
 import type { Value } from './store.js';
+import { PubSub, PUBSUB_COMMANDS } from './pubsub.js';
 
 /** Re-exported for the handler, which builds the one Ctx and runs commands through `execute`. */
 export { Ctx, type Command, type Session };
@@ -63,6 +64,7 @@ function unknownSubcommand(x: Ctx, container: string): void {
 const MAX_DEADLINE = Number.MAX_SAFE_INTEGER;
 
 function ping(x: Ctx): void {
+  if (PubSub.active(x.session.subs)) return PubSub.pong(x);
   if (x.argc > 2) return wrongArity(x, 'ping');
   if (x.argc === 1) x.raw(R_PONG);
   else x.bulk(x.bytes(1));
@@ -336,7 +338,7 @@ function info(x: Ctx): void {
 }
 
 const TABLE: Command[] = [
-  { name: 'ping', arity: -1, run: ping },
+  { name: 'ping', arity: -1, pubsub: true, run: ping },
   { name: 'echo', arity: 2, run: echo },
   { name: 'set', arity: -3, denyoom: true, run: set },
   { name: 'get', arity: 2, run: get },
@@ -359,7 +361,7 @@ const TABLE: Command[] = [
   { name: 'flushall', arity: -1, run: flushall },
   { name: 'flushdb', arity: -1, run: flushall },
   { name: 'command', arity: -1, run: command },
-  { name: 'quit', arity: -1, run: quit },
+  { name: 'quit', arity: -1, pubsub: true, run: quit },
   { name: 'select', arity: 2, run: select },
   { name: 'config', arity: -2, run: config },
   { name: 'client', arity: -2, run: client },
@@ -368,6 +370,7 @@ const TABLE: Command[] = [
   ...SET_COMMANDS,
   ...HASH_COMMANDS,
   ...ZSET_COMMANDS,
+  ...PUBSUB_COMMANDS,
 ];
 
 /** Buckets by (name length, first letter): a lookup compares a handful of names at most. */
@@ -394,6 +397,9 @@ export function execute(x: Ctx): void {
   const cmd = lookup(p.src, p.argOff[0]!, p.argLen[0]!);
   if (cmd === undefined) return unknownCommand(x);
   if (!arityOk(cmd.arity, p.argc)) return wrongArity(x, cmd.name);
+  if (cmd.pubsub !== true && PubSub.active(x.session.subs)) {
+    return x.error(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+  }
   // After the name and arity checks, as in redis: over the limit, what may grow memory is refused.
   if (cmd.denyoom === true && x.store.overLimit) return x.raw(E_OOM);
   cmd.run(x);

@@ -7,6 +7,7 @@
 import type { Conn } from '../../lib/index.js';
 import { parseInt64, type RespArgs } from './resp.js';
 import type { Collection, Meter, Store, Value } from './store.js';
+import type { PubSub, Subscriptions } from './pubsub.js';
 
 /** Per-connection state the commands can see. */
 export interface Session {
@@ -14,6 +15,8 @@ export interface Session {
   name: Uint8Array | null;
   /** Set by QUIT: close once the reply is out. */
   quit: boolean;
+  /** Its channels and patterns, once it subscribed to any (pubsub.ts). */
+  subs: Subscriptions | null;
 }
 
 /** Bytes of a latin1 string (one byte per char): the form keys and members take. */
@@ -69,7 +72,10 @@ export class Ctx {
   private base = 0;
   private scratch: Buffer = Buffer.allocUnsafe(SCRATCH_KEEP);
 
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    readonly pubsub: PubSub,
+  ) {}
 
   /** Prepares for the command just parsed by `p`. */
   load(c: Conn, p: RespArgs, session: Session, now: number): void {
@@ -238,6 +244,8 @@ export interface Command {
    * store is over its `maxMemory` (reads, deletes and pops still run: they are how memory comes back).
    */
   readonly denyoom?: boolean;
+  /** Allowed in the subscribed context (RESP2: only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET). */
+  readonly pubsub?: boolean;
   run(x: Ctx): void;
 }
 

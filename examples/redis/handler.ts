@@ -5,7 +5,8 @@
  * TTL/PTTL, PERSIST, DBSIZE, FLUSHALL/FLUSHDB, SELECT 0, COMMAND (empty docs), CONFIG GET, CLIENT
  * SETNAME/GETNAME/SETINFO/ID, INFO, QUIT; lists (LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LRANGE,
  * LLEN, LINDEX), sets (SADD, SREM, SPOP, SCARD, SISMEMBER, SMEMBERS), hashes (HSET, HGET, HDEL,
- * HLEN, HEXISTS, HGETALL), sorted sets (ZADD, ZPOPMIN, ZPOPMAX, ZCARD, ZSCORE, ZREM); inline
+ * HLEN, HEXISTS, HGETALL), sorted sets (ZADD, ZPOPMIN, ZPOPMAX, ZCARD, ZSCORE, ZREM), pub/sub
+ * (SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH: pubsub.ts, on ringloop's topics); inline
  * commands; replies and errors (WRONGTYPE, arity, ...) as redis 7.0 gives them, byte for byte.
  *
  * Data model: one owner, like redis itself. The whole keyspace lives in a single reactor, which
@@ -50,6 +51,7 @@ import { FrameArgs, RespParser, PROTOCOL_ERROR, type RespLimits } from './resp.j
 import { Ctx, execute, type Session } from './commands.js';
 import { Store } from './store.js';
 import { DEFAULT_COMMAND_TIMEOUT, DEFAULT_MAXMEMORY } from './config.js';
+import { PubSub } from './pubsub.js';
 
 interface Client {
   readonly parser: RespParser;
@@ -93,7 +95,8 @@ export default defineHandler((info: InitInfo): EventHandler => {
   const o = optionsOf(info.options);
   const commandTimeout = nonNegative(o.commandTimeout, DEFAULT_COMMAND_TIMEOUT * 1000);
   const store = new Store(nonNegative(o.maxMemory, DEFAULT_MAXMEMORY));
-  const x = new Ctx(store);
+  const pubsub = new PubSub();
+  const x = new Ctx(store, pubsub);
   const args = new FrameArgs();
   let nextId = 1;
 
@@ -120,11 +123,14 @@ export default defineHandler((info: InitInfo): EventHandler => {
     onOpened(c) {
       const client: Client = {
         parser: new RespParser(limits),
-        session: { id: nextId++, name: null, quit: false },
+        session: { id: nextId++, name: null, quit: false, subs: null },
         armed: false,
         inParser: false,
       };
       c.context = client;
+    },
+    onClosed(c) {
+      pubsub.closed((c.context as Client).session.subs);
     },
     react(c) {
       const client = c.context as Client;

@@ -52,6 +52,12 @@ export const MSG_TEST = 6;
 export const MSG_LISTEN = 7;
 /** One datagram: a = slot, b = generation of the UDP socket; payload = peer record + bytes. */
 export const MSG_SENDTO = 8;
+/**
+ * Topics (codes 16..23; channel/topics.ts, native/reactor_fanout.cc). a, b: a connection left out
+ * (slot -1: none). PUBLISH's payload: topic length (u32 LE), topic, message; BROADCAST's: the message.
+ */
+export const MSG_PUBLISH = 16;
+export const MSG_BROADCAST = 17;
 /** Bytes of the peer record (family, port, address) that precedes a datagram (native/socket_dgram.h). */
 export const PEER_BYTES = 32;
 
@@ -78,6 +84,8 @@ export const OUT_CLOSE = 3;
 /** One datagram, bytes in the out arena / the read arena; last field: peer record's out-arena offset, or -(read-arena offset + 1). */
 export const OUT_SENDTO = 4;
 export const OUT_SENDTO_READ = 5;
+/** A handler's publish, delivered to this reactor's subscribers in record order: slot/generation left out (-1: none), out-arena offset/length of [topic length u32 LE, topic, message]. */
+export const OUT_PUBLISH = 16;
 /** Source of an OUT_WRITE: the read arena (zero-copy echo) or the out arena. */
 export const SRC_READ_ARENA = 0;
 export const SRC_OUT_ARENA = 1;

@@ -43,6 +43,13 @@ export interface NativeLoop {
   tlsInfo(slot: number): TlsInfo | null;
   /** The text of the TLS error `slot` just closed with (once), or ''. */
   takeReason(slot: number): string;
+  /** The shared topic directory and this reactor's column in it (native/reactor_fanout.cc). */
+  setTopicDirectory(dir: Int32Array, buckets: number, loops: number, index: number): void;
+  /** 1: subscribed now, 0: already was, -1: no such open connection. */
+  subscribe(slot: number, generation: number, topic: Uint8Array): number;
+  /** 1: unsubscribed now, 0: was not subscribed, -1: no such open connection. */
+  unsubscribe(slot: number, generation: number, topic: Uint8Array): number;
+  topics(slot: number, generation: number): string[];
   /** Starts a connect (family 4, 6, or 0 for a Unix path): slot * 2^32 + generation, or -errno. */
   dial(
     family: number,

@@ -13,6 +13,8 @@ import { Delivery } from '../conn.js';
 import * as L from './layout.js';
 import { AckTable, type WriteAck } from './acks.js';
 import { native } from './native.js';
+import { Publisher } from './topics.js';
+import type { PublishResult } from '../conn.js';
 import type { DialOptions } from '../dial.js';
 import { requestDial } from './dial_request.js';
 import { resolveDialAddress } from './dial_address.js';
@@ -23,6 +25,8 @@ export interface EngineHandle {
   readonly inboxes: readonly SharedArrayBuffer[];
   /** Completion slots for asyncWriteAck (acks.ts). */
   readonly acks: SharedArrayBuffer;
+  /** The topic directory (topics.ts): which reactors hold subscribers of which topic buckets. */
+  readonly topics: SharedArrayBuffer;
 }
 
 const encoder = new TextEncoder();
@@ -34,10 +38,67 @@ function bytesOf(data: Uint8Array | string): Uint8Array {
 export class Remote {
   private readonly inboxes: Disruptor[];
   private readonly acks: AckTable;
+  private readonly topics: SharedArrayBuffer;
+  private publisher: Publisher | undefined;
 
   constructor(handle: EngineHandle) {
     this.inboxes = handle.inboxes.map((s) => new Disruptor(s));
     this.acks = new AckTable(handle.acks);
+    this.topics = handle.topics;
+  }
+
+  private get pub(): Publisher {
+    return (this.publisher ??= new Publisher(this.inboxes, this.topics));
+  }
+
+  /**
+   * Thread-safe. Sends `data` to every connection subscribed to `topic` (`c.subscribe`), on every
+   * reactor: one inbox message per reactor that holds subscribers (the shared topic directory says
+   * which), and that reactor writes the one copy to each of its subscribers. A topic is a string
+   * (its UTF-8 bytes) or bytes, up to 64 KiB. Returns 'queued' (also when nobody is subscribed),
+   * 'full' when some reactor's inbox had no room (its subscribers miss this message, the others
+   * get it; nothing is queued without bound), or 'stopped'.
+   *
+   * Order: the messages of one publisher (one thread) reach each subscriber in publish order.
+   * A subscription made before this call began is reached; one removed (unsubscribe, close)
+   * before the reactor handles the message is not, and a newer connection on a reused slot
+   * never gets an older one's messages. A subscriber whose unsent output would pass
+   * `writeBufferCap` is closed with ENOBUFS (its `onClosed` hears it); the publisher and the other
+   * subscribers are not slowed by it.
+   */
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.pub.publish(topic, data, -1, -1, 0);
+  }
+
+  /** As `publish`, leaving out the connection `except` (a connection publishing to its own topic). */
+  publishExcept(except: ConnRef, topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.pub.publish(topic, data, except.loop, except.slot, except.generation);
+  }
+
+  /**
+   * @internal A handler's publish on reactor `except.loop`: `local` takes that reactor's framed copy
+   * (into its out-records, so it is delivered in batch order) or declines (then it goes by inbox).
+   */
+  publishFrom(except: ConnRef, topic: string | Uint8Array, data: Uint8Array | string, local: (framed: Uint8Array) => boolean): PublishResult {
+    return this.pub.publish(topic, data, except.loop, except.slot, except.generation, local);
+  }
+
+  /**
+   * Thread-safe. How many subscriptions `topic` has over all reactors, read from the shared
+   * directory: exact unless another topic shares its hash bucket (then an upper bound), and
+   * racing with subscribes and closes in flight.
+   */
+  subscribers(topic: string | Uint8Array): number {
+    return this.pub.subscribers(topic);
+  }
+
+  /**
+   * Thread-safe. Sends `data` to every open stream connection of every reactor (a topic every
+   * connection is in), one inbox message per reactor; same order, backpressure and result as
+   * `publish`. Connections still in their TLS handshake are not included.
+   */
+  broadcast(data: Uint8Array | string, except?: ConnRef): PublishResult {
+    return except ? this.pub.broadcast(data, except.loop, except.slot, except.generation) : this.pub.broadcast(data, -1, -1, 0);
   }
 
   private inbox(ref: ConnRef): Disruptor {

@@ -18,7 +18,7 @@ import { Remote, type EngineHandle } from '../channel/remote.js';
 import type { DialOptions } from '../dial.js';
 import type { WriteAck } from '../channel/acks.js';
 import * as L from '../channel/layout.js';
-import type { ConnRef, Delivery } from '../conn.js';
+import type { ConnRef, Delivery, PublishResult } from '../conn.js';
 import type { EventHandler } from '../handler.js';
 import type { Pool } from '../pool/pool.js';
 import type { JobRequest } from '../pool/tasks.js';
@@ -202,6 +202,21 @@ export class Engine extends EventEmitter {
   /** Thread-safe. Closes the connection after flushing its output. */
   close(ref: ConnRef): Delivery {
     return this.remote.close(ref);
+  }
+
+  /** Thread-safe. Sends bytes to every subscriber of `topic` on every reactor (see `Remote.publish`). */
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.remote.publish(topic, data);
+  }
+
+  /** Thread-safe. Sends bytes to every open connection of every reactor (see `Remote.broadcast`). */
+  broadcast(data: Uint8Array | string): PublishResult {
+    return this.remote.broadcast(data);
+  }
+
+  /** Thread-safe. Subscriptions to `topic` over all reactors (see `Remote.subscribers`). */
+  subscribers(topic: string | Uint8Array): number {
+    return this.remote.subscribers(topic);
   }
 
   /**

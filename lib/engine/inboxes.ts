@@ -11,6 +11,7 @@ import * as L from '../channel/layout.js';
 import { AckTable } from '../channel/acks.js';
 import type { EngineHandle } from '../channel/remote.js';
 import type { ResolvedOptions } from './options.js';
+import { createTopicDirectory } from '../channel/topics.js';
 
 /**
  * Creates one inbox per reactor, each with its wake fd, and the handle naming them. Appends to
@@ -25,7 +26,11 @@ export function createInboxes(opts: ResolvedOptions, inboxes: Disruptor[], wakeF
     Atomics.store(d.i32, L.WAKE_FD, fd);
     Atomics.store(d.i32, L.DGRAM_MAX, opts.maxDatagramSize);
   }
-  return Object.freeze({ inboxes: Object.freeze(inboxes.map((d) => d.sab)), acks: AckTable.create() });
+  return Object.freeze({
+    inboxes: Object.freeze(inboxes.map((d) => d.sab)),
+    acks: AckTable.create(),
+    topics: createTopicDirectory(opts.loops),
+  });
 }
 
 /** Marks inboxes stopped, reclaims what was never consumed, and closes the wake fds. */

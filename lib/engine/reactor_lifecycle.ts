@@ -17,6 +17,7 @@ import type { EngineHandle } from '../channel/remote.js';
 import type { EventHandler } from '../handler.js';
 import { CONN_TABLE_SLOTS, type ReactorConfig } from '../reactor/reactor.js';
 import { buildHandler } from './handler_loader.js';
+import { Remote } from '../channel/remote.js';
 import type { Handout } from './handout.js';
 import type { ResolvedOptions } from './options.js';
 import { openOwned, handOwned, type OwnedAddress } from './owned_sockets.js';
@@ -98,6 +99,8 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
         loops: 1,
         addrs: plan.bound,
         options: opts.handlerOptions,
+        remote: new Remote(plan.handle),
+        handle: plan.handle,
       });
       hosts.push(new LocalHost(configFor(i), h, plan.events, opts.handlerOptions));
     } else {

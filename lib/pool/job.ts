@@ -14,7 +14,7 @@
  * }
  * ```
  */
-import type { ConnRef } from '../conn.js';
+import type { ConnRef, PublishResult } from '../conn.js';
 import { Delivery } from '../conn.js';
 import type { Remote } from '../channel/remote.js';
 import type { WriteAck } from '../channel/acks.js';
@@ -69,6 +69,16 @@ export class Job {
   /** Closes the connection once what is queued has been flushed. */
   close(): Delivery {
     return this.remote.close(this.ref);
+  }
+
+  /** Sends bytes to every subscriber of `topic`, on every reactor (see `Remote.publish`). */
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.remote.publish(topic, data);
+  }
+
+  /** Sends bytes to every open connection (see `Remote.broadcast`). */
+  broadcast(data: Uint8Array | string): PublishResult {
+    return this.remote.broadcast(data);
   }
 }
 

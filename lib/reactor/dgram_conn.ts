@@ -7,7 +7,9 @@
  * write, sent as soon as the batch returns, unbuffered. Loop-only, like every Conn method not
  * marked thread-safe.
  */
-import type { Conn, ConnRef, SocketOptions } from '../conn.js';
+import type { Conn, ConnRef, PublishResult, SocketOptions } from '../conn.js';
+import { publishLocal } from './local_publish.js';
+import type { OutRecords } from './out_records.js';
 import type { Delivery } from '../conn.js';
 import type { Output } from '../handler.js';
 import { native, type NativeLoop } from '../channel/native.js';
@@ -24,6 +26,8 @@ export interface DatagramHost {
   readonly remote: Remote;
   readonly loop: NativeLoop;
   readonly jobs: Offload;
+  /** The reactor's out-records (a publish from a datagram's handler goes through them). */
+  readonly out: OutRecords;
   /** Queues one datagram; `peer` is an out-arena offset of a peer record, or -(read-arena offset + 1). */
   sendDatagram(d: DgramConn, data: Output, peer: number): number;
   /** Queues one datagram to a "host:port" address. */
@@ -149,6 +153,19 @@ export class DgramConn extends ArenaWindow implements Conn {
   }
   offload(payload: unknown, options?: { name?: string; timeout?: number }): void {
     this.host.jobs.offload(this, payload, options?.name ?? 'default', options?.timeout ?? 0);
+  }
+  subscribe(): boolean {
+    throw new TypeError('ringloop: topics are for stream connections; a datagram socket serves many peers');
+  }
+  unsubscribe(): boolean {
+    return false;
+  }
+  get topics(): string[] {
+    return [];
+  }
+  /** Publishing from a datagram's handler is fine: it reaches the topic's (stream) subscribers. */
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.host.remote.publishFrom({ loop: this.host.index, slot: -1, generation: 0 }, topic, data, (framed) => publishLocal(this.host.out, framed, -1, 0));
   }
 
   private replyPeer(): number {

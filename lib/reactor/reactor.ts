@@ -24,6 +24,7 @@ import { Offload } from './offload.js';
 import { OutRecords } from './out_records.js';
 import type { ReactorBase } from './part.js';
 import { Streams } from './streams.js';
+import { TOPIC_BUCKETS } from '../channel/topics.js';
 import { FrameView, frameTableInts } from './frames.js';
 import { codecSpec, type NativeCodecSpec } from '../channel/codec_spec.js';
 
@@ -85,6 +86,7 @@ export class Reactor {
       if (c) this.loop.setListenerCodec(i, c);
     });
     this.out.attach(this.loop);
+    this.loop.setTopicDirectory(new Int32Array(cfg.handle.topics), TOPIC_BUCKETS, cfg.handle.inboxes.length, cfg.index);
     cfg.tls.forEach((t, i) => {
       if (t) this.loop.setListenerTls(i, t.context, t.handshakeTimeout, t.maxHandshakeBytes);
     });
@@ -106,11 +108,16 @@ export class Reactor {
   }
 
   /** Runs onInitComplete and starts the ticker (on reactor 0 only). */
-  init(info: InitInfo): void {
+  init(info: Omit<InitInfo, 'remote' | 'handle'>): void {
     const h = this.handler;
     if (h.onInitComplete) {
       try {
-        const a = h.onInitComplete({ ...info, dial: (addr, o) => this.streams.dialer.dial(addr, o) });
+        const a = h.onInitComplete({
+          ...info,
+          remote: this.remote,
+          handle: this.cfg.handle,
+          dial: (addr, o) => this.streams.dialer.dial(addr, o),
+        });
         if (a === Action.Shutdown) this.hooks.shutdown();
       } catch (e) {
         this.hooks.handlerError(asError(e), 'onInitComplete');

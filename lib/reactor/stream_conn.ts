@@ -7,7 +7,9 @@
  * through its host (streams.ts) and calls the host's parts directly, so a Conn method adds no call
  * layer of its own. Loop-only, like every Conn method not marked thread-safe.
  */
-import type { Conn, ConnRef, Delivery, TlsInfo } from '../conn.js';
+import type { Conn, ConnRef, Delivery, PublishResult, TlsInfo } from '../conn.js';
+import { topicView } from '../channel/topics.js';
+import { publishLocal } from './local_publish.js';
 import type { DialOptions, ProxyInfo } from '../dial.js';
 import { pipeConn, proxyInfoOf, type StreamControlHost } from './stream_control.js';
 import type { Remote } from '../channel/remote.js';
@@ -181,6 +183,22 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   unpipe(): void {
     if (this.open) this.s.loop.setPipe(this.slot, this.gen, -1, 0);
   }
+
+  subscribe(topic: string | Uint8Array): boolean {
+    if (!this.open) throw new Error('ringloop: subscribe on a closed connection');
+    return this.s.loop.subscribe(this.slot, this.gen, topicView(topic)) === 1;
+  }
+  unsubscribe(topic: string | Uint8Array): boolean {
+    return this.s.loop.unsubscribe(this.slot, this.gen, topicView(topic)) === 1;
+  }
+  get topics(): string[] {
+    return this.s.conns[this.slot] === this ? this.s.loop.topics(this.slot, this.gen) : [];
+  }
+  publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
+    return this.s.remote.publishFrom(this.ref, topic, data, this.localPub ??= (framed) => publishLocal(this.s.out, framed, this.slot, this.gen));
+  }
+  /** This connection's publishLocal, made on its first publish. */
+  private localPub: ((framed: Uint8Array) => boolean) | undefined;
 
   /** "" once the connection has left the slot table (its slot may name another socket by then). */
   private address(peer: boolean): string {

@@ -21,6 +21,8 @@ export interface ToolRun {
   requests: number;
   /** Something the tool saw that does not void the figure (listed under warnings). */
   note?: string;
+  /** 99th percentile latency the tool measured, µs (shown when the suite sets `latency`). */
+  p99Us?: number;
 }
 
 /** One invocation of the tool, reporting one metric (one table row per contender). */
@@ -75,6 +77,8 @@ export interface ToolSuiteConfig {
    * the subject's requests/s >= minRatio x each peer's.
    */
   targets?: readonly { peer: string; minRatio: number }[];
+  /** The tool reports a p99 latency (ToolRun.p99Us): a column for its median. */
+  latency?: boolean;
 }
 
 /**
@@ -211,9 +215,9 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
         }
       }
 
-      type Figure = 'rps' | 'serverCpuUsPerMsg' | 'serverBusy';
+      type Figure = 'rps' | 'serverCpuUsPerMsg' | 'serverBusy' | 'p99Us';
       const med = (k: string, f: Figure): number | null =>
-        median((records.get(k) ?? []).map((x) => x[f]).filter((v): v is number => v !== null));
+        median((records.get(k) ?? []).map((x) => x[f] ?? null).filter((v): v is number => v !== null));
       const rows: string[][] = [];
       const results: Record<string, unknown>[] = [];
       const ratios: Record<string, Record<string, number | null>> = {};
@@ -238,6 +242,7 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
             rps: med(k, 'rps'),
             serverCpuUsPerMsg: med(k, 'serverCpuUsPerMsg'),
             serverBusy: med(k, 'serverBusy'),
+            ...(cfg.latency ? { p99Us: med(k, 'p99Us') } : {}),
             cpuSeconds: median(recs.map((x) => x.cpuSeconds)),
             ...(w.connectionPerRequest ? { requestsPerConnection: median(recs.flatMap((x) => (x.connections ? [x.requests / x.connections] : []))) } : {}),
             runs: recs.map((x) => x.rps),
@@ -249,6 +254,7 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
             w.name, w.metric, c.name,
             fmtInt(med(k, 'rps')), own ? '' : fmtRatio(versus(c.name, 'rps'), '-'),
             fmtFixed(med(k, 'serverCpuUsPerMsg'), 2), own ? '' : fmtRatio(versus(c.name, 'serverCpuUsPerMsg'), '-'),
+            ...(cfg.latency ? [fmtInt(med(k, 'p99Us'))] : []),
             ...(pinning ? [fmtBusy(med(k, 'serverBusy'))] : []),
             check,
           ]);
@@ -263,6 +269,7 @@ export function toolSuite(cfg: ToolSuiteConfig): Suite {
           { header: `req/s: ${vs}`, align: 'right' },
           { header: 'CPU µs/req', align: 'right' },
           { header: `CPU/req: ${vs}`, align: 'right' },
+          ...(cfg.latency ? [{ header: 'p99 µs', align: 'right' } as const] : []),
           ...(pinning ? [{ header: 'server busy', align: 'right' } as const] : []),
           { header: 'check', align: 'left' },
         ],
