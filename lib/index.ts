@@ -22,3 +22,6 @@ export type { WriteAck } from './channel/acks.js';
 export type { PoolOptions } from './pool/pool.js';
 export { parseAddress, type ListenAddress } from './engine/address.js';
 export type { ErrnoError } from './errors.js';
+export type { CloseError, JobError, JobErrorCode, TlsError, ThrownError } from './error_types.js';
+export type { EngineEvents, EngineEventName, EngineListener } from './engine_events.js';
+export type { HandlerConn, TypedHandler, TypedHandlerExport, TypedHandlerFactory, TypedOffload, JobName, JobPayload } from './typed_handler.js';

@@ -27,6 +27,7 @@ import { ReactorLifecycle } from './reactor_lifecycle.js';
 import type { HostEvents } from './reactor_host.js';
 import { startUp, type EngineParts } from './startup.js';
 import { stopAll, type StopParts } from './stop.js';
+import type { EngineEventName, EngineEvents, EngineListener } from '../engine_events.js';
 
 /** See `Engine.stats()`. */
 export interface EngineStats {
@@ -54,7 +55,19 @@ export interface StopOptions {
  * `connectionLost (ref, err)` per connection it held (its onClosed on this thread); `reactorRestarted (loop)`
  * with `restartReactors`; `stopped` once stopped.
  */
-export class Engine extends EventEmitter {
+// Typed events (lib/engine_events.ts): engine.on('mesage', ...) does not compile, listener arguments are typed.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Engine {
+  on<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  once<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  off<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  addListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  removeListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  prependListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  prependOnceListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Engine extends EventEmitter<EngineEvents> {
   /** Bound listen addresses, port 0 resolved (e.g. `tcp://127.0.0.1:40123`). */
   readonly addrs: readonly string[];
   /** Number of reactors. */

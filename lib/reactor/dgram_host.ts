@@ -11,6 +11,7 @@ import { Action, type Output, type ReactResult } from '../handler.js';
 import type { ConnRef } from '../conn.js';
 import { native } from '../channel/native.js';
 import * as L from '../channel/layout.js';
+import { asJobError } from '../pool/outcome.js';
 import { asError } from '../errors.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import type { Offload } from './offload.js';
@@ -76,7 +77,7 @@ export class Datagrams extends ReactorPart implements DatagramHost {
     if (!sock || sock.gen !== ref.generation) return false;
     const h = this.handler;
     try {
-      if (h.onJobError) h.onJobError(sock, err);
+      if (h.onJobError) h.onJobError(sock, asJobError(err));
       else this.hooks.handlerError(err, 'job');
     } catch (e) {
       this.hooks.handlerError(asError(e), 'onJobError');

@@ -12,6 +12,7 @@ import os from 'node:os';
 import { Action, type Output, type ReactResult } from '../handler.js';
 import type { ConnRef } from '../conn.js';
 import * as L from '../channel/layout.js';
+import { asJobError } from '../pool/outcome.js';
 import { asError, errnoError, tlsError, type TlsErrorCode } from '../errors.js';
 import { native } from '../channel/native.js';
 import { CONN_TABLE_SLOTS } from './config.js';
@@ -157,7 +158,7 @@ export class Streams extends ReactorPart implements StreamHost {
     const h = this.handler;
     if (h.onJobError) {
       try {
-        this.action(c, h.onJobError(c, err) ?? Action.None);
+        this.action(c, h.onJobError(c, asJobError(err)) ?? Action.None);
       } catch (e) {
         this.fail(c, asError(e), 'onJobError');
       }
