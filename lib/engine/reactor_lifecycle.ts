@@ -72,6 +72,7 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
     socket: opts.socket,
     maxDatagramSize: opts.maxDatagramSize,
     tls: plan.tls,
+    debug: opts.debug,
   });
   const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
     new WorkerHost(

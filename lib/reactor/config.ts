@@ -34,6 +34,8 @@ export interface ReactorConfig {
   connTable: SharedArrayBuffer;
   /** Per listener index, its TLS (null: plain): the engine's native context and the handshake bounds. */
   tls: readonly (ListenerTls | null)[];
+  /** Debug checks (lib/reactor/debug.ts): stale views detached, cross-reactor writes refused. */
+  debug?: boolean;
 }
 
 /** A TLS listener as the reactor serves it (the context lives in the addon's process-wide registry). */

@@ -24,6 +24,7 @@ import { Offload } from './offload.js';
 import { OutRecords } from './out_records.js';
 import type { ReactorBase } from './part.js';
 import { Streams } from './streams.js';
+import { debug, enableDebug, expireViews } from './debug.js';
 
 /** A TLS connection closed before its handshake completed (native/reactor.h ev::kRejected). */
 const EV_REJECTED = native.tlsConstants.EV_REJECTED;
@@ -54,6 +55,7 @@ export class Reactor {
     private readonly hooks: ReactorHooks,
   ) {
     this.index = cfg.index;
+    if (cfg.debug) enableDebug();
     this.remote = new Remote(cfg.handle);
     this.acks = new AckTable(cfg.handle.acks);
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
@@ -129,6 +131,7 @@ export class Reactor {
     const out = this.out;
     if (arena !== out.readBuf) this.newArena(arena);
     out.begin();
+    if (debug.on) debug.round = out;
     const streams = this.streams;
     const dgrams = this.dgrams;
     streams.deadlines.round();
@@ -161,11 +164,13 @@ export class Reactor {
           this.onStopped();
           break;
       }
+      if (debug.on) expireViews();
     }
     // Pre-writes, then leftovers to keep (the native side applies them after the writes).
     out.runPreWrites();
     streams.keepLeftovers();
     out.inRound = false;
+    if (debug.on) debug.round = undefined;
     this.jobs.send();
     return out.take();
   };

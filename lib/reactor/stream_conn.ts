@@ -15,6 +15,7 @@ import { ArenaWindow } from './arena_window.js';
 import { deadlineMs, type Deadlines, type Timed } from './deadlines.js';
 import type { Offload } from './offload.js';
 import type { OutRecords, WriteTarget } from './out_records.js';
+import { checkWriter, debug } from './debug.js';
 
 /** What a stream connection needs from its reactor (implemented by Streams, streams.ts). */
 export interface StreamHost {
@@ -89,6 +90,7 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
 
   write(data: Uint8Array | string): number {
     if (!this.open) throw new Error('ringloop: write on a closed connection');
+    if (debug.on) checkWriter(this.s.out, this.s.index);
     return this.s.write(this, data);
   }
   writev(chunks: readonly (Uint8Array | string)[]): number {
