@@ -25,3 +25,4 @@ export type { ErrnoError } from './errors.js';
 export type { CloseError, JobError, JobErrorCode, TlsError, ThrownError } from './error_types.js';
 export type { EngineEvents, EngineEventName, EngineListener } from './engine_events.js';
 export type { HandlerConn, TypedHandler, TypedHandlerExport, TypedHandlerFactory, TypedOffload, JobName, JobPayload } from './typed_handler.js';
+export type { PoolStats } from './pool/stats.js';

@@ -20,6 +20,7 @@ import * as L from '../channel/layout.js';
 import type { ConnRef, Delivery } from '../conn.js';
 import type { EventHandler } from '../handler.js';
 import type { Pool } from '../pool/pool.js';
+import type { PoolStats } from '../pool/stats.js';
 import type { JobRequest } from '../pool/tasks.js';
 import { Handout } from './handout.js';
 import type { ResolvedOptions, ServeOptions } from './options.js';
@@ -37,6 +38,8 @@ export interface EngineStats {
   datagramsSent: number;
   datagramsDropped: number;
   datagramsTruncated: number;
+  /** The pool's job counters (see Metrics in the README), when serve's `pool` option is set. */
+  pool?: PoolStats;
 }
 
 /** Options of `engine.stop()`. */
@@ -163,6 +166,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       datagramsSent: sum(L.DGRAM_OUT),
       datagramsDropped: sum(L.DGRAM_DROPPED),
       datagramsTruncated: sum(L.DGRAM_TRUNCATED),
+      ...(this.pool ? { pool: this.pool.stats() } : {}),
     };
   }
 

@@ -54,7 +54,7 @@ export class Datagrams extends ReactorPart implements DatagramHost {
       if (typeof res === 'number') action = res;
       else if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) out = res as Output;
       else if (res) ({ out, action } = res as { out?: Output; action?: Action });
-      if (out !== undefined) this.sendDatagram(d, out, -(d.peerOff + 1));
+      if (out !== undefined) d.bytesWritten += this.sendDatagram(d, out, -(d.peerOff + 1));
       if (action === Action.Shutdown) this.hooks.shutdown();
     } catch (e) {
       this.hooks.handlerError(asError(e), 'react');

@@ -37,6 +37,8 @@ export interface StreamHost {
 export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed {
   readonly isDatagram = false;
   context: unknown = undefined;
+  bytesRead = 0;
+  bytesWritten = 0;
   /** Bytes held natively between events. */
   held = 0;
   open = true;
@@ -91,7 +93,9 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   write(data: Uint8Array | string): number {
     if (!this.open) throw new Error('ringloop: write on a closed connection');
     if (debug.on) checkWriter(this.s.out, this.s.index);
-    return this.s.write(this, data);
+    const n = this.s.write(this, data);
+    this.bytesWritten += n;
+    return n;
   }
   writev(chunks: readonly (Uint8Array | string)[]): number {
     let n = 0;

@@ -74,6 +74,7 @@ export class Streams extends ReactorPart implements StreamHost {
     if (!c || !c.open) return;
     c.start = off;
     c.end = off + len;
+    c.bytesRead += len - c.held; // what arrived since the bytes it kept
     c.inView = true;
     this.touched.push(c);
     if (this.idleMs > 0) this.deadlines.touch(c);
@@ -230,8 +231,8 @@ export class Streams extends ReactorPart implements StreamHost {
   }
 
   private writeOutput(c: StreamConn, out: Output): void {
-    if (typeof out === 'string' || out instanceof Uint8Array) this.write(c, out);
-    else for (const chunk of out) this.write(c, chunk);
+    if (typeof out === 'string' || out instanceof Uint8Array) c.bytesWritten += this.write(c, out);
+    else for (const chunk of out) c.bytesWritten += this.write(c, chunk);
   }
 
   private action(c: StreamConn, a: number): void {
