@@ -5,7 +5,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, bareBin, npmCli, pack, packList, run, tempDir, writeFiles } from './helpers/pack.mjs';
+import { ROOT, bareBin, npmCli, pack, packList, run, tempDir, userEnv, writeFiles } from './helpers/pack.mjs';
 
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 const prebuild = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
@@ -133,7 +133,7 @@ async function project(t, type, tarball) {
     t.notOk(fs.existsSync(path.join(bin, tool)), `no ${tool} on the install's PATH`);
   }
   writeFiles(dir, { 'package.json': JSON.stringify({ name: `ringloop-user-${type}`, version: '1.0.0', private: true, type }) });
-  const env = { ...process.env, PATH: bin, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const env = userEnv({ PATH: bin, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' });
   const r = await run(process.execPath, [npmCli(), 'install', '--prefer-offline', tarball], { cwd: dir, env, timeoutMs: 180_000 });
   t.equal(r.code, 0, `npm install of the tarball succeeds without a compiler\n${r.stdout}\n${r.stderr}`);
   t.notOk(fs.existsSync(path.join(dir, 'node_modules/ringloop/build')), 'no source build was made: the prebuild serves');
@@ -255,7 +255,7 @@ t.test('installed from the tarball into fresh projects', { skip: hasPrebuild ? f
     // without one, an error that says what is missing.
     const musl = await run(process.execPath, ['-e', "import('ringloop').then(() => console.log('loaded'), (e) => { console.error(e.message); process.exit(3); })"], {
       cwd: dir,
-      env: { ...process.env, LIBC: 'musl' },
+      env: userEnv({ LIBC: 'musl' }),
       timeoutMs: 30_000,
     });
     t.equal(musl.code, 3, 'a glibc prebuild is not loaded for musl');

@@ -43,10 +43,20 @@ export function bareBin(dir) {
   return dir;
 }
 
-/** Runs a command; resolves with {code, stdout, stderr}; kills it after `timeoutMs`. */
+/**
+ * The environment of a user's process: without the suite's RINGLOOP_* overrides (test:kqueue and
+ * test:asan point RINGLOOP_ADDON at their own build), so an installed package loads its own addon.
+ */
+export function userEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
+  for (const k of Object.keys(env)) if (k.startsWith('RINGLOOP_')) delete env[k];
+  return env;
+}
+
+/** Runs a command (in `userEnv()` unless `env` is given); resolves with {code, stdout, stderr}; kills it after `timeoutMs`. */
 export function run(cmd, args, { cwd, env, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env: env ?? userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
