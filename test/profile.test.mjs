@@ -6,20 +6,21 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 const run = new URL('../dist/perf/profile/run.js', import.meta.url).pathname;
-// The profiled processes run without tap's --import instrumentation (NODE_OPTIONS), as a user's would.
+// The profiled processes run without tap's --import instrumentation, as a user's would: tap adds it
+// to NODE_OPTIONS of every process this one spawns, so `env -u` takes it out in the child. (With it,
+// Node runs the hooks in a thread of their own, whose isolate 0x and clinic may pick instead of the
+// main one.)
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
+const profile = (args, timeout) =>
+  execFileSync('env', ['-u', 'NODE_OPTIONS', process.execPath, run, ...args], { encoding: 'utf8', timeout, env });
 
 t.test('npm run profile -- echo --tool cpu-prof writes a flamegraph with the reactor workers\' react frames', { timeout: 90000 }, async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ringloop-prof-'));
   t.teardown(() => fs.rmSync(out, { recursive: true, force: true }));
   // Frames are sampled: react is short, and on a loaded machine the load generator gets little
   // CPU, so 2 s of it could hold no sample of react (seen: 2841 samples, 28 in onBatch, none in react).
-  const stdout = execFileSync(process.execPath, [run, 'echo', '--tool', 'cpu-prof', '--seconds', '6', '--out', out], {
-    encoding: 'utf8',
-    timeout: 80000,
-    env,
-  });
+  const stdout = profile(['echo', '--tool', 'cpu-prof', '--seconds', '6', '--out', out], 80000);
   const file = path.join(out, 'profile-echo-cpu-prof.svg');
   t.match(stdout, /flamegraph: .*profile-echo-cpu-prof\.svg/);
   const svg = fs.readFileSync(file, 'utf8');
@@ -41,11 +42,7 @@ for (const [tool, what] of [
   t.test(`npm run profile -- echo --tool ${tool} runs ${what} and its flamegraph has the reactor's react frame`, { timeout: 150000 }, async (t) => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), `ringloop-prof-${tool}-`));
     t.teardown(() => fs.rmSync(out, { recursive: true, force: true }));
-    const stdout = execFileSync(process.execPath, [run, 'echo', '--tool', tool, '--seconds', '6', '--out', out], {
-      encoding: 'utf8',
-      timeout: 140000,
-      env,
-    });
+    const stdout = profile(['echo', '--tool', tool, '--seconds', '6', '--out', out], 140000);
     const file = path.join(out, `profile-echo-${tool}.html`);
     t.match(stdout, new RegExp(`flamegraph: .*profile-echo-${tool}\\.html`));
     const html = fs.readFileSync(file, 'utf8');
