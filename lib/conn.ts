@@ -101,6 +101,17 @@ export interface Conn {
    */
   readonly isDatagram: boolean;
   /**
+   * Bytes received on this connection so far (TLS: plaintext), counted as they reach `react`; for
+   * a UDP socket, of every datagram it received. Still readable in `onClosed`.
+   */
+  readonly bytesRead: number;
+  /**
+   * Bytes this connection's handler wrote on its reactor (`write`, `writev`, returned output,
+   * `sendTo`), as node:net counts what was handed to `write`; bytes sent with `asyncWrite` from
+   * other threads and pool jobs are not counted here. Still readable in `onClosed`.
+   */
+  readonly bytesWritten: number;
+  /**
    * What TLS negotiated on this connection (read from the native session on each access), or null
    * for a plain connection or once closed. The handler only ever sees plaintext.
    */

@@ -17,6 +17,8 @@ import type { Conn, ConnRef } from './conn.js';
 import type { EngineHandle, Remote } from './channel/remote.js';
 import type { DialOptions } from './dial.js';
 import type { CodecOptions } from './codec.js';
+import type { CloseError, JobError } from './error_types.js';
+import type { TypedHandler, TypedHandlerExport, TypedHandlerFactory } from './typed_handler.js';
 
 /** What the reactor does after an event. */
 export const Action = {
@@ -84,7 +86,7 @@ export interface EventHandler {
    * The connection closed: exactly once per opened connection. `err` is set when the close was
    * abnormal (reset by the peer, a socket error, a buffer cap exceeded, a handler that threw).
    */
-  onClosed?(c: Conn, err?: Error): Action | void;
+  onClosed?(c: Conn, err?: CloseError): Action | void;
   /**
    * Data arrived (or the connection was woken with `wake`). Read it with `c.peek/next/discard`;
    * bytes not consumed stay buffered for the next call. Views are valid only during this call.
@@ -101,7 +103,7 @@ export interface EventHandler {
    * A job this connection offloaded failed (`err.code`: EJOBFAILED, EJOBTIMEOUT, EJOBQUEUEFULL).
    * Without this event the connection is closed with `err`.
    */
-  onJobError?(c: Conn, err: Error): Action | void;
+  onJobError?(c: Conn, err: JobError): Action | void;
   /**
    * The peer half-closed (sent FIN): nothing more will be read, writing still works; close with
    * `c.close()` or `c.closeWrite()` when done. Defining this event turns half-close on for every
@@ -116,7 +118,13 @@ export interface EventHandler {
  */
 export type HandlerExport = EventHandler | ((info: InitInfo) => EventHandler | Promise<EventHandler>);
 
-/** Identity helper that gives TypeScript users checked handler modules. */
-export function defineHandler<H extends HandlerExport>(handler: H): H {
+/**
+ * Identity helper that gives TypeScript users checked handler modules: unknown event names do not
+ * compile, `c.context` is `Context`, and with `Jobs` (the pool module's `typeof import(...)`)
+ * `c.offload` accepts only its job names and payloads. See lib/typed_handler.ts.
+ */
+export function defineHandler<Context = unknown, Jobs = unknown>(handler: TypedHandler<Context, Jobs>): TypedHandler<Context, Jobs>;
+export function defineHandler<Context = unknown, Jobs = unknown>(factory: TypedHandlerFactory<Context, Jobs>): TypedHandlerFactory<Context, Jobs>;
+export function defineHandler<Context, Jobs>(handler: TypedHandlerExport<Context, Jobs>): TypedHandlerExport<Context, Jobs> {
   return handler;
 }

@@ -28,3 +28,7 @@ export { parseDialAddress } from './channel/dial_address.js';
 export type { CodecErrorCode } from './errors.js';
 export { FrameStatus, FrameError, LengthFieldEncoder, HTTP1_FIXED_INTS, respRecordInts, http1RecordInts } from './codec.js';
 export type { CodecOptions, Frames } from './codec.js';
+export type { CloseError, JobError, JobErrorCode, TlsError, ThrownError } from './error_types.js';
+export type { EngineEvents, EngineEventName, EngineListener } from './engine_events.js';
+export type { HandlerConn, TypedHandler, TypedHandlerExport, TypedHandlerFactory, TypedOffload, JobName, JobPayload } from './typed_handler.js';
+export type { PoolStats } from './pool/stats.js';

@@ -19,6 +19,7 @@ import { JobPump, SKIPPED } from '../lib/pool/pump.js';
 import { JobRing, type TakenJob } from '../lib/pool/ring.js';
 import { JOB_FAILED, JOB_RESULT, type JobFailure, type JobResult } from '../lib/pool/outcome.js';
 import type { PoolWorkerData, PumpTask, RunTask } from '../lib/pool/pool.js';
+import { JobStats, wallClockMs } from '../lib/pool/stats.js';
 
 type JobFn = (payload: unknown, job: Job) => unknown;
 type Module = Record<string, unknown>;
@@ -27,6 +28,7 @@ const data = workerData as PoolWorkerData;
 const remote = new Remote(data.handle);
 const queue = new JobPump(new JobRing(data.queue));
 const started = new Int32Array(data.started);
+const stats = new JobStats(data.queue);
 let mod: Promise<Module> | undefined;
 
 function jobFn(m: Module, name: string): JobFn {
@@ -87,18 +89,29 @@ async function pump(p: number): Promise<void> {
     loadError = e;
   }
   const start: Start = (j) => {
+    // Counters (engine.stats().pool): wait from c.offload to here, run until it settles.
+    const t0 = wallClockMs();
+    const waited = j.queuedAt === undefined ? 0 : t0 - j.queuedAt;
     try {
       if (j.error !== undefined) throw j.error;
       if (m === undefined) throw loadError;
       const r = jobFn(m, j.name)(j.payload, new Job(j.ref, remote));
       if (isThenable(r)) {
         return Promise.resolve(r).then(
-          (v) => answer(j, v),
-          (e: unknown) => failed(j, e),
+          (v) => {
+            stats.record(true, waited, wallClockMs() - t0);
+            answer(j, v);
+          },
+          (e: unknown) => {
+            stats.record(false, waited, wallClockMs() - t0);
+            failed(j, e);
+          },
         );
       }
+      stats.record(true, waited, wallClockMs() - t0);
       answer(j, r);
     } catch (e) {
+      stats.record(false, waited, wallClockMs() - t0);
       failed(j, e);
     }
     return undefined;

@@ -2,12 +2,13 @@
  * Reactor worker entry: loads the user's handler module, builds the reactor (native loop nested in
  * this thread's libuv loop) and speaks the small control protocol with the engine:
  *   engine -> worker: init {addrs} | forceClose
- *   worker -> engine: ready | loadError {message} | initDone | user {msg} | shutdown |
+ *   worker -> engine: ready | loadError {message, error} | initDone | user {msg} | shutdown |
  *                     handlerError {message, stack, event} | stopped
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Reactor, type ReactorConfig } from '../lib/reactor/reactor.js';
 import { loadHandler } from '../lib/engine/handler_loader.js';
+import { errorData } from '../lib/engine/load_error.js';
 import { setEngineSink } from '../lib/channel/post.js';
 import type { InitInfo } from '../lib/handler.js';
 import { Remote } from '../lib/channel/remote.js';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     }
     reactor.start();
   } catch (e) {
-    port.postMessage({ t: 'loadError', message: e instanceof Error ? e.message : String(e) });
+    port.postMessage({ t: 'loadError', message: e instanceof Error ? e.message : String(e), error: errorData(e) });
     port.close();
     return;
   }

@@ -174,7 +174,28 @@ export interface Addon {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const addonPath = process.env.RINGLOOP_ADDON ?? path.resolve(here, '../../../build/Release/ringloop.node');
+/** The package root (dist/lib/channel/ is three levels below it). */
+const packageRoot = path.resolve(here, '../../..');
+const load = createRequire(import.meta.url);
+
+/**
+ * Which addon file to load: `RINGLOOP_ADDON` when set; otherwise node-gyp-build's choice, a
+ * source build (build/Release) if there is one, else the prebuild in prebuilds/<platform>-<arch>/
+ * whose tags (napi, libc) match this process. Node-API keeps one build valid for every Node >= 20.
+ */
+function addonFile(): string {
+  if (process.env.RINGLOOP_ADDON) return process.env.RINGLOOP_ADDON;
+  const gypBuild = load('node-gyp-build') as { resolve(dir: string): string };
+  try {
+    return gypBuild.resolve(packageRoot);
+  } catch (e) {
+    throw new Error(
+      `ringloop: no native addon for ${process.platform}-${process.arch} in ${packageRoot}: no prebuild matches ` +
+        `and no source build was made (reinstall with a C++ toolchain, python3 and make on PATH, or run npm run build:native)`,
+      { cause: e },
+    );
+  }
+}
 
 /** The addon, loaded on first import in this thread. */
-export const native: Addon = createRequire(import.meta.url)(addonPath) as Addon;
+export const native: Addon = load(addonFile()) as Addon;

@@ -21,6 +21,7 @@ import * as L from '../channel/layout.js';
 import type { ConnRef, Delivery, PublishResult } from '../conn.js';
 import type { EventHandler } from '../handler.js';
 import type { Pool } from '../pool/pool.js';
+import type { PoolStats } from '../pool/stats.js';
 import type { JobRequest } from '../pool/tasks.js';
 import { Handout } from './handout.js';
 import type { ResolvedOptions, ServeOptions } from './options.js';
@@ -28,6 +29,7 @@ import { ReactorLifecycle } from './reactor_lifecycle.js';
 import type { HostEvents } from './reactor_host.js';
 import { startUp, type EngineParts } from './startup.js';
 import { stopAll, type StopParts } from './stop.js';
+import type { EngineEventName, EngineEvents, EngineListener } from '../engine_events.js';
 
 /** See `Engine.stats()`. */
 export interface EngineStats {
@@ -37,6 +39,8 @@ export interface EngineStats {
   datagramsSent: number;
   datagramsDropped: number;
   datagramsTruncated: number;
+  /** The pool's job counters (see Metrics in the README), when serve's `pool` option is set. */
+  pool?: PoolStats;
 }
 
 /** Options of `engine.stop()`. */
@@ -55,7 +59,19 @@ export interface StopOptions {
  * `connectionLost (ref, err)` per connection it held (its onClosed on this thread); `reactorRestarted (loop)`
  * with `restartReactors`; `stopped` once stopped.
  */
-export class Engine extends EventEmitter {
+// Typed events (lib/engine_events.ts): engine.on('mesage', ...) does not compile, listener arguments are typed.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Engine {
+  on<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  once<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  off<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  addListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  removeListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  prependListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+  prependOnceListener<K extends EngineEventName>(event: K, listener: EngineListener<K>): this;
+}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Engine extends EventEmitter<EngineEvents> {
   /** Bound listen addresses, port 0 resolved (e.g. `tcp://127.0.0.1:40123`). */
   readonly addrs: readonly string[];
   /** Number of reactors. */
@@ -151,6 +167,7 @@ export class Engine extends EventEmitter {
       datagramsSent: sum(L.DGRAM_OUT),
       datagramsDropped: sum(L.DGRAM_DROPPED),
       datagramsTruncated: sum(L.DGRAM_TRUNCATED),
+      ...(this.pool ? { pool: this.pool.stats() } : {}),
     };
   }
 

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EventHandler, HandlerExport, InitInfo } from '../handler.js';
+import type { EventHandler, InitInfo } from '../handler.js';
+import { HANDLER_EVENTS, checkEvents, handlerExport } from './handler_check.js';
 
 /** Turns a path (relative to the working directory) or URL into a file URL; checks that it exists. */
 export function resolveHandlerUrl(spec: string | URL): string {
@@ -30,10 +31,10 @@ export async function loadHandler(url: string, info: InitInfo): Promise<EventHan
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`handler module ${url} failed to load: ${msg}`);
+    // `cause` keeps the module's own error, with its stack (the user's file and line).
+    throw new Error(`handler module ${url} failed to load: ${msg}`, { cause: e });
   }
-  const exp = (mod.default ?? mod) as HandlerExport | undefined;
-  return buildHandler(exp, url, info);
+  return buildHandler(handlerExport(mod, url), url, info);
 }
 
 export async function buildHandler(exp: unknown, where: string, info: InitInfo): Promise<EventHandler> {
@@ -42,13 +43,14 @@ export async function buildHandler(exp: unknown, where: string, info: InitInfo):
     try {
       h = await (exp as (i: InitInfo) => unknown)(info);
     } catch (e) {
-      throw new Error(`handler factory in ${where} threw: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`handler factory in ${where} threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
   if (!isHandler(h)) throw new TypeError(`handler module ${where} must export (default) a handler object or factory`);
-  for (const k of ['onInitComplete', 'onOpened', 'onClosed', 'react', 'tick', 'preWrite', 'onJobError', 'onReadClosed'] as const) {
+  for (const k of HANDLER_EVENTS) {
     const v = (h as Record<string, unknown>)[k];
     if (v !== undefined && typeof v !== 'function') throw new TypeError(`handler.${k} in ${where} must be a function`);
   }
+  checkEvents(h, where);
   return h;
 }

@@ -85,6 +85,12 @@ export interface ServeOptions {
   /** Default for `engine.stop()`'s timeout in ms (default 5000). */
   stopTimeout?: number;
   /**
+   * Debug checks (default: on when the environment has RINGLOOP_DEBUG=1): a read view goes stale
+   * visibly (detached, length 0) when its event returns, and writing a Conn of another reactor
+   * during an event throws. Each view is a copy then: for finding mistakes, not for production.
+   */
+  debug?: boolean;
+  /**
    * A piscina pool for blocking work (`c.offload`). `true` uses the defaults with the handler
    * module itself as the pool module (its named exports are the job functions).
    */
@@ -126,6 +132,7 @@ export interface ResolvedOptions {
   inboxSlots: number;
   handlerOptions: unknown;
   stopTimeout: number;
+  debug: boolean;
   loadBalancing: LoadBalancing;
   idleTimeout: number;
   maxConnections: number;
@@ -194,6 +201,7 @@ export function resolveOptions(o: ServeOptions = {}): ResolvedOptions {
     inboxSlots: slots,
     handlerOptions: o.handlerOptions,
     stopTimeout: int('stopTimeout', o.stopTimeout ?? 5000, 0, 2 ** 31 - 1),
+    debug: o.debug ?? process.env.RINGLOOP_DEBUG === '1',
     loadBalancing: checkLoadBalancing(o.loadBalancing),
     idleTimeout: int('idleTimeout', o.idleTimeout ?? 0, 0, 2 ** 31 - 1),
     maxConnections: int('maxConnections', o.maxConnections ?? 0, 0, 2 ** 31 - 1),

@@ -11,6 +11,7 @@ import type { EventHandler } from '../handler.js';
 import type { JobRequest } from '../pool/tasks.js';
 import type { ConnRef } from '../conn.js';
 import type { ReactorWorkerData } from '../../workers/reactor.js';
+import { fromErrorData, type ErrorData } from './load_error.js';
 
 export interface HostEvents {
   message(msg: unknown, loop: number): void;
@@ -38,7 +39,7 @@ export interface ReactorHost {
 
 const workerUrl = new URL('../../workers/reactor.js', import.meta.url);
 
-type Msg = { t: string; msg?: unknown; message?: string; stack?: string; event?: string; jobs?: JobRequest[] };
+type Msg = { t: string; msg?: unknown; message?: string; stack?: string; event?: string; jobs?: JobRequest[]; error?: ErrorData };
 
 export class WorkerHost implements ReactorHost {
   readonly index: number;
@@ -63,7 +64,7 @@ export class WorkerHost implements ReactorHost {
             resolve();
             break;
           case 'loadError':
-            reject(new Error(m.message));
+            reject(m.error ? fromErrorData(m.error) : new Error(m.message));
             break;
           case 'initDone':
             this.initDone?.();

@@ -81,6 +81,7 @@ export async function startHosts(plan: HostPlan, hosts: ReactorHost[]): Promise<
     tls: plan.tls,
     proxy: plan.proxy,
     codecs: plan.codecs,
+    debug: opts.debug,
   });
   const makeWorkerHost = (i: number, incarnation = 0): ReactorHost =>
     new WorkerHost(

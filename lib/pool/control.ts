@@ -120,6 +120,18 @@ export class JobControl {
     return Atomics.load(this.i32, L.H_TAIL);
   }
 
+  /** Jobs published and not yet taken by a pump. */
+  queuedCount(): number {
+    return Math.max(0, Atomics.load(this.i32, L.H_QUEUED));
+  }
+
+  /** Jobs claimed by a pump and not finished (running, or held for a pump's exclusive job). */
+  running(): number {
+    let n = 0;
+    for (let p = 0; p < this.layout.maxThreads; p++) n += Math.max(0, Atomics.load(this.i32, this.layout.pump(p) + L.P_BUSY));
+    return n;
+  }
+
   /** Whether every job put before position `mark` has been taken and finished. */
   drained(mark: number): boolean {
     const i32 = this.i32;

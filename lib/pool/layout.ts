@@ -28,6 +28,7 @@ export const H_ENTRIES = 16; // job records per pump (its most concurrent jobs)
 export const H_CONCURRENCY = 17; // concurrentTasksPerWorker
 export const H_LINGER = 18; // ms an idle pump above H_MIN waits for work before giving its thread back
 export const H_MIN = 19; // pumps that stay (parked) however idle: the pool's minThreads
+export const H_STATS = 20; // BigInt64 over words 20-27: the job counters of stats.ts
 export const HEADER_INTS = 32;
 
 // Per pump: a header, then one record per job it runs (the engine reads them if the thread dies).
@@ -71,6 +72,7 @@ export const J_NAME_LEN = 6;
 export const J_PEER_LEN = 7;
 export const J_LEN = 8;
 export const J_REPLY = 9; // the engine's thread waits for the result (engine.offload): its id, else 0
+export const J_QUEUED_AT = 10; // Float64 over words 10-11: when it was queued, ms since the epoch (stats.ts)
 export const JOB_HEADER_BYTES = 48;
 
 // J_KIND: how the payload was encoded (payload.ts).

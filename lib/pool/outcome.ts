@@ -6,6 +6,7 @@
  * for, and the errors, with codes users can branch on, that the reactor or engine.offload gets.
  */
 import type { ConnRef } from '../conn.js';
+import type { JobError as PublicJobError } from '../error_types.js';
 
 /** Key of the message a pump posts (through piscina's worker port) when a job fails. */
 export const JOB_FAILED = '__ringloopJobFailed';
@@ -42,6 +43,15 @@ export function describeJobError(e: unknown, name: string, timeout: number): Job
   const err = new Error(`job "${name}" ${what}`, { cause: base }) as JobError;
   err.code = code;
   return err;
+}
+
+const JOB_CODES: readonly string[] = ['EJOBFAILED', 'EJOBTIMEOUT', 'EJOBQUEUEFULL'];
+
+/** `err` as a job error for `onJobError`: as is when it carries a job code, else described as a failure. */
+export function asJobError(err: Error): PublicJobError {
+  const code = (err as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && JOB_CODES.includes(code)) return err as PublicJobError;
+  return describeJobError(err, 'job', 0) as PublicJobError;
 }
 
 /** The error of a job that ran out of time. */

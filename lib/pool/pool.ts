@@ -30,6 +30,7 @@ import { createJobChannel } from './layout.js';
 import { JobControl } from './control.js';
 import { JobSubmitter } from './producer.js';
 import type { JobRequest, PoolWorkerData, RunTask, PumpTask } from './tasks.js';
+import { JobStats, type PoolStats } from './stats.js';
 import { JOB_FAILED, JOB_RESULT, describeJobError, queueFull, timedOut, type JobFailure, type JobResult } from './outcome.js';
 
 export { describeJobError };
@@ -90,6 +91,8 @@ export class Pool {
   private readonly freeStarted = Array.from({ length: STARTED_WORDS }, (_, i) => STARTED_WORDS - 1 - i);
   readonly defaultTimeout: number;
   /** @internal The job channel reactors put their jobs into, as this thread controls it. */
+  /** The job counters in the channel (stats.ts). */
+  private readonly jobStats: JobStats;
   readonly queue: JobControl;
   private readonly pumps: (PumpRun | undefined)[];
   private destroyed = false;
@@ -131,6 +134,7 @@ export class Pool {
     this.queue = new JobControl(
       createJobChannel({ maxThreads, minThreads, concurrency, maxQueue, timeout: this.defaultTimeout, linger: idleTimeout }),
     );
+    this.jobStats = new JobStats(this.queue.sab);
     this.pumps = new Array<PumpRun | undefined>(maxThreads).fill(undefined);
     const data: PoolWorkerData = {
       handle,
@@ -173,6 +177,15 @@ export class Pool {
    * Runs jobs for their connections, as a reactor's `c.offload` does: through the channel, or
    * piscina for what it cannot carry. Failures go to the owning reactor.
    */
+  /**
+   * Engine thread (reads shared counters: no round trip). The job channel's counters: jobs waiting
+   * and running, pool threads, and for finished jobs how many completed or failed and their mean
+   * wait and run times. Jobs `engine.offload` runs through piscina directly are not in them.
+   */
+  stats(): PoolStats {
+    return { queued: this.queue.queuedCount(), running: this.queue.running(), threads: this.piscina.threads.length, ...this.jobStats.read() };
+  }
+
   submit(jobs: JobRequest[]): void {
     if (!this.destroyed) this.submitter.submit(jobs);
   }

@@ -23,6 +23,7 @@ import { Decoder } from './codec.js';
 import { PayloadEncoder, deserialize } from './payload.js';
 import * as L from './layout.js';
 import type { ConnRef } from '../conn.js';
+import { wallClockMs } from './stats.js';
 
 /** A job as its header and its pump's record know it. */
 export interface JobInfo {
@@ -40,6 +41,8 @@ export interface TakenJob extends JobInfo {
   payload: unknown;
   /** Set when the payload could not be read back (the job fails with it). */
   error?: unknown;
+  /** When it was queued (ms since the epoch, as `wallClockMs`). */
+  queuedAt?: number;
 }
 
 const encoder = new TextEncoder();
@@ -56,11 +59,14 @@ export class JobRing {
   private readonly decoder = new Decoder();
   /** The whole buffer as a Buffer, for reading strings without a view per string. */
   private readonly buf: Buffer;
+  /** The same buffer as Float64s: each job's queued-at time. */
+  private readonly f64: Float64Array;
 
   constructor(sab: SharedArrayBuffer) {
     const l = (this.layout = new L.JobLayout(sab));
     this.payloads = new PayloadEncoder(l.maxJobSlots * l.chunk);
     this.buf = Buffer.from(sab);
+    this.f64 = new Float64Array(sab, 0, Math.floor(sab.byteLength / 8));
   }
 
   /** Jobs published and not yet taken. */
@@ -115,6 +121,7 @@ export class JobRing {
     i32[h + L.J_PEER_LEN] = peerBytes.byteLength;
     i32[h + L.J_LEN] = bytes.byteLength;
     i32[h + L.J_REPLY] = reply;
+    this.f64[(h + L.J_QUEUED_AT) >> 1] = wallClockMs();
     let at = L.JOB_HEADER_BYTES;
     at = this.copyIn(pos, at, nameBytes);
     at = this.copyIn(pos, at, peerBytes);
@@ -186,6 +193,7 @@ export class JobRing {
     };
     if (peerLen > 0) ref.peer = this.text(pos, L.JOB_HEADER_BYTES + nameLen, peerLen);
     const job: TakenJob = { seq: pos, ref, name, timeout: i32[h + L.J_TIMEOUT]!, reply: i32[h + L.J_REPLY]!, payload: undefined };
+    job.queuedAt = this.f64[(h + L.J_QUEUED_AT) >> 1]!;
     const at = L.JOB_HEADER_BYTES + nameLen + peerLen;
     try {
       if (kind === L.KIND_BYTES) job.payload = this.copyOut(pos, at, len, false);

@@ -4,6 +4,8 @@
  * The read side every Conn shares: a window [start, end) on the reactor's read arena, open only
  * during the event that delivered it. Subclasses say which arena (it is replaced when it grows).
  */
+import { debug, debugView } from './debug.js';
+
 export abstract class ArenaWindow {
   start = 0;
   end = 0;
@@ -15,7 +17,8 @@ export abstract class ArenaWindow {
     const avail = this.inView ? this.end - this.start : 0;
     const k = n === undefined || n < 0 ? avail : n;
     if (k > avail) return null;
-    return this.arena.subarray(this.start, this.start + k);
+    const v = this.arena.subarray(this.start, this.start + k);
+    return debug.on ? debugView(v) : v;
   }
   next(n?: number): Uint8Array | null {
     const v = this.peek(n);

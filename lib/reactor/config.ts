@@ -42,6 +42,8 @@ export interface ReactorConfig {
    * not set there (the handler's `codec` applies). Missing entries count as null.
    */
   codecs?: readonly (NativeCodecSpec | false | null)[];
+  /** Debug checks (lib/reactor/debug.ts): stale views detached, cross-reactor writes refused. */
+  debug?: boolean;
 }
 
 /** A listener with `proxyProtocol`: the header is required (true) or optional; ms to receive it. */

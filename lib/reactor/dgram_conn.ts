@@ -41,6 +41,8 @@ export class DgramConn extends ArenaWindow implements Conn {
   readonly tls = null;
   /** Shared by every peer of this socket: keep per-peer state in a Map keyed by `remoteAddr`. */
   context: unknown = undefined;
+  bytesRead = 0;
+  bytesWritten = 0;
   open = true;
   /** The current datagram's peer record in the read arena (its bytes are the window [start, end)). */
   peerOff = 0;
@@ -65,6 +67,7 @@ export class DgramConn extends ArenaWindow implements Conn {
   deliver(off: number, len: number): void {
     this.start = off;
     this.end = off + len;
+    this.bytesRead += len;
     this.peerOff = off - L.PEER_BYTES;
     this.inView = true;
     this.peerName = undefined;
@@ -100,15 +103,21 @@ export class DgramConn extends ArenaWindow implements Conn {
 
   /** One datagram to the current datagram's sender (only during its react). */
   write(data: Uint8Array | string): number {
-    return this.host.sendDatagram(this, data, this.replyPeer());
+    const n = this.host.sendDatagram(this, data, this.replyPeer());
+    this.bytesWritten += n;
+    return n;
   }
   /** One datagram made of all the chunks, to the current datagram's sender. */
   writev(chunks: readonly (Uint8Array | string)[]): number {
-    return this.host.sendDatagram(this, chunks, this.replyPeer());
+    const n = this.host.sendDatagram(this, chunks, this.replyPeer());
+    this.bytesWritten += n;
+    return n;
   }
   /** One datagram to any address ("host:port" or "[v6]:port", numeric), from this socket. Any time while open. */
   sendTo(addr: string, data: Uint8Array | string): number {
-    return this.host.sendDatagramTo(this, addr, data);
+    const n = this.host.sendDatagramTo(this, addr, data);
+    this.bytesWritten += n;
+    return n;
   }
   readonly dialed = false;
   readonly proxy = null;

@@ -11,6 +11,7 @@ import { Action, type Output, type ReactResult } from '../handler.js';
 import type { ConnRef } from '../conn.js';
 import { native } from '../channel/native.js';
 import * as L from '../channel/layout.js';
+import { asJobError } from '../pool/outcome.js';
 import { asError } from '../errors.js';
 import { DgramConn, type DatagramHost } from './dgram_conn.js';
 import type { Offload } from './offload.js';
@@ -53,7 +54,7 @@ export class Datagrams extends ReactorPart implements DatagramHost {
       if (typeof res === 'number') action = res;
       else if (typeof res === 'string' || res instanceof Uint8Array || Array.isArray(res)) out = res as Output;
       else if (res) ({ out, action } = res as { out?: Output; action?: Action });
-      if (out !== undefined) this.sendDatagram(d, out, -(d.peerOff + 1));
+      if (out !== undefined) d.bytesWritten += this.sendDatagram(d, out, -(d.peerOff + 1));
       if (action === Action.Shutdown) this.hooks.shutdown();
     } catch (e) {
       this.hooks.handlerError(asError(e), 'react');
@@ -76,7 +77,7 @@ export class Datagrams extends ReactorPart implements DatagramHost {
     if (!sock || sock.gen !== ref.generation) return false;
     const h = this.handler;
     try {
-      if (h.onJobError) h.onJobError(sock, err);
+      if (h.onJobError) h.onJobError(sock, asJobError(err));
       else this.hooks.handlerError(err, 'job');
     } catch (e) {
       this.hooks.handlerError(asError(e), 'onJobError');

@@ -10,6 +10,7 @@ import type { Conn } from '../conn.js';
 import type { JobRequest } from '../pool/tasks.js';
 import type { ReactorHooks } from './config.js';
 import type { OutRecords } from './out_records.js';
+import { isDebugView } from './debug.js';
 
 /** The jobs queued on this reactor and not yet handed to the pool. */
 export class Offload {
@@ -52,11 +53,11 @@ export class Offload {
    */
   private detachFromArena(payload: unknown): unknown {
     const arena = this.out.readBuf;
-    if (payload instanceof Uint8Array) return payload.buffer === arena ? payload.slice() : payload;
+    if (payload instanceof Uint8Array) return payload.buffer === arena || isDebugView(payload) ? payload.slice() : payload;
     if (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype) return payload;
     let copy: Record<string, unknown> | undefined;
     for (const [k, v] of Object.entries(payload)) {
-      if (v instanceof Uint8Array && v.buffer === arena) (copy ??= { ...(payload as Record<string, unknown>) })[k] = v.slice();
+      if (v instanceof Uint8Array && (v.buffer === arena || isDebugView(v))) (copy ??= { ...(payload as Record<string, unknown>) })[k] = v.slice();
     }
     return copy ?? payload;
   }

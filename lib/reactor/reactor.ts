@@ -27,6 +27,7 @@ import { Streams } from './streams.js';
 import { TOPIC_BUCKETS } from '../channel/topics.js';
 import { FrameView, frameTableInts } from './frames.js';
 import { codecSpec, type NativeCodecSpec } from '../channel/codec_spec.js';
+import { debug, enableDebug, expireViews } from './debug.js';
 
 /** A TLS connection closed before its handshake completed (native/reactor.h ev::kRejected). */
 const EV_REJECTED = native.tlsConstants.EV_REJECTED;
@@ -59,6 +60,7 @@ export class Reactor {
     private readonly hooks: ReactorHooks,
   ) {
     this.index = cfg.index;
+    if (cfg.debug) enableDebug();
     this.remote = new Remote(cfg.handle);
     this.acks = new AckTable(cfg.handle.acks);
     const own = new Disruptor(cfg.handle.inboxes[cfg.index]!);
@@ -152,6 +154,7 @@ export class Reactor {
     const out = this.out;
     if (arena !== out.readBuf) this.newArena(arena);
     out.begin();
+    if (debug.on) debug.round = out;
     const streams = this.streams;
     const dgrams = this.dgrams;
     streams.deadlines.round();
@@ -196,11 +199,13 @@ export class Reactor {
           streams.dialer.requests();
           break;
       }
+      if (debug.on) expireViews();
     }
     // Pre-writes, then leftovers to keep (the native side applies them after the writes).
     out.runPreWrites();
     streams.keepLeftovers();
     out.inRound = false;
+    if (debug.on) debug.round = undefined;
     this.jobs.send();
     return out.take();
   };

@@ -21,6 +21,7 @@ import type { Offload } from './offload.js';
 import type { OutRecords, WriteTarget } from './out_records.js';
 import type { FrameView } from './frames.js';
 import type { Frames } from '../codec.js';
+import { checkWriter, debug } from './debug.js';
 
 /** What a stream connection needs from its reactor (implemented by Streams, streams.ts). */
 export interface StreamHost extends StreamControlHost {
@@ -44,6 +45,8 @@ export interface StreamHost extends StreamControlHost {
 export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed {
   readonly isDatagram = false;
   context: unknown = undefined;
+  bytesRead = 0;
+  bytesWritten = 0;
   /** Bytes held natively between events. */
   held = 0;
   open = true;
@@ -117,7 +120,10 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   write(data: Uint8Array | string): number {
     if (!this.open) throw new Error('ringloop: write on a closed connection');
     if (this.writeShut) throw new Error('ringloop: write after closeWrite');
-    return this.s.write(this, data);
+    if (debug.on) checkWriter(this.s.out, this.s.index);
+    const n = this.s.write(this, data);
+    this.bytesWritten += n;
+    return n;
   }
   writev(chunks: readonly (Uint8Array | string)[]): number {
     let n = 0;

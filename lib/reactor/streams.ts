@@ -13,6 +13,7 @@ import { Action, type EventHandler, type Output, type ReactResult } from '../han
 import type { ReactorHooks } from './config.js';
 import type { ConnRef } from '../conn.js';
 import * as L from '../channel/layout.js';
+import { asJobError } from '../pool/outcome.js';
 import { asError, errnoError, tlsError, type TlsErrorCode } from '../errors.js';
 import { native } from '../channel/native.js';
 import { CONN_TABLE_SLOTS } from './config.js';
@@ -89,6 +90,7 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     if (!c || !c.open) return;
     c.start = off;
     c.end = off + len;
+    c.bytesRead += len - c.held; // what arrived since the bytes it kept
     c.inView = true;
     this.touched.push(c);
     if (this.idleMs > 0) this.deadlines.touch(c);
@@ -218,7 +220,7 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     const h = this.handler;
     if (h.onJobError) {
       try {
-        this.action(c, h.onJobError(c, err) ?? Action.None);
+        this.action(c, h.onJobError(c, asJobError(err)) ?? Action.None);
       } catch (e) {
         this.fail(c, asError(e), 'onJobError');
       }
@@ -302,8 +304,8 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
   }
 
   private writeOutput(c: StreamConn, out: Output): void {
-    if (typeof out === 'string' || out instanceof Uint8Array) this.write(c, out);
-    else for (const chunk of out) this.write(c, chunk);
+    if (typeof out === 'string' || out instanceof Uint8Array) c.bytesWritten += this.write(c, out);
+    else for (const chunk of out) c.bytesWritten += this.write(c, chunk);
   }
 
   private action(c: StreamConn, a: number): void {

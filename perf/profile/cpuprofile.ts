@@ -10,6 +10,9 @@ interface ProfileNode {
 interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
+  /** Microseconds on the monotonic clock (process.hrtime's, on Linux). */
+  startTime: number;
+  timeDeltas: number[];
 }
 
 function frameName(n: ProfileNode): string {
@@ -18,8 +21,12 @@ function frameName(n: ProfileNode): string {
   return `${f.functionName || '(anonymous)'}${file ? ` ${file}:${f.lineNumber + 1}` : ''}`;
 }
 
-/** Adds one profile's samples to `out`, each stack prefixed with `thread`. */
-export function foldCpuProfile(path: string, thread: string, out: Folded): void {
+/**
+ * Adds one profile's samples to `out`, each stack prefixed with `thread`. Samples taken before
+ * `sinceUs` (monotonic microseconds, as `process.hrtime.bigint() / 1000n`) are left out: start-up
+ * (module loading, compiling) would otherwise fill half of a short session's picture.
+ */
+export function foldCpuProfile(path: string, thread: string, out: Folded, sinceUs = 0): void {
   const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -40,8 +47,11 @@ export function foldCpuProfile(path: string, thread: string, out: Folded): void 
   // Idle samples are time a thread waited, not CPU: with them every busy frame would shrink to a
   // sliver (and narrow ones drop out of the picture) next to the threads' waiting.
   const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
-  for (const id of p.samples) {
-    if (idle.has(id)) continue;
+  let at = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    const id = p.samples[i]!;
+    at += p.timeDeltas[i] ?? 0;
+    if (at < sinceUs || idle.has(id)) continue;
     const s = stack(id);
     out.set(s, (out.get(s) ?? 0) + 1);
   }

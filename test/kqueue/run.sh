@@ -15,7 +15,8 @@ if [ ! -f "$lib/include/kqueue/sys/event.h" ] && [ ! -f "$lib/include/sys/event.
   exit 1
 fi
 export LIBKQUEUE_DIR="$(cd "$lib" && pwd)"
-scratch="$(mktemp -d /tmp/ringloop-kqueue.XXXXXX)"
+# Not /tmp/ringloop-*: a sweep of those by another checkout must not pull the addon from under a run.
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/rl-kqueue-build.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 cp -r "$root/native" "$root/binding.gyp" "$root/package.json" "$scratch/"
 ln -s "$root/node_modules" "$scratch/node_modules"
