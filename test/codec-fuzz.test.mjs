@@ -15,9 +15,8 @@ import { lib } from './helpers/engine.mjs';
 import { RespParser, PROTOCOL_ERROR, NEED_MORE as RESP_NEED_MORE } from '../dist/examples/redis/resp.js';
 import { HttpParser, NEED_MORE as HTTP_NEED_MORE } from '../dist/examples/http/parser.js';
 import { codecSpec } from '../dist/lib/channel/codec_spec.js';
-import { createRequire } from 'node:module';
+import { native } from '../dist/lib/channel/native.js';
 
-const native = createRequire(import.meta.url)(process.env.RINGLOOP_ADDON ?? '../build/Release/ringloop.node');
 const { FrameStatus } = lib;
 const ITERATIONS = Number(process.env.CODEC_FUZZ_ITERATIONS ?? 4000);
 
