@@ -152,6 +152,11 @@ function baselineOf(suite: Json, panelKey: string): string | null {
 }
 
 function suitePanels(name: string, suite: Json): Panel[] {
+  if (!Array.isArray(suite['results'])) {
+    // A suite made of parts with results of their own (pubsub: redis, chat): a panel per part's workload.
+    const parts = Object.values(suite).filter((v): v is Json => isRecord(v) && Array.isArray(v['results']));
+    if (parts.length > 0) return parts.flatMap((part) => suitePanels(name, part));
+  }
   const failures = Array.isArray(suite['failures']) ? suite['failures'].filter((f): f is string => typeof f === 'string') : [];
   const results = Array.isArray(suite['results']) ? suite['results'] : [];
   const panels = new Map<string, Panel>();
