@@ -56,9 +56,11 @@ t.test('engine.stats().pool counts queued, running, completed and failed jobs, w
   });
   t.equal(busy.threads, 1, 'one pool thread');
   await r.until('napped\n');
+  // The counters are separate shared words the pool thread updates one after another (a job counts
+  // as finished a moment before it stops counting as running): wait for the settled snapshot.
   const p = await until('three finished jobs', () => {
     const q = engine.stats().pool;
-    return q.completed + q.failed === 3 ? q : undefined;
+    return q.completed + q.failed === 3 && q.running === 0 && q.queued === 0 ? q : undefined;
   });
   t.equal(p.completed, 2, 'hold and nap completed');
   t.equal(p.failed, 1, 'fail failed');
