@@ -52,6 +52,24 @@ int methodCode(const uint8_t* d, size_t s, size_t e) {
   return 0;
 }
 
+// The head line starting at p: true with its '\n' at *nl, else false with what request() returns
+// in *status (the head is incomplete, or too large: 431, or a bare LF: 400, in *detail).
+static bool headLine(const uint8_t* d, size_t len, size_t p, size_t maxHead, size_t* nl, int* status, int32_t* detail) {
+  const void* nlp = memchr(d + p, '\n', len - p);
+  if (!nlp) {
+    *detail = len > maxHead ? 431 : 1;
+    *status = len > maxHead ? kError : kOk;
+    return false;
+  }
+  *nl = static_cast<size_t>(static_cast<const uint8_t*>(nlp) - d);
+  if (*nl + 1 > maxHead || *nl == p || d[*nl - 1] != '\r') {
+    *detail = *nl + 1 > maxHead ? 431 : 400;
+    *status = kError;
+    return false;
+  }
+  return true;
+}
+
 // One request starting at data[at]. Returns kOk with *end set (complete), kOk with *end = 0
 // (incomplete: *detail 1 head, 2 body), kFallback, or kError (*detail = status). Records go to
 // rec[0..) (room checked by the caller for the fixed part plus maxHeaders fields).
@@ -62,14 +80,9 @@ int request(const Spec& s, const uint8_t* d, size_t len, size_t at, int32_t* rec
   // Request line, after any empty lines.
   size_t le;
   for (;;) {
-    const void* nlp = memchr(d + p, '\n', len - p);
-    if (!nlp) {
-      if (len > maxHead) return *detail = 431, kError;
-      return *detail = 1, kOk;
-    }
-    size_t nl = static_cast<const uint8_t*>(nlp) - d;
-    if (nl + 1 > maxHead) return *detail = 431, kError;
-    if (nl == p || d[nl - 1] != '\r') return *detail = 400, kError;
+    size_t nl;
+    int st;
+    if (!headLine(d, len, p, maxHead, &nl, &st, detail)) return st;
     le = nl - 1;
     if (le > p) break;
     p = nl + 1;
@@ -108,14 +121,9 @@ int request(const Spec& s, const uint8_t* d, size_t len, size_t at, int32_t* rec
   bool te_ = false, expect = false, connClose = false, connKeepAlive = false;
   int32_t* h = rec + kHttpFixedInts;
   for (;;) {
-    const void* nlp = memchr(d + p, '\n', len - p);
-    if (!nlp) {
-      if (len > maxHead) return *detail = 431, kError;
-      return *detail = 1, kOk;
-    }
-    size_t nl = static_cast<const uint8_t*>(nlp) - d;
-    if (nl + 1 > maxHead) return *detail = 431, kError;
-    if (nl == p || d[nl - 1] != '\r') return *detail = 400, kError;
+    size_t nl;
+    int st;
+    if (!headLine(d, len, p, maxHead, &nl, &st, detail)) return st;
     size_t fe = nl - 1;
     if (fe == p) {
       p = nl + 1;

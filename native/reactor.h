@@ -296,6 +296,7 @@ class Reactor {
   void publishFromInbox(const InboxMsg& m);
   void broadcastFromInbox(const InboxMsg& m);
   void dropTopics(Conn& c, int32_t slot);
+  void leaveTopic(const std::string& topic, int32_t slot);
   void queueFanout(int32_t slot, const uint8_t* data, size_t len);
   void fanoutFramed(const uint8_t* framed, size_t len, int32_t exSlot, uint32_t exGen);
   void publishRecord(const int32_t* r, const uint8_t* outArena, size_t outSize);

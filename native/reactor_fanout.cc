@@ -61,16 +61,10 @@ int Reactor::subscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t 
   return 1;
 }
 
-int Reactor::unsubscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len) {
-  Conn* c = live(slot, gen);
-  if (!c || !c->topics) return c ? 0 : -1;
-  topicKey_.assign(reinterpret_cast<const char*>(topic), len);
-  auto& mine = *c->topics;
-  auto at = std::find(mine.begin(), mine.end(), topicKey_);
-  if (at == mine.end()) return 0;
-  *at = std::move(mine.back());
-  mine.pop_back();
-  auto it = topics_.find(topicKey_);
+// `slot` leaves `topic`'s local subscribers (the topic goes when it has none left), and the
+// directory's count goes down after that, as the ordering above requires.
+void Reactor::leaveTopic(const std::string& topic, int32_t slot) {
+  auto it = topics_.find(topic);
   if (it != topics_.end()) {
     auto& subs = it->second;
     for (size_t i = 0; i < subs.size(); i++) {
@@ -82,7 +76,19 @@ int Reactor::unsubscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_
     }
     if (subs.empty()) topics_.erase(it);
   }
-  countTopic(topicKey_, -1);
+  countTopic(topic, -1);
+}
+
+int Reactor::unsubscribe(int32_t slot, uint32_t gen, const uint8_t* topic, size_t len) {
+  Conn* c = live(slot, gen);
+  if (!c || !c->topics) return c ? 0 : -1;
+  topicKey_.assign(reinterpret_cast<const char*>(topic), len);
+  auto& mine = *c->topics;
+  auto at = std::find(mine.begin(), mine.end(), topicKey_);
+  if (at == mine.end()) return 0;
+  *at = std::move(mine.back());
+  mine.pop_back();
+  leaveTopic(topicKey_, slot);
   if (mine.empty()) {
     delete c->topics;
     c->topics = nullptr;
@@ -97,21 +103,7 @@ const std::vector<std::string>* Reactor::topicsOf(int32_t slot, uint32_t gen) co
 
 // A connection closes: it leaves every topic it was in (before its slot can be reused).
 void Reactor::dropTopics(Conn& c, int32_t slot) {
-  for (const std::string& t : *c.topics) {
-    auto it = topics_.find(t);
-    if (it != topics_.end()) {
-      auto& subs = it->second;
-      for (size_t i = 0; i < subs.size(); i++) {
-        if (subs[i].slot == slot) {
-          subs[i] = subs.back();
-          subs.pop_back();
-          break;
-        }
-      }
-      if (subs.empty()) topics_.erase(it);
-    }
-    countTopic(t, -1);
-  }
+  for (const std::string& t : *c.topics) leaveTopic(t, slot);
   delete c.topics;
   c.topics = nullptr;
 }
