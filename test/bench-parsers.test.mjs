@@ -100,7 +100,7 @@ const REDIS_SET = ' SET: rps=0.0 (overall: -nan) avg_msec=-nan (overall: -nan)\r
 
 t.test('redis-benchmark: one workload per test, each reporting its requests and throughput', async (t) => {
   const tests = redisBench('x', 1);
-  t.same(tests.map((w) => w.metric), ['PING_INLINE', 'PING_MBULK', 'SET', 'GET']);
+  t.same(tests.map((w) => w.metric), ['PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'LPUSH', 'MSET']);
   t.same(tests[2].parse(REDIS_SET), { rps: 98039.22, requests: 150000 });
   t.equal(tests[2].parse('SET: rps=0.0\r'), null, 'progress alone is no result');
   const legacy = '====== SET ======\n  150000 requests completed in 1.53 seconds\n\n98039.22 requests per second\n';

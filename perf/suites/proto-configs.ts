@@ -93,7 +93,7 @@ export function parseRedisBenchmark(out: string): ToolRun | null {
 }
 
 /** The tests measured, in redis-benchmark's names (each runs alone, so its CPU is its own). */
-const REDIS_TESTS = ['PING_INLINE', 'PING_MBULK', 'SET', 'GET'] as const;
+const REDIS_TESTS = ['PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'LPUSH', 'MSET'] as const;
 
 /** One workload per test: `redis-benchmark -t <test>`, 50 clients, with `-P pipeline` above 1. */
 export function redisBench(name: string, pipeline: number): ToolWorkload[] {
@@ -114,7 +114,7 @@ export const REDIS_SERVER_REQUIRED = { cmd: 'redis-server', install: 'apt-get in
 
 export const REDIS = toolSuite({
   name: 'redis',
-  description: 'RESP with redis-benchmark (-c 50, ping/set/get, with and without -P 16): ringloop redis vs redis-server',
+  description: 'RESP with redis-benchmark (-c 50, ping/set/get/incr/lpush/mset, with and without -P 16): ringloop redis vs redis-server',
   requires: [{ cmd: 'redis-benchmark', install: 'apt-get install redis-tools' }, REDIS_SERVER_REQUIRED],
   contenders: [{ name: 'ringloop', argv: [node, 'dist/examples/run.js', 'redis', ...ADDR] }, REDIS_SERVER],
   workloads: [...redisBench('no pipelining', 1), ...redisBench('pipelined -P 16', 16)],
