@@ -67,6 +67,31 @@ t.test('strings and keys across types: STRLEN, TYPE, GET, INCR, SET ... GET, MGE
   ], 'strings and keys');
 });
 
+t.test('counters: INCR/DECR/INCRBY across digit counts, signs and 1024 (values rewritten in place), GET/STRLEN of each', { skip: SKIP, timeout: 60000 }, async (t) => {
+  const both = await servers(t);
+  const steps = [['SET', 'c', '1020']];
+  for (let i = 0; i < 6; i++) steps.push(['INCR', 'c'], ['GET', 'c'], ['STRLEN', 'c']);
+  steps.push(['SET', 'd', '3']);
+  for (let i = 0; i < 6; i++) steps.push(['DECRBY', 'd', '2'], ['GET', 'd']);
+  steps.push(['SET', 'w', '99'], ['INCR', 'w'], ['GET', 'w'], ['DECR', 'w'], ['GET', 'w'], ['STRLEN', 'w']);
+  steps.push(['INCRBY', 'w', '9007199254740000'], ['GET', 'w'], ['INCRBY', 'w', '9007199254740000'], ['GET', 'w']);
+  steps.push(['SET', 'neg', '-1000'], ['INCR', 'neg'], ['GET', 'neg'], ['DECRBY', 'neg', '-1999'], ['GET', 'neg']);
+  steps.push(['SET', 'v', '7'], ['GET', 'v'], ['INCR', 'v'], ['SET', 'v2', '7'], ['INCR', 'v2'], ['GET', 'v'], ['GET', 'v2']);
+  steps.push(['MSET', 'm', '5', 'mm', '6'], ['INCR', 'm'], ['INCR', 'mm'], ['MGET', 'm', 'mm']);
+  await same(t, both, steps, 'counters');
+});
+
+t.test('keys that differ by one byte, or only in case, stay different keys', { skip: SKIP, timeout: 60000 }, async (t) => {
+  const both = await servers(t);
+  const keys = ['key:1', 'key:2', 'Key:1', 'key:1 ', 'key:\x001', 'k'.repeat(64), 'k'.repeat(65), 'k'.repeat(63) + 'j'];
+  const steps = keys.map((k, i) => ['SET', k, `v${i}`]);
+  steps.push(['DBSIZE'], ...keys.map((k) => ['GET', k]), ...keys.map((k) => ['INCR', k]), ['MGET', ...keys]);
+  for (let i = 0; i < 1500; i++) steps.push(['SET', `many:${i}`, String(i)]);
+  for (let i = 0; i < 1500; i += 7) steps.push(['GET', `many:${i}`]);
+  steps.push(['DBSIZE']);
+  await same(t, both, steps, 'keys');
+});
+
 t.test('lists: pushes, pops with counts, LRANGE and LINDEX with negative and out-of-range indexes', { skip: SKIP, timeout: 60000 }, async (t) => {
   const both = await servers(t);
   const many = Array.from({ length: 700 }, (_, i) => `e${i}`);

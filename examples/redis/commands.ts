@@ -18,12 +18,14 @@ import {
   E_WRONGTYPE,
   L,
   R_EMPTY_ARRAY,
+  digitCount,
   enc,
   eqLower,
   wrongArity,
   type Command,
   type Session,
   valueAt,
+  writeDigits,
 } from './ctx.js';
 import { List, LIST_COMMANDS } from './list.js';
 import { RSet, SET_COMMANDS } from './set.js';
@@ -162,8 +164,9 @@ function exists(x: Ctx): void {
 /** INCR and friends: adds `delta` to the integer at argv[1], keeping its deadline. */
 function incrBy(x: Ctx, delta: number | bigint): void {
   const key = x.str(1);
-  const cur = valueAt(x, Uint8Array);
-  if (cur === null) return;
+  const held = x.store.get(key, x.now);
+  if (held !== undefined && !(held instanceof Uint8Array)) return x.raw(E_WRONGTYPE);
+  const cur = held;
   const value = cur === undefined ? 0 : parseInt64(cur, 0, cur.length);
   if (value === null) return x.raw(E_NOT_INT);
   let r: number | bigint;
@@ -174,7 +177,15 @@ function incrBy(x: Ctx, delta: number | bigint): void {
     if (big > I64_MAX || big < I64_MIN) return x.raw(E_OVERFLOW);
     r = Number.isSafeInteger(Number(big)) ? Number(big) : big;
   }
-  x.store.set(key, enc(String(r)), -1);
+  if (typeof r === 'bigint') x.store.set(key, enc(String(r)), -1);
+  else if (cur !== undefined && cur.length === digitCount(r)) writeDigits(cur, cur.length, r);
+  else {
+    // The value is this key's own buffer (SET, MSET and INCR store copies), so while its length
+    // holds, the next INCR rewrites its digits in place, as redis reuses an int-encoded object.
+    const bytes = new Uint8Array(digitCount(r));
+    writeDigits(bytes, bytes.length, r);
+    x.store.set(key, bytes, -1);
+  }
   x.integer(r);
 }
 
@@ -376,9 +387,12 @@ const TABLE: Command[] = [
 /** Buckets by (name length, first letter): a lookup compares a handful of names at most. */
 const MAX_NAME = 16;
 const BUCKETS: ({ cmd: Command; lower: Uint8Array }[] | undefined)[] = new Array((MAX_NAME + 1) * 32);
-for (const cmd of TABLE) {
-  const lower = enc(cmd.name);
+for (const c of TABLE) {
+  const lower = enc(c.name);
   const k = (lower.length << 5) | (lower[0]! & 31);
+  // Every entry gets the same shape (both flags present), so the dispatcher's loads of them stay
+  // monomorphic: the table's literals omit the flags they do not set.
+  const cmd: Command = { name: c.name, arity: c.arity, denyoom: c.denyoom === true, pubsub: c.pubsub === true, run: c.run };
   (BUCKETS[k] ??= []).push({ cmd, lower });
 }
 
