@@ -81,6 +81,20 @@ t.test('counters: INCR/DECR/INCRBY across digit counts, signs and 1024 (values r
   await same(t, both, steps, 'counters');
 });
 
+t.test('SET and MSET over a value of the same size (written in place): GET, TTL, KEEPTTL and SET ... GET see the right bytes', { skip: SKIP, timeout: 60000 }, async (t) => {
+  const both = await servers(t);
+  const big = (c) => c.repeat(100);
+  await same(t, both, [
+    ['SET', 'a', 'one'], ['SET', 'a', 'two'], ['GET', 'a'], ['SET', 'a', 'six', 'GET'], ['GET', 'a'],
+    ['SET', 'a', 'ten', 'EX', '100'], ['SET', 'a', 'tin'], ['TTL', 'a'], ['GET', 'a'],
+    ['SET', 'a', 'ten', 'EX', '100'], ['SET', 'a', 'tan', 'KEEPTTL'], ['TTL', 'a'], ['GET', 'a'],
+    ['SET', 'a', 'abc', 'PX', '100000'], ['SET', 'a', 'xyz', 'EX', '5'], ['TTL', 'a'], ['GET', 'a'],
+    ['SET', 'b', big('p')], ['SET', 'b', big('q')], ['GET', 'b'], ['MSET', 'b', big('r'), 'a', 'mmm'], ['MGET', 'a', 'b'],
+    ['SET', 'a', 'xx', 'NX'], ['SET', 'a', 'yyy', 'XX'], ['GET', 'a'], ['SET', 'a', 'zzz', 'XX', 'GET'], ['GET', 'a'],
+    ['RPUSH', 'l', 'abc'], ['SET', 'l', 'abc'], ['TYPE', 'l'], ['GET', 'l'],
+  ], 'same-size overwrites');
+});
+
 t.test('keys that differ by one byte, or only in case, stay different keys', { skip: SKIP, timeout: 60000 }, async (t) => {
   const both = await servers(t);
   const keys = ['key:1', 'key:2', 'Key:1', 'key:1 ', 'key:\x001', 'k'.repeat(64), 'k'.repeat(65), 'k'.repeat(63) + 'j'];

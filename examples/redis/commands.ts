@@ -118,7 +118,9 @@ function set(x: Ctx): void {
     else x.nil();
     return;
   }
-  store.set(key, x.copy(2), expireAt);
+  // SET ... GET answers with the old value after the write, so it must not write into it.
+  if (get) store.set(key, x.copy(2), expireAt);
+  else x.storeArg(key, 2, expireAt);
   if (!get) x.ok();
   else if (old !== undefined) x.bulk(old as Uint8Array);
   else x.nil();
@@ -211,7 +213,7 @@ function mget(x: Ctx): void {
 
 function mset(x: Ctx): void {
   if ((x.argc - 1) % 2 !== 0) return wrongArity(x, 'mset');
-  for (let i = 1; i < x.argc; i += 2) x.store.set(x.str(i), x.copy(i + 1));
+  for (let i = 1; i < x.argc; i += 2) x.storeArg(x.str(i), i + 1);
   x.ok();
 }
 

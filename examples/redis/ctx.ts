@@ -152,6 +152,12 @@ export class Ctx {
     return this.p.src.slice(s, s + this.p.argLen[i]!);
   }
 
+  /** Stores argument `i` under `key` as a byte string (see `Store.setFrom`). */
+  storeArg(key: string, i: number, expireAt?: number): void {
+    const s = this.p.argOff[i]!;
+    this.store.setFrom(key, this.p.src, s, s + this.p.argLen[i]!, expireAt);
+  }
+
   /** A view of argument `i`, valid during this command only. */
   bytes(i: number): Uint8Array {
     const s = this.p.argOff[i]!;

@@ -113,6 +113,28 @@ export class Store implements Meter {
   }
 
   /**
+   * As `set`, with the value's bytes at src[start, end). When the key already holds a byte string
+   * of that length, the bytes are written into it (the store's values are its own copies, never
+   * shared): a SET or MSET of a same-sized value allocates nothing, where a copy per write kept
+   * V8's scavenger busy. Otherwise the value is a copy, as with `set`.
+   */
+  setFrom(key: string, src: Uint8Array, start: number, end: number, expireAt?: number): void {
+    const old = this.data.get(key);
+    const n = end - start;
+    if (old instanceof Uint8Array && old.length === n) {
+      if (n <= 64) for (let i = 0; i < n; i++) old[i] = src[start + i]!;
+      else old.set(src.subarray(start, end));
+      if (expireAt === undefined) {
+        if (this.expires.size > 0) this.expires.delete(key);
+      } else if (expireAt !== -1) {
+        this.expires.set(key, expireAt);
+      }
+      return;
+    }
+    this.set(key, src.slice(start, end), expireAt);
+  }
+
+  /**
    * Stores a new, still empty collection under `key`, which the caller found missing (so it has
    * no deadline either). The collection adds its elements' cost to `used` as they come.
    */
