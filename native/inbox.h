@@ -31,6 +31,7 @@ constexpr int kDgramOut = 26;
 constexpr int kDgramDropped = 27;
 constexpr int kDgramTruncated = 28;
 constexpr int kDgramMax = 29;
+constexpr int kTlsReleased = 30;  // idle TLS connections that gave their record buffers back
 constexpr int kHeaderInts = 32;
 // Slot words.
 constexpr int kSeq = 0;

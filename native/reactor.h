@@ -202,6 +202,9 @@ class Reactor {
   void setListenerTls(int32_t listener, const TlsListener& tls);
   // Closes the handshakes past their deadline; returns the next deadline (ms, monotonic), 0 if none.
   uint64_t expireHandshakes(uint64_t nowMs);
+  // Gives back the record buffers of TLS connections idle for a whole period (reactor_tls.cc);
+  // returns when to run next (ms, monotonic), 0 while there is no TLS connection.
+  uint64_t sweepTlsBuffers(uint64_t nowMs);
   // The text of the TLS error slot closed with (kErrTls*), once; empty if none.
   std::string takeReason(int32_t slot);
   const TlsSession* tlsSession(int32_t slot) const;
@@ -354,6 +357,7 @@ class Reactor {
   std::vector<uint8_t> plainOut_;
   std::vector<int32_t> handshaking_;
   std::vector<std::pair<int32_t, std::string>> reasons_;
+  uint64_t tlsSweepAt_ = 0;
   // Topics (reactor_fanout.cc): topic -> local subscribers, the shared directory, and scratch
   // (a lookup key and the subscriber list a fan-out walks, reused so a publish allocates nothing).
   std::unordered_map<std::string, std::vector<TopicSub>> topics_;

@@ -20,6 +20,7 @@ struct PollBox {
   Reactor* reactor;
   napi_async_cleanup_hook_handle hook;
   int open = 0;  // handles not yet closed
+  uint64_t timerAt = 0;  // the deadline (ms, monotonic) the timer is started for; 0 = stopped
 };
 
 class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
@@ -181,12 +182,19 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
     uint64_t next = reactor_->expireHandshakes(0);
     uint64_t waits = reactor_->expireWaits(0);  // connects and PROXY headers (reactor_dial.cc)
     if (waits != 0 && (next == 0 || waits < next)) next = waits;
+    uint64_t sweep = reactor_->sweepTlsBuffers(0);
+    if (sweep != 0 && (next == 0 || sweep < next)) next = sweep;
     if (dispatch && !reactor_->events().empty()) Dispatch();
     if (destroyed_ || !box_) return;
     if (next == 0) {
-      uv_timer_stop(&box_->timer);
+      if (box_->timerAt != 0) uv_timer_stop(&box_->timer);
+      box_->timerAt = 0;
       return;
     }
+    // Already started for this deadline (the TLS buffer sweep's stays the same for a second of
+    // wake-ups): no clock read, no timer restart per wake-up.
+    if (next == box_->timerAt) return;
+    box_->timerAt = next;
     // Deadlines are CLOCK_MONOTONIC ms (reactor_tls.cc); libuv's clock has another origin, so
     // only the distance is handed to the timer.
     timespec ts;
@@ -199,6 +207,7 @@ class Loop : public Napi::ObjectWrap<Loop>, public ArenaHost {
   static void OnHandshakeTimer(uv_timer_t* t) {
     auto* self = static_cast<Loop*>(t->data);
     if (!self || self->destroyed_) return;
+    self->box_->timerAt = 0;  // fired: a deadline equal to the last one must start it again
     Napi::HandleScope scope(self->Env());
     self->ArmHandshakes();
   }

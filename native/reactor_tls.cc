@@ -104,6 +104,27 @@ uint64_t Reactor::expireHandshakes(uint64_t now) {
   return next;
 }
 
+// Idle connections give their OpenSSL record buffers back, busy ones keep them (see tls.h): a
+// connection is idle when it neither read nor wrote for a whole period, so it gives them back
+// between one and two periods after its last record.
+static constexpr uint64_t kTlsSweepMs = 1000;
+
+uint64_t Reactor::sweepTlsBuffers(uint64_t now) {
+  if (tlsIo_.sessions == 0) {
+    tlsSweepAt_ = 0;
+    return 0;
+  }
+  if (now == 0) now = nowMs();
+  if (tlsSweepAt_ == 0) tlsSweepAt_ = now + kTlsSweepMs;
+  if (now < tlsSweepAt_) return tlsSweepAt_;
+  int32_t released = 0;
+  for (Conn& c : conns_)
+    if (c.open && c.tls && !c.handshaking && c.tls->releaseIfIdle()) released++;
+  if (released) inbox_.add(layout::kTlsReleased, released);
+  tlsSweepAt_ = now + kTlsSweepMs;
+  return tlsSweepAt_;
+}
+
 // Sends what OpenSSL wrote into the shared output. False if that closed the connection.
 bool Reactor::flushTls(int32_t slot) {
   if (tlsIo_.out.empty()) return conns_[slot].open;

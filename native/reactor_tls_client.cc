@@ -30,7 +30,6 @@ SSL_CTX* Reactor::clientCtx(const std::string& ca, bool verify, std::string* err
     return nullptr;
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   if (!ca.empty()) {
     BIO* b = BIO_new_mem_buf(ca.data(), static_cast<int>(ca.size()));

@@ -194,7 +194,6 @@ static SSL_CTX* buildCtx(const TlsConfig& cfg, const TlsConfig::Identity& id, Tl
   // Secure by default: no renegotiation (a client cannot make us redo handshakes), the server's
   // cipher order, TLS 1.2 at least unless the config says TLS 1.3.
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   bool ok = SSL_CTX_set_min_proto_version(ctx, cfg.minVersion) == 1 &&
             (cfg.maxVersion == 0 || SSL_CTX_set_max_proto_version(ctx, cfg.maxVersion) == 1);
   if (!ok) fail(err, "tls.minVersion / maxVersion");
@@ -257,10 +256,24 @@ TlsSession::TlsSession(SSL_CTX* ctx, TlsIo* io) : io_(io) {
   BIO_set_data(b, io);
   SSL_set_bio(ssl_, b, b);  // one reference, read and write
   SSL_set_accept_state(ssl_);
+  io_->sessions++;
 }
 
 TlsSession::~TlsSession() {
-  if (ssl_) SSL_free(ssl_);
+  if (!ssl_) return;
+  SSL_free(ssl_);
+  io_->sessions--;
+}
+
+bool TlsSession::releaseIfIdle() {
+  if (active_) {
+    active_ = false;
+    return false;
+  }
+  if (released_) return false;
+  // 0 when a buffer still holds bytes (a partial record): kept, and tried again next period.
+  released_ = SSL_free_buffers(ssl_) == 1;
+  return released_;
 }
 
 void TlsSession::fail(const char* what, int sslErr) {
@@ -272,6 +285,8 @@ void TlsSession::fail(const char* what, int sslErr) {
 }
 
 int TlsSession::handshake() {
+  active_ = true;
+  released_ = false;
   clearErrors();
   int r = SSL_do_handshake(ssl_);
   if (r == 1) return 1;
@@ -282,6 +297,8 @@ int TlsSession::handshake() {
 }
 
 long TlsSession::read(uint8_t* dst, size_t cap) {
+  active_ = true;
+  released_ = false;
   clearErrors();
   size_t got = 0;
   while (got < cap) {
@@ -304,6 +321,8 @@ long TlsSession::read(uint8_t* dst, size_t cap) {
 }
 
 bool TlsSession::write(const uint8_t* data, size_t len) {
+  active_ = true;
+  released_ = false;
   clearErrors();
   while (len > 0) {
     int n = static_cast<int>(std::min<size_t>(len, 1 << 30));

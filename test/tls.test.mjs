@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { execFile, spawn } from 'node:child_process';
 import { fixture, lib, portOf, start } from './helpers/engine.mjs';
 import { tmpSocketPath, withTimeout } from './helpers/net.mjs';
-import { hasOpenssl, makeCerts } from './helpers/tls.mjs';
+import { dialTls, echoBack, hasOpenssl, makeCerts } from './helpers/tls.mjs';
 
 if (!hasOpenssl()) {
   t.skip('the openssl CLI is not installed (apt-get install openssl): no certificates to test with');
@@ -19,40 +19,8 @@ const certs = makeCerts(t);
 const HANDLER = fixture('tls.mjs');
 const serverTls = (extra = {}) => ({ cert: certs.server.cert, key: certs.server.key, ...extra });
 
-/** A node:tls client; resolves once the handshake is done, rejects with the handshake error. */
-function dial(port, opts = {}) {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const s = tls.connect({ host: '127.0.0.1', port, ca: certs.ca, servername: 'localhost', ...opts }, () => resolve(s));
-      s.once('error', reject);
-    }),
-    10000,
-    'TLS handshake',
-  );
-}
-
-/** Writes `data` and reads back exactly as many bytes. */
-function echo(s, data) {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const chunks = [];
-      let n = 0;
-      const onData = (d) => {
-        chunks.push(d);
-        n += d.length;
-        if (n >= data.length) {
-          s.off('data', onData);
-          resolve(Buffer.concat(chunks));
-        }
-      };
-      s.on('data', onData);
-      s.once('error', reject);
-      s.write(data);
-    }),
-    20000,
-    `echo of ${data.length} bytes`,
-  );
-}
+const dial = (port, opts) => dialTls(certs, port, opts);
+const echo = echoBack;
 
 function closed(s) {
   return s.closed ? Promise.resolve() : new Promise((r) => s.once('close', r));

@@ -26,6 +26,8 @@ export const DGRAM_DROPPED = 27;
 export const DGRAM_TRUNCATED = 28;
 /** The engine's maxDatagramSize, for producers on other threads. */
 export const DGRAM_MAX = 29;
+/** TLS connections that gave their OpenSSL record buffers back while idle (native/reactor_tls.cc). */
+export const TLS_RELEASED = 30;
 export const HEADER_INTS = 32;
 
 /** Slot words (Int32 offsets from the slot start) and where inline payload bytes begin. */

@@ -39,6 +39,11 @@ export interface EngineStats {
   datagramsSent: number;
   datagramsDropped: number;
   datagramsTruncated: number;
+  /**
+   * Times an idle TLS connection gave its OpenSSL record buffers (~34 KiB) back: busy connections
+   * keep theirs, one idle for a whole second releases them until its next record.
+   */
+  tlsBuffersReleased: number;
   /** The pool's job counters (see Metrics in the README), when serve's `pool` option is set. */
   pool?: PoolStats;
 }
@@ -167,6 +172,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       datagramsSent: sum(L.DGRAM_OUT),
       datagramsDropped: sum(L.DGRAM_DROPPED),
       datagramsTruncated: sum(L.DGRAM_TRUNCATED),
+      tlsBuffersReleased: sum(L.TLS_RELEASED),
       ...(this.pool ? { pool: this.pool.stats() } : {}),
     };
   }

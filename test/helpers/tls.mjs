@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
+import { withTimeout } from './net.mjs';
 
 /** Whether the openssl CLI is installed (the tests that need it skip visibly without it). */
 export function hasOpenssl() {
@@ -62,4 +64,39 @@ export function makeCerts(t) {
     client: pair('client'),
     stranger: pair('stranger'),
   };
+}
+
+/** A node:tls client trusting `certs.ca`; resolves once the handshake is done, rejects with the handshake error. */
+export function dialTls(certs, port, opts = {}) {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, ca: certs.ca, servername: 'localhost', ...opts }, () => resolve(s));
+      s.once('error', reject);
+    }),
+    10000,
+    'TLS handshake',
+  );
+}
+
+/** Writes `data` on `s` and reads back exactly as many bytes. */
+export function echoBack(s, data) {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const chunks = [];
+      let n = 0;
+      const onData = (d) => {
+        chunks.push(d);
+        n += d.length;
+        if (n >= data.length) {
+          s.off('data', onData);
+          resolve(Buffer.concat(chunks));
+        }
+      };
+      s.on('data', onData);
+      s.once('error', reject);
+      s.write(data);
+    }),
+    20000,
+    `echo of ${data.length} bytes`,
+  );
 }
