@@ -18,9 +18,13 @@ const CHUNK_BYTES = 8192;
 const BIG = CHUNK_BYTES >> 2;
 /** Most elements a chunk holds (its boundary array has one slot more): bounds a chunk of empty or tiny elements. */
 const MAX_ELEMS = 2048;
-/** Capacities of the chunk a new list starts with; it doubles up to the full size as the list grows, so a short list stays small. */
-const FIRST_BYTES = 64;
-const FIRST_SLOTS = 8;
+/**
+ * Capacities a new chunk starts with (bytes, boundary slots); it doubles up to full size as it
+ * fills, so a short list stays small, and so does a chunk of a few small elements between two
+ * large ones that have chunks of their own.
+ */
+const START_BYTES = 64;
+const START_SLOTS = 8;
 /** Estimated cost of a chunk beyond its buffers' bytes: the chunk object and two typed arrays with their ArrayBuffers. */
 export const CHUNK_COST = 2 * BYTES_COST + 64;
 /** Up to this length bytes are copied with a loop: TypedArray#set costs ~35 ns a call, a short loop ~5 ns. */
@@ -78,7 +82,7 @@ export class List extends Sized {
   private ring: (Chunk | undefined)[] = new Array<Chunk | undefined>(4);
   private head = 0;
   private nChunks = 0;
-  /** One emptied full-size chunk kept for the next one needed (a queue's two ends then trade chunks, allocating none). */
+  /** One emptied chunk of full-size bytes kept for the next one needed (a queue's two ends then trade chunks, allocating none). */
   private spare: Chunk | undefined = undefined;
   length = 0;
 
@@ -215,9 +219,7 @@ export class List extends Sized {
         n = this.spare;
         this.spare = undefined;
       } else {
-        n = sole
-          ? new Chunk(new Uint8Array(grown(FIRST_BYTES, len, CHUNK_BYTES)), new Int32Array(FIRST_SLOTS), 0, 0, false)
-          : new Chunk(new Uint8Array(CHUNK_BYTES), new Int32Array(MAX_ELEMS + 1), 0, 0, false);
+        n = new Chunk(new Uint8Array(grown(START_BYTES, len, CHUNK_BYTES)), new Int32Array(START_SLOTS), 0, 0, false);
         this.charge(n.cost);
       }
       // The only chunk of a list grows both ways, so it starts in the middle; any other only at the end it was added at.
@@ -296,10 +298,10 @@ export class List extends Sized {
     this.nChunks++;
   }
 
-  /** `c` was emptied and taken out of the ring: kept as the spare if full-size and none is kept, else freed. */
+  /** `c` was emptied and taken out of the ring: kept as the spare if its bytes are full-size and none is kept, else freed. */
   private dropped(c: Chunk): void {
     this.nChunks--;
-    if (this.spare === undefined && !c.fixed && c.buf.length === CHUNK_BYTES && c.ends.length === MAX_ELEMS + 1) {
+    if (this.spare === undefined && !c.fixed && c.buf.length === CHUNK_BYTES) {
       this.spare = c;
     } else {
       this.charge(-c.cost);
