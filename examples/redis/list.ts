@@ -14,7 +14,10 @@ import { BYTES_COST, Sized } from './store.js';
 
 /** Byte capacity of a full chunk. */
 const CHUNK_BYTES = 8192;
-/** Elements longer than this get a chunk of their own, sized exactly (copying them into a shared one would cost more than it saves). */
+/**
+ * An element longer than this that does not fit the room left at its end gets a chunk of its own,
+ * sized exactly: a shared chunk would hold few such, and copy them each time it grows.
+ */
 const BIG = CHUNK_BYTES >> 2;
 /** Most elements a chunk holds (its boundary array has one slot more): bounds a chunk of empty or tiny elements. */
 const MAX_ELEMS = 2048;
@@ -72,10 +75,30 @@ function grown(cap: number, need: number, max: number): number {
   return Math.min(cap, max);
 }
 
+/** A sink that makes a view of the one element it is handed (what popFront and popBack return). */
+class OneView implements ElementSink {
+  private static readonly EMPTY = new Uint8Array(0);
+  private v: Uint8Array = OneView.EMPTY;
+
+  element(buf: Uint8Array, start: number, end: number): void {
+    this.v = buf.subarray(start, end);
+  }
+
+  /** The view, forgotten here (so it does not keep a dropped chunk alive). */
+  take(): Uint8Array {
+    const v = this.v;
+    this.v = OneView.EMPTY;
+    return v;
+  }
+}
+
+const VIEW = new OneView();
+
 /**
  * Elements of a list, both ends O(1), packed in chunks (see the module comment). `at` walks the
  * chunks from the nearer end (O(chunks), as quicklist does); `forEach` reads a range in order.
  * Memory is charged per chunk (its buffers' bytes plus CHUNK_COST), as chunks come and go.
+ * Loop-only: it lives in the keyspace of the reactor that owns it.
  */
 export class List extends Sized {
   /** A ring of chunks, `nChunks` of them from `head`; its length is a power of 2. */
@@ -84,6 +107,7 @@ export class List extends Sized {
   private nChunks = 0;
   /** One emptied chunk of full-size bytes kept for the next one needed (a queue's two ends then trade chunks, allocating none). */
   private spare: Chunk | undefined = undefined;
+  /** Number of elements. */
   length = 0;
 
   /** Adds `src[s .. e)` (copied) before the first element. */
@@ -110,30 +134,42 @@ export class List extends Sized {
 
   /** Removes the first element (the list is not empty); returns a view of it, valid until the list next changes. */
   popFront(): Uint8Array {
+    this.popFrontTo(VIEW);
+    return VIEW.take();
+  }
+
+  /** Removes the last element (the list is not empty); returns a view of it, valid until the list next changes. */
+  popBack(): Uint8Array {
+    this.popBackTo(VIEW);
+    return VIEW.take();
+  }
+
+  /** Removes the first element (the list is not empty), handing it to `sink` first. */
+  popFrontTo(sink: ElementSink): void {
     const c = this.ring[this.head]!;
     const s = c.ends[c.first]!;
     const e = c.ends[++c.first]!;
     this.length--;
+    sink.element(c.buf, s, e);
     if (c.first === c.last) {
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) & (this.ring.length - 1);
       this.dropped(c);
     }
-    return c.buf.subarray(s, e);
   }
 
-  /** Removes the last element (the list is not empty); returns a view of it, valid until the list next changes. */
-  popBack(): Uint8Array {
+  /** Removes the last element (the list is not empty), handing it to `sink` first. */
+  popBackTo(sink: ElementSink): void {
     const i = (this.head + this.nChunks - 1) & (this.ring.length - 1);
     const c = this.ring[i]!;
     const e = c.ends[c.last]!;
     const s = c.ends[--c.last]!;
     this.length--;
+    sink.element(c.buf, s, e);
     if (c.first === c.last) {
       this.ring[i] = undefined;
       this.dropped(c);
     }
-    return c.buf.subarray(s, e);
   }
 
   /** Element `i`, 0 <= i < length: a view, valid until the list next changes. */
@@ -397,13 +433,16 @@ function pop(x: Ctx, front: boolean, name: string): void {
   if (list === null) return;
   if (list === undefined) return x.raw(hasCount ? R_NIL_ARRAY : R_NIL);
   if (hasCount && count === 0) return x.raw(R_EMPTY_ARRAY);
-  // Each popped view is copied into the reply (x.bulk) before the next pop can reuse its chunk.
   if (!hasCount) {
+    // The popped view is copied into the reply at once (x.bulk), before anything can reuse its chunk.
     x.bulk(front ? list.popFront() : list.popBack());
   } else {
+    // Each element is copied into the reply as it is popped, straight from its chunk.
     const n = Math.min(count, list.length);
-    x.array(n);
-    for (let i = 0; i < n; i++) x.bulk(front ? list.popFront() : list.popBack());
+    reply.begin(n);
+    if (front) for (let i = 0; i < n; i++) list.popFrontTo(reply);
+    else for (let i = 0; i < n; i++) list.popBackTo(reply);
+    reply.end(x);
   }
   if (list.length === 0) x.store.remove(x.str(1), list);
 }
