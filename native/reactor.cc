@@ -454,7 +454,9 @@ void Reactor::writeConn(int32_t slot, const iovec* iov, int cnt) {
 
 // Bytes as they go on the wire (plaintext on TCP, ciphertext on TLS).
 void Reactor::writeRaw(int32_t slot, const iovec* iov, int cnt) {
+  spillFan(slot);
   Conn& c = conns_[slot];
+  if (!c.open) return;  // the spill passed writeBufferCap (ENOBUFS)
   size_t total = 0;
   for (int i = 0; i < cnt; i++) total += iov[i].iov_len;
   if (total == 0) return;
@@ -548,6 +550,8 @@ void Reactor::flushOut(int32_t slot) {
 void Reactor::closeGraceful(int32_t slot) {
   Conn& c = conns_[slot];
   if (!c.open) return;
+  spillFan(slot);  // published messages still held by reference go out before the close
+  if (!c.open) return;
   if (c.tls && !c.handshaking && !c.closing) {
     c.tls->shutdown();  // close_notify after what is pending, then the close below
     if (!flushTls(slot)) return;
@@ -575,6 +579,7 @@ void Reactor::closeConn(int32_t slot, int err) {
   delete c.tls;
   c.in = c.out = nullptr;
   c.tls = nullptr;
+  c.fanFirst = c.fanLast = -1;  // its referenced messages (if any) are dropped with it
   bool dialFailed = c.connecting || (c.dialed && c.handshaking);  // a dial that never connected (or shook hands)
   bool rejected = !dialFailed && (c.handshaking || c.proxyWait);  // never opened (TLS, PROXY header): no kClosed
   resetDialFields(c);

@@ -104,7 +104,11 @@ struct Conn {
   uint64_t written = 0;
   std::vector<PendingAck>* acks = nullptr;  // allocated only while completions are pending
   std::vector<std::string>* topics = nullptr;  // its subscriptions (reactor_fanout.cc), while any
-  bool fanPending = false;  // published bytes queued in `out` this drain, flushed once at its end
+  bool fanPending = false;  // published bytes queued this drain (in `out` or as refs), flushed once at its end
+  // Published messages queued for it this drain by reference (Reactor::fanRefs_, a chain in
+  // order): not copied, written from the one copy the reactor keeps (reactor_fanout.cc).
+  int32_t fanFirst = -1;
+  int32_t fanLast = -1;
   // Outbound connections, half-close, flow control, forwarding, PROXY headers (reactor_dial.cc).
   bool connecting = false;  // dialed, connect() in progress: opened (kOpen) once it completes
   bool dialed = false;
@@ -300,10 +304,18 @@ class Reactor {
   void broadcastFromInbox(const InboxMsg& m);
   void dropTopics(Conn& c, int32_t slot);
   void leaveTopic(const std::string& topic, int32_t slot);
-  void queueFanout(int32_t slot, const uint8_t* data, size_t len);
+  // `stash`: where this message's one copy is in fanBytes_ (kNoStash until a subscriber needs it).
+  void queueFanout(int32_t slot, const uint8_t* data, size_t len, uint32_t* stash);
   void fanoutFramed(const uint8_t* framed, size_t len, int32_t exSlot, uint32_t exGen);
   void publishRecord(const int32_t* r, const uint8_t* outArena, size_t outSize);
   void flushFanout();
+  // The connection is about to get other output (or close, or shut its write side): its
+  // published messages still held by reference go into its out ring first, so order holds.
+  void spillFan(int32_t slot) {
+    if (conns_[slot].fanFirst >= 0) spillFanRefs(slot);
+  }
+  void spillFanRefs(int32_t slot);
+  bool writeFanRefs(int32_t slot);
   void countTopic(const std::string& topic, int32_t delta);
   // reactor_dial.cc
   void finishConnect(int32_t slot);
@@ -368,6 +380,15 @@ class Reactor {
   std::string topicKey_;
   std::vector<TopicSub> fanout_;
   std::vector<int32_t> fanPending_;  // connections with fanPending set
+  // Zero-copy fan-out: this drain's published payloads, each copied once however many
+  // subscribers get it, and the references subscribers' chains are made of.
+  struct FanRef {
+    int32_t next;
+    uint32_t off;
+    uint32_t len;
+  };
+  std::vector<uint8_t> fanBytes_;
+  std::vector<FanRef> fanRefs_;
   // reactor_dial.cc: connects and PROXY-header waits with deadlines; listeners' PROXY modes.
   std::vector<int32_t> waits_;
   std::vector<std::pair<int, uint32_t>> listenerProxy_;

@@ -207,6 +207,8 @@ bool Reactor::setPaused(int32_t slot, uint32_t gen, bool paused) {
 void Reactor::closeWrite(int32_t slot) {
   Conn& c = conns_[slot];
   if (!c.open || c.wrShut || c.dgram) return;
+  spillFan(slot);  // published messages still held by reference go out before the FIN
+  if (!c.open) return;
   if (c.tls && !c.handshaking && !c.shutPending) {
     c.tls->shutdown();  // close_notify first: TLS has no half-close of its own
     if (!flushTls(slot)) return;

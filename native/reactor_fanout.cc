@@ -8,11 +8,14 @@
 // the count after a subscribe returned sees it (no false negative); hash collisions only cost a
 // message the exact local lookup then ignores (a false positive).
 //
-// Fan-out: each subscriber's copy is appended to its out ring (a memcpy, no JS), and every
-// subscriber that got any is flushed once when the inbox drain ends: a burst of publishes costs
-// one writev per subscriber, not one write per subscriber per message (redis coalesces the same
-// way, per event-loop turn). A TLS subscriber's copy goes through writeConn (encrypted at once,
-// the path every TLS write takes). A subscriber whose pending output would pass writeBufferCap is
+// Fan-out: a published message is copied once into this drain's fanBytes_, and each subscriber
+// with nothing pending queues a reference to it (a chain of FanRefs per subscriber, in order);
+// when the inbox drain (or the handler's commit) ends, every such subscriber gets one writev
+// straight from those bytes: a burst of publishes costs one writev per subscriber and no copy per
+// subscriber (redis coalesces the same way, per event-loop turn, but copies into each client's
+// buffer). Only what a socket does not take is copied, into that subscriber's out ring. A
+// subscriber that already has output pending gets its copy appended to its ring, behind it. A TLS
+// subscriber's copy goes through writeConn (encrypted at once, the path every TLS write takes). A subscriber whose pending output would pass writeBufferCap is
 // closed with ENOBUFS (the slow-subscriber policy); the others are not held back by it. Order
 // holds: anything written to the connection later (asyncWrite, the handler's writes) goes behind
 // what is in its ring.
@@ -24,6 +27,10 @@
 #include "reactor.h"
 
 namespace rl {
+
+static constexpr uint32_t kNoStash = UINT32_MAX;
+// fanBytes_ capacity kept between drains; beyond it the memory goes back after the drain.
+static constexpr size_t kFanKeep = 1 << 20;
 
 // FNV-1a, 32 bits (lib/channel/topics.ts hashes the same way).
 static uint32_t topicHash(const uint8_t* p, size_t n) {
@@ -136,31 +143,80 @@ void Reactor::fanoutFramed(const uint8_t* framed, size_t flen, int32_t exSlot, u
   // A write can close its subscriber (ENOBUFS, EPIPE), which edits the table: walk a copy.
   fanout_.assign(it->second.begin(), it->second.end());
   const uint8_t* bytes = framed + 4 + tlen;
+  uint32_t stash = kNoStash;
   for (const TopicSub& s : fanout_) {
     if (s.slot == exSlot && s.gen == exGen) continue;  // the publisher itself
     Conn* c = live(s.slot, s.gen);
     if (!c || c->closing) continue;
-    queueFanout(s.slot, bytes, len);
+    queueFanout(s.slot, bytes, len, &stash);
   }
 }
 
-void Reactor::queueFanout(int32_t slot, const uint8_t* data, size_t len) {
+void Reactor::queueFanout(int32_t slot, const uint8_t* data, size_t len, uint32_t* stash) {
   Conn& c = conns_[slot];
   if (c.tls) {
     iovec v{const_cast<uint8_t*>(data), len};
     writeTls(slot, &v, 1);
     return;
   }
-  if (!c.out) c.out = new RingBuffer(opts_.writeCap);
-  c.queued += len;
-  if (!c.out->write(data, len)) {
-    closeConn(slot, ENOBUFS);  // never a silent drop: the handler learns it in onClosed
-    return;
+  if ((c.out && !c.out->empty()) || (c.mask & kPollWritable) || len > UINT32_MAX) {
+    // Output already pending: this message goes behind it, in the ring.
+    if (!c.out) c.out = new RingBuffer(opts_.writeCap);
+    c.queued += len;
+    if (!c.out->write(data, len)) {
+      closeConn(slot, ENOBUFS);  // never a silent drop: the handler learns it in onClosed
+      return;
+    }
+  } else {
+    if (*stash == kNoStash) {
+      *stash = static_cast<uint32_t>(fanBytes_.size());
+      fanBytes_.insert(fanBytes_.end(), data, data + len);
+    }
+    int32_t ref = static_cast<int32_t>(fanRefs_.size());
+    fanRefs_.push_back(FanRef{-1, *stash, static_cast<uint32_t>(len)});
+    if (c.fanLast >= 0) fanRefs_[static_cast<size_t>(c.fanLast)].next = ref;
+    else c.fanFirst = ref;
+    c.fanLast = ref;
   }
   if (!c.fanPending) {
     c.fanPending = true;
     fanPending_.push_back(slot);
   }
+}
+
+// Copies the subscriber's referenced messages into its out ring (see spillFan).
+void Reactor::spillFanRefs(int32_t slot) {
+  Conn& c = conns_[slot];
+  int32_t ref = c.fanFirst;
+  c.fanFirst = c.fanLast = -1;
+  if (!c.out) c.out = new RingBuffer(opts_.writeCap);
+  for (; ref >= 0; ref = fanRefs_[static_cast<size_t>(ref)].next) {
+    const FanRef& f = fanRefs_[static_cast<size_t>(ref)];
+    c.queued += f.len;
+    if (!c.out->write(fanBytes_.data() + f.off, f.len)) {
+      closeConn(slot, ENOBUFS);
+      return;
+    }
+  }
+}
+
+// Writes the subscriber's referenced messages from fanBytes_, kMaxFanIov at a time; writeRaw
+// copies what the socket does not take into the ring. False if the connection closed.
+bool Reactor::writeFanRefs(int32_t slot) {
+  constexpr int kMaxFanIov = 64;
+  iovec v[kMaxFanIov];
+  int32_t ref = conns_[slot].fanFirst;
+  conns_[slot].fanFirst = conns_[slot].fanLast = -1;
+  while (ref >= 0) {
+    int n = 0;
+    for (; ref >= 0 && n < kMaxFanIov; ref = fanRefs_[static_cast<size_t>(ref)].next) {
+      const FanRef& f = fanRefs_[static_cast<size_t>(ref)];
+      v[n++] = iovec{fanBytes_.data() + f.off, f.len};
+    }
+    writeRaw(slot, v, n);
+    if (!conns_[slot].open) return false;
+  }
+  return true;
 }
 
 // Hands each subscriber's queued bytes to the kernel (up to the per-round flush budget); what the
@@ -170,7 +226,9 @@ void Reactor::flushFanout() {
     Conn& c = conns_[slot];
     if (!c.fanPending) continue;
     c.fanPending = false;
-    if (!c.open || !c.out || c.out->empty()) continue;
+    if (!c.open) continue;
+    if (c.fanFirst >= 0 && !writeFanRefs(slot)) continue;
+    if (!c.out || c.out->empty()) continue;
     if (c.mask & kPollWritable) continue;  // already waiting for writability: the poller flushes it
     flushOut(slot);
     if (!c.open || !c.out || c.out->empty()) continue;
@@ -182,16 +240,21 @@ void Reactor::flushFanout() {
     setMask(c, mask);
   }
   fanPending_.clear();
+  fanRefs_.clear();
+  // A drain that fanned out large messages does not keep their memory.
+  if (fanBytes_.capacity() > kFanKeep) std::vector<uint8_t>().swap(fanBytes_);
+  else fanBytes_.clear();
 }
 
 void Reactor::broadcastFromInbox(const InboxMsg& m) {
   if (m.len <= 0) return;
   // Slots are never removed from conns_, and a write only closes (never opens) connections.
+  uint32_t stash = kNoStash;
   for (size_t s = 0; s < conns_.size(); s++) {
     Conn& c = conns_[s];
     if (!c.open || c.closing || c.dgram || c.handshaking) continue;
     if (static_cast<int32_t>(s) == m.a && c.gen == static_cast<uint32_t>(m.b)) continue;
-    queueFanout(static_cast<int32_t>(s), m.data, static_cast<size_t>(m.len));
+    queueFanout(static_cast<int32_t>(s), m.data, static_cast<size_t>(m.len), &stash);
   }
 }
 

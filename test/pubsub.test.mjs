@@ -167,6 +167,44 @@ t.test('a large message (staged, not inline) reaches every subscriber intact', {
   }
 });
 
+t.test('a message larger than the socket takes reaches a subscriber that reads late, intact (the rest waits in its ring)', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, PUBSUB, { numEventLoop: 1, socket: { sendBuf: 16384 } });
+  const [p, late, prompt] = await clients(t, port, messages, 3);
+  for (const c of [late, prompt]) await c.ask('sub big');
+  late.s.pause();
+  const SIZE = 4 * 1024 * 1024;
+  t.equal(await p.ask(`big big ${SIZE}`), '+big queued');
+  const got = await prompt.until((l) => l.some((x) => x.length === SIZE - 1), 20000, 'the big message');
+  t.ok(/^b+$/.test(got.find((x) => x.length === SIZE - 1)), 'the prompt reader: every byte as published');
+  await sleep(300);
+  late.s.resume();
+  const lines = await late.until((l) => l.some((x) => x.length === SIZE - 1), 20000, 'the big message, late');
+  t.ok(/^b+$/.test(lines.find((x) => x.length === SIZE - 1)), 'the late reader: every byte as published');
+  t.equal(await late.ask('ref'), `+ref ${late.ref.loop} ${late.ref.slot} ${late.ref.generation}`, 'and its connection goes on');
+});
+
+t.test('published messages and the handler\'s own writes to a subscriber in one round arrive in that order', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, PUBSUB, { numEventLoop: 1 });
+  const [p, s] = await clients(t, port, messages, 2);
+  await s.ask('sub o');
+  const from = s.lines.length;
+  t.equal(await p.ask(`pubw o ${s.ref.slot}`), '+pubw done');
+  const lines = await s.until((l) => l.length >= from + 4, 10000, 'four lines');
+  t.same(lines.slice(from, from + 4), ['m1', 'w1', 'm2', 'w2']);
+});
+
+for (const [cmd, how] of [['pubclose', 'close()'], ['pubhalf', 'closeWrite()']]) {
+  t.test(`a message published just before ${how} in the same round reaches the subscriber before its end of stream`, { timeout: 30000 }, async (t) => {
+    const { port, messages } = await start(t, PUBSUB, { numEventLoop: 1 });
+    const [p, s] = await clients(t, port, messages, 2);
+    await s.ask('sub e');
+    const ended = new Promise((r) => s.s.once('end', r));
+    t.equal(await p.ask(`${cmd} e ${s.ref.slot}`), `+${cmd} done`);
+    await withTimeout(ended, 10000, 'end of stream');
+    t.equal(s.lines.at(-1), 'last', 'the message, then the end');
+  });
+}
+
 t.test('nothing arrives after unsubscribe returned, while a publisher keeps publishing', { timeout: 60000 }, async (t) => {
   const { engine, port, messages } = await start(t, PUBSUB, { numEventLoop: 2 });
   const subs = await clients(t, port, messages, 6);
