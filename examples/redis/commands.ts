@@ -25,7 +25,6 @@ import {
   type Command,
   type Session,
   valueAt,
-  writeDigits,
 } from './ctx.js';
 import { List, LIST_COMMANDS } from './list.js';
 import { RSet, SET_COMMANDS } from './set.js';
@@ -179,16 +178,17 @@ function incrBy(x: Ctx, delta: number | bigint): void {
     if (big > I64_MAX || big < I64_MIN) return x.raw(E_OVERFLOW);
     r = Number.isSafeInteger(Number(big)) ? Number(big) : big;
   }
-  if (typeof r === 'bigint') x.store.set(key, enc(String(r)), -1);
-  else if (cur !== undefined && cur.length === digitCount(r)) writeDigits(cur, cur.length, r);
-  else {
-    // The value is this key's own buffer (SET, MSET and INCR store copies), so while its length
-    // holds, the next INCR rewrites its digits in place, as redis reuses an int-encoded object.
-    const bytes = new Uint8Array(digitCount(r));
-    writeDigits(bytes, bytes.length, r);
-    x.store.set(key, bytes, -1);
+  if (typeof r === 'bigint') {
+    x.store.set(key, enc(String(r)), -1);
+    return x.integer(r);
   }
-  x.integer(r);
+  // The value is this key's own buffer (SET, MSET and INCR store copies), so while its length
+  // holds, the next INCR rewrites its digits in place, as redis reuses an int-encoded object.
+  const len = digitCount(r);
+  if (cur !== undefined && cur.length === len) return x.integerInto(r, cur);
+  const bytes = new Uint8Array(len);
+  x.integerInto(r, bytes);
+  x.store.set(key, bytes, -1);
 }
 
 function incrByArg(x: Ctx, sign: 1 | -1): void {

@@ -220,14 +220,27 @@ export class Ctx {
   integer(n: number | bigint): void {
     if (typeof n !== 'number') return void this.c.write(`:${n}\r\n`);
     if (n >= 0 && n < SMALL) return void this.c.write(INT_REPLY[n]!);
-    // Digits by hand into `num` (no string to encode, no allocation): INCR's replies grow past SMALL.
+    this.c.write(this.numAt[this.formatInt(n)]!);
+  }
+  /**
+   * The integer reply of `n` (a safe integer), and its digits copied into `into`, which is exactly
+   * as long as they are: INCR's new value and its reply from one formatting.
+   */
+  integerInto(n: number, into: Uint8Array): void {
+    const at = this.formatInt(n);
+    const b = this.num;
+    for (let i = 0; i < into.length; i++) into[i] = b[at + 1 + i]!;
+    this.c.write(n >= 0 && n < SMALL ? INT_REPLY[n]! : this.numAt[at]!);
+  }
+  /** `:n\r\n` by hand at the end of `num` (no string to encode, no allocation); returns where it starts. */
+  private formatInt(n: number): number {
     const b = this.num;
     let at = NUM_ROOM;
     b[--at] = 10;
     b[--at] = 13;
     at = writeDigits(b, at, n);
     b[--at] = 58; // ':'
-    this.c.write(this.numAt[at]!);
+    return at;
   }
   bulk(v: Uint8Array): void {
     const n = v.length;

@@ -251,6 +251,13 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     const len = bytes.byteLength;
     if (len === 0) return 0;
     if (w.nOut >= OUT_CAP) w.flush();
+    // A view of the read arena (what peek and next hand out) goes from there, never copied, small
+    // or not. A typed array V8 keeps on its heap (`new Uint8Array(n)`, n <= 64) starts at offset 0,
+    // so one that does not is asked for its buffer without making V8 materialise one.
+    if (w.inRound && bytes.byteOffset !== 0 && bytes.buffer === w.readBuf) {
+      w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
+      return len;
+    }
     if (len <= 64 && len <= w.outArena.byteLength - w.outPos) {
       // Small chunks (reply heads, CRLFs, short values) are copied by hand, without asking for
       // `bytes.buffer`: V8 keeps typed arrays of up to 64 bytes on its heap and materialises an
