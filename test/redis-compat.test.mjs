@@ -106,6 +106,17 @@ t.test('keys that differ by one byte, or only in case, stay different keys', { s
   await same(t, both, steps, 'keys');
 });
 
+t.test('GET and LPOP of values around the short-reply size (0 to 70 bytes, binary) answer byte for byte', { skip: SKIP, timeout: 60000 }, async (t) => {
+  const both = await servers(t);
+  const steps = [];
+  for (let n = 0; n <= 70; n++) {
+    const v = Array.from({ length: n }, (_, i) => String.fromCharCode((i * 37 + n) % 256)).join('');
+    steps.push(['SET', `v${n}`, v], ['GET', `v${n}`], ['RPUSH', `l${n}`, v], ['LPOP', `l${n}`]);
+  }
+  steps.push(['MGET', 'v56', 'v57', 'v58', 'v9', 'v10', 'v0']);
+  await same(t, both, steps, 'short bulk replies');
+});
+
 t.test('lists: pushes, pops with counts, LRANGE and LINDEX with negative and out-of-range indexes', { skip: SKIP, timeout: 60000 }, async (t) => {
   const both = await servers(t);
   const many = Array.from({ length: 700 }, (_, i) => `e${i}`);
