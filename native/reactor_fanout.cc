@@ -15,7 +15,8 @@
 // subscriber (redis coalesces the same way, per event-loop turn, but copies into each client's
 // buffer). Only what a socket does not take is copied, into that subscriber's out ring. A
 // subscriber that already has output pending gets its copy appended to its ring, behind it. A TLS
-// subscriber's copy goes through writeConn (encrypted at once, the path every TLS write takes). A subscriber whose pending output would pass writeBufferCap is
+// subscriber's copy goes through writeConn (encrypted at once, the path every TLS write takes).
+// A subscriber whose pending output would pass writeBufferCap is
 // closed with ENOBUFS (the slow-subscriber policy); the others are not held back by it. Order
 // holds: anything written to the connection later (asyncWrite, the handler's writes) goes behind
 // what is in its ring.
@@ -159,7 +160,8 @@ void Reactor::queueFanout(int32_t slot, const uint8_t* data, size_t len, uint32_
     writeTls(slot, &v, 1);
     return;
   }
-  if ((c.out && !c.out->empty()) || (c.mask & kPollWritable) || len > UINT32_MAX) {
+  if ((c.out && !c.out->empty()) || (c.mask & kPollWritable) ||
+      (*stash == kNoStash && fanBytes_.size() + len >= kNoStash)) {  // references are 32-bit offsets
     // Output already pending: this message goes behind it, in the ring.
     if (!c.out) c.out = new RingBuffer(opts_.writeCap);
     c.queued += len;
