@@ -145,18 +145,11 @@ void Reactor::gather() {
     if (!c.open || c.closing) continue;
     size_t leftover = c.in ? c.in->size() : 0;
     if (arenaSize_ - arenaPos_ < leftover) {
-      size_t size = 0;
       if (arenaPos_ != 0) {  // no room this round: keep it for the next one
         c.woken = true;
         continue;
       }
-      uint8_t* a = host_->growArena(leftover, &size);
-      if (!a) {
-        closeConn(slot, ENOMEM);
-        continue;
-      }
-      arena_ = a;
-      arenaSize_ = size;
+      if (!growArenaFor(slot, leftover)) continue;
     }
     deliver(slot, 0, arenaPos_);
   }
@@ -366,6 +359,20 @@ void Reactor::defer(Conn& c, int32_t slot) {
   deferred_.push_back(slot);
 }
 
+// Replaces the read arena (at a round's start: nothing in it yet) by one of at least `bytes`;
+// false, with `slot` closed ENOMEM, when JS could not allocate it.
+bool Reactor::growArenaFor(int32_t slot, size_t bytes) {
+  size_t size = 0;
+  uint8_t* a = host_->growArena(bytes, &size);
+  if (!a) {
+    closeConn(slot, ENOMEM);
+    return false;
+  }
+  arena_ = a;
+  arenaSize_ = size;
+  return true;
+}
+
 void Reactor::readConn(int32_t slot, int pollErr) {
   Conn& c = conns_[slot];
   if (c.proxyWait) {
@@ -390,15 +397,8 @@ void Reactor::readConn(int32_t slot, int pollErr) {
     } else if (arenaPos_ != 0) {
       defer(c, slot);  // first in line next round
       return;
-    } else {
-      size_t size = 0;
-      uint8_t* a = host_->growArena(leftover + want, &size);
-      if (!a) {
-        closeConn(slot, ENOMEM);
-        return;
-      }
-      arena_ = a;
-      arenaSize_ = size;
+    } else if (!growArenaFor(slot, leftover + want)) {
+      return;
     }
   }
   size_t off = arenaPos_;

@@ -267,6 +267,7 @@ class Reactor {
   void readConn(int32_t slot, int pollErr);
   void readDeferred();
   void defer(Conn& c, int32_t slot);
+  bool growArenaFor(int32_t slot, size_t bytes);
   void deliver(int32_t slot, size_t newBytes, size_t off);
   // Frames a delivery when its listener has a codec (pushes kFrames); false if it has none.
   bool deliverFrames(int32_t slot, size_t off, size_t len);

@@ -59,14 +59,7 @@ void Reactor::deliverReframed() {
         reframe_.emplace_back(slot, gen);
         continue;
       }
-      size_t size = 0;
-      uint8_t* a = host_->growArena(leftover, &size);
-      if (!a) {
-        closeConn(slot, ENOMEM);
-        continue;
-      }
-      arena_ = a;
-      arenaSize_ = size;
+      if (!growArenaFor(slot, leftover)) continue;
     }
     deliver(slot, 0, arenaPos_);  // framed again; read as usual from the next round on
   }

@@ -153,15 +153,8 @@ void Reactor::readTls(int32_t slot) {
     } else if (arenaPos_ != 0) {
       defer(c, slot);
       return;
-    } else {
-      size_t size = 0;
-      uint8_t* a = host_->growArena(need, &size);
-      if (!a) {
-        closeConn(slot, ENOMEM);
-        return;
-      }
-      arena_ = a;
-      arenaSize_ = size;
+    } else if (!growArenaFor(slot, need)) {
+      return;
     }
   }
   c.round = round_;
