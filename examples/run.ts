@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve, type ServeOptions } from '../lib/index.js';
 import type { FlagValues } from './flags.js';
 import { tlsDefaults, tlsFromFlags } from './tls.js';
+import { serveUntilSignal } from './until_signal.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -103,12 +104,7 @@ async function main(): Promise<void> {
   if (opts.numEventLoop === undefined && !opts.multicore) opts.multicore = true;
   const engine = await serve(handler, addrs, opts);
   console.log(`listening ${engine.addrs.join(' ')}`);
-  const stop = (): void => {
-    void engine.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await engine.done;
+  await serveUntilSignal(engine);
 }
 
 main().catch((e: unknown) => {

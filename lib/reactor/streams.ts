@@ -252,9 +252,9 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     if (len === 0) return 0;
     if (w.nOut >= OUT_CAP) w.flush();
     // A view of the read arena (what peek and next hand out) goes from there, never copied, small
-    // or not. A typed array V8 keeps on its heap (`new Uint8Array(n)`, n <= 64) starts at offset 0,
-    // so one that does not is asked for its buffer without making V8 materialise one.
-    if (w.inRound && bytes.byteOffset !== 0 && bytes.buffer === w.readBuf) {
+    // or not (e.g. echo). Typed arrays V8 keeps on its heap (`new Uint8Array(n)`, n <= 64) start at
+    // offset 0 and are not asked for their buffer: V8 would materialise one for each.
+    if (w.inRound && (bytes.byteOffset !== 0 || len > 64) && bytes.buffer === w.readBuf) {
       w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
       return len;
     }
@@ -268,11 +268,6 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
       for (let i = 0; i < len; i++) a[at + i] = bytes[i]!;
       w.record(c, L.SRC_OUT_ARENA, at, len);
       w.outPos = at + len;
-      return len;
-    }
-    if (w.inRound && bytes.buffer === w.readBuf) {
-      // Bytes still in the read arena (e.g. echo): no copy, the native side writes them from there.
-      w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
       return len;
     }
     if (len > w.outArena.byteLength - w.outPos) {

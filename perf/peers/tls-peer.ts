@@ -4,6 +4,7 @@
 // tools (wrk https://, echo_load_tls) take host:port; the scheme names the transport they dial.
 import { parseArgs } from 'node:util';
 import { formatTcpUrl, parseTcpUrl, type TcpAddr } from '../lib/addr.js';
+import { serveUntilSignal } from '../../examples/until_signal.js';
 
 export interface TlsPeerArgs {
   addr: TcpAddr;
@@ -41,8 +42,5 @@ export async function serveRingloopTls(name: string, example: 'http' | 'echo'): 
   // engine.addrs[0] is tls://host:port with the port resolved.
   const bound = parseTcpUrl(`tcp://${(engine.addrs[0] ?? '').replace(/^tls:\/\//, '')}`);
   announce(bound);
-  const stop = (): void => void engine.stop().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  await engine.done;
+  await serveUntilSignal(engine);
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type EventHandler, type ServeOptions } from '../../lib/index.js';
 import { repoRoot } from '../lib/paths.js';
+import { serveUntilSignal } from '../../examples/until_signal.js';
 
 interface ExampleConfig {
   options?(a: { mode?: string; flags: Record<string, string> }): ServeOptions;
@@ -23,12 +24,7 @@ async function main(): Promise<void> {
   const opts: ServeOptions = { ...(config?.options?.({ flags: {} }) ?? {}), numEventLoop: 1, multicore: false };
   const engine = await serve(mod.default, 'tcp://127.0.0.1:0', opts);
   console.log(`listening ${engine.addrs.join(' ')}`);
-  const stop = (): void => {
-    void engine.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await engine.done;
+  await serveUntilSignal(engine);
 }
 
 main().catch((e: unknown) => {
