@@ -6,6 +6,7 @@
  * `c.frames`, and walks no bytes to find them. Types and helpers here are thread-safe (plain
  * data); a `Frames` view is loop-only and valid during the event that delivered it.
  */
+import { Buffer } from 'node:buffer';
 import type { Conn } from './conn.js';
 
 /**

@@ -38,6 +38,7 @@
  * reactor, no timer per connection), and it is only moved when a request is left incomplete at
  * the end of a read, or completed after such a read.
  */
+import { Buffer } from 'node:buffer';
 import { Action, FrameStatus, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
 import { HttpParser, Method, NEED_MORE, type ParserLimits } from './parser.js';
 import { CONTINUE, Kind, Mode, OCTET_STREAM, Responses } from './responses.js';

@@ -33,6 +33,7 @@
  * `maxBodyBytes + 64 KiB` bytes beyond its data (413 when over) and a chunk-size line at most
  * 4 KiB (400), so tiny chunks cannot make a request unbounded.
  */
+import { Buffer } from 'node:buffer';
 
 /** `parse` result: the request is not complete yet. */
 export const NEED_MORE = 0;

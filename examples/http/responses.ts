@@ -3,6 +3,7 @@
  * once per second (when the `Date` header changes), so answering a request is one copy into the
  * reactor's out arena: nothing is formatted per request.
  */
+import { Buffer } from 'node:buffer';
 
 /** How the connection continues after a response: decides the `Connection` header. */
 export const Mode = {

@@ -4,6 +4,7 @@
  * families share, and redis's number formats (string2ll-style integers, string2d-style doubles
  * in, `%.17g` doubles out), so that replies match redis 7.0's byte for byte.
  */
+import { Buffer } from 'node:buffer';
 import type { Conn } from '../../lib/index.js';
 import { parseInt64, type RespArgs } from './resp.js';
 import type { Collection, Meter, Store, Value } from './store.js';
@@ -82,6 +83,8 @@ export class Ctx {
   private other: Buffer = Buffer.alloc(0);
   private otherOf: ArrayBufferLike | undefined;
   private base = 0;
+  /** The source view `view` and `base` were set for. */
+  private src: Uint8Array | undefined;
   private scratch: Buffer = Buffer.allocUnsafe(SCRATCH_KEEP);
   private readonly keys: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE).fill(undefined);
   /** An integer reply is formatted backwards into `num`; `numAt[i]` is its view from byte i (made once). */
@@ -100,6 +103,11 @@ export class Ctx {
     this.session = session;
     this.now = now;
     const src = p.src;
+    // The commands of one read share their source view: its buffer (a call into V8's C++ each
+    // time it is asked for) is looked at once per view, not once per command.
+    if (src === this.src) return;
+    this.src = src;
+    this.base = src.byteOffset;
     if (src.buffer !== this.viewOf) {
       // Two cached views: the read arena and the inline scratch buffer alternate in mixed pipelines.
       const prev = this.view;
@@ -113,7 +121,6 @@ export class Ctx {
       this.other = prev;
       this.otherOf = prevOf;
     }
-    this.base = src.byteOffset;
   }
 
   get argc(): number {

@@ -13,6 +13,7 @@
  * `pmessage`s, as from redis. The example keeps its keyspace in one reactor, so the counts
  * (PUBLISH's receivers, each pattern's subscribers) are exact and kept here.
  */
+import { Buffer } from 'node:buffer';
 import type { Conn } from '../../lib/index.js';
 import { enc, wrongArity, type Command, type Ctx } from './ctx.js';
 

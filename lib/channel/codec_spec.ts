@@ -5,6 +5,7 @@
  * (native/codec_binding.cc): the engine checks the serve options with it, a reactor the codec a
  * handler names. A contract between the two wings, so it lives here.
  */
+import { Buffer } from 'node:buffer';
 import type { CodecOptions } from '../codec.js';
 
 /** What native/codec_binding.cc reads (codec.h's Spec). */

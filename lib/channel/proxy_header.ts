@@ -2,6 +2,7 @@
  * Channel wing: safe on any thread. The PROXY protocol header a dial sends (v1 text, v2
  * binary, as HAProxy's specification defines them), built once per dial.
  */
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import type { ProxyHeaderSpec } from '../dial.js';
 

@@ -10,6 +10,7 @@
  * the message to its subscribers. Collisions cost a message the reactor ignores, never a lost
  * one: a publish that starts after `subscribe` returned sees the count and reaches the subscriber.
  */
+import { Buffer } from 'node:buffer';
 import { Disruptor } from './disruptor.js';
 import * as L from './layout.js';
 import type { PublishResult } from '../conn.js';

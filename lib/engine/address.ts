@@ -7,6 +7,7 @@
  * An empty host means every interface (`0.0.0.0`, or `::` for tcp6). Hostnames are resolved once,
  * at serve time, to a numeric address.
  */
+import { Buffer } from 'node:buffer';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 

@@ -6,6 +6,7 @@
  * the first handshake). The context lives in the addon's process-wide registry and every reactor
  * serves the listener with the same SSL_CTX (shared session tickets, one copy of the keys).
  */
+import { Buffer } from 'node:buffer';
 import type { CodecOptions } from '../codec.js';
 import fs from 'node:fs';
 import { native } from '../channel/native.js';

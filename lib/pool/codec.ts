@@ -15,6 +15,7 @@
  * Format: one tag byte per value, little-endian lengths and numbers. Loop-only: each thread keeps
  * its own Encoder and Decoder.
  */
+import { Buffer } from 'node:buffer';
 
 const T_UNDEFINED = 0;
 const T_NULL = 1;

@@ -14,6 +14,7 @@
  * }
  * ```
  */
+import { Buffer } from 'node:buffer';
 import type { ConnRef, PublishResult } from '../conn.js';
 import { Delivery } from '../conn.js';
 import type { Remote } from '../channel/remote.js';

@@ -8,6 +8,7 @@
  * of the ring. What cannot be serialized (a SharedArrayBuffer, say), needs more than a quarter of
  * the ring, or finds the ring full takes the engine's piscina queue instead.
  */
+import { Buffer } from 'node:buffer';
 import v8 from 'node:v8';
 import { Encoder } from './codec.js';
 import { KIND_BYTES, KIND_CODEC, KIND_V8 } from './layout.js';

@@ -19,6 +19,7 @@
  *
  * Thread-safety: every method is safe from any thread holding a JobRing over the same buffer.
  */
+import { Buffer } from 'node:buffer';
 import { Decoder } from './codec.js';
 import { PayloadEncoder, deserialize } from './payload.js';
 import * as L from './layout.js';

@@ -12,12 +12,15 @@ export abstract class ArenaWindow {
   inView = false;
 
   protected abstract get arena(): Uint8Array;
+  /** A view of the arena was just handed out (a writer may recognise it without asking for its buffer). */
+  protected abstract handed(v: Uint8Array): void;
 
   peek(n?: number): Uint8Array | null {
     const avail = this.inView ? this.end - this.start : 0;
     const k = n === undefined || n < 0 ? avail : n;
     if (k > avail) return null;
     const v = this.arena.subarray(this.start, this.start + k);
+    this.handed(v);
     return debug.on ? debugView(v) : v;
   }
   next(n?: number): Uint8Array | null {

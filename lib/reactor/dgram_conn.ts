@@ -62,6 +62,9 @@ export class DgramConn extends ArenaWindow implements Conn {
   protected get arena(): Uint8Array {
     return this.host.arena;
   }
+  protected handed(): void {
+    // Datagram sends recognise read-arena views by their buffer (dgram_host.ts).
+  }
 
   /** Points this object at the next datagram. */
   deliver(off: number, len: number): void {

@@ -7,6 +7,7 @@
  * arena for sendTo. A datagram is never buffered: it leaves when the round returns (or, outside a
  * round, at the queued flush), and one larger than maxDatagramSize is refused.
  */
+import { Buffer } from 'node:buffer';
 import { Action, type Output, type ReactResult } from '../handler.js';
 import type { ConnRef } from '../conn.js';
 import { native } from '../channel/native.js';

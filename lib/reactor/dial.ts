@@ -8,6 +8,7 @@
  * Dial requests from other threads (engine.dial, jobs) arrive through the inbox (MSG_DIAL) and are
  * answered through the ack table (dial_request.ts).
  */
+import { Buffer } from 'node:buffer';
 import os from 'node:os';
 import v8 from 'node:v8';
 import nodeTls from 'node:tls';

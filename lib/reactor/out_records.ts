@@ -10,6 +10,7 @@
  * and datagram sends place their bytes through the public fields below (see streams.ts and
  * dgram_host.ts): the writer is passed state, not a layer of calls per message.
  */
+import { Buffer } from 'node:buffer';
 import type { Conn } from '../conn.js';
 import type { EventHandler } from '../handler.js';
 import type { NativeLoop } from '../channel/native.js';
@@ -48,6 +49,12 @@ export class OutRecords {
   inRound = false;
   /** The read arena of the latest round: bytes still in it are written from there, not copied. */
   readBuf: ArrayBuffer | undefined;
+  /**
+   * The read-arena view a stream connection handed out last in this round (peek, next): writing
+   * it back (echo, a proxy's forward) is recognised by identity, where asking any typed array for
+   * its `buffer` is a call into V8's C++ (~25 ns, and a materialised ArrayBuffer for small ones).
+   */
+  lastView: Uint8Array | null = null;
   private loop: NativeLoop | undefined;
   private flushQueued = false;
   /** Connections written to since the last pre-write pass, each once. */
@@ -75,6 +82,7 @@ export class OutRecords {
   /** A round begins: its records start from zero. */
   begin(): void {
     this.inRound = true;
+    this.lastView = null;
     this.nOut = 0;
     this.outPos = 0;
   }

@@ -84,6 +84,9 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
   protected get arena(): Uint8Array {
     return this.s.arena;
   }
+  protected handed(v: Uint8Array): void {
+    this.s.out.lastView = v;
+  }
 
   get ref(): ConnRef {
     return (this.refCache ??= Object.freeze({ loop: this.s.index, slot: this.slot, generation: this.gen }));

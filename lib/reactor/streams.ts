@@ -8,6 +8,7 @@
  * out arena, and bytes larger than the out arena are written at once. Deadlines live in
  * deadlines.ts; this table is what they check an expiring connection against.
  */
+import { Buffer } from 'node:buffer';
 import os from 'node:os';
 import { Action, type EventHandler, type Output, type ReactResult } from '../handler.js';
 import type { ReactorHooks } from './config.js';
@@ -251,23 +252,29 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     const len = bytes.byteLength;
     if (len === 0) return 0;
     if (w.nOut >= OUT_CAP) w.flush();
-    // A view of the read arena (what peek and next hand out) goes from there, never copied, small
-    // or not (e.g. echo). Typed arrays V8 keeps on its heap (`new Uint8Array(n)`, n <= 64) start at
-    // offset 0 and are not asked for their buffer: V8 would materialise one for each.
-    if (w.inRound && (bytes.byteOffset !== 0 || len > 64) && bytes.buffer === w.readBuf) {
+    // The read-arena view handed out last (what peek and next return: echo, a proxy's forward) is
+    // known by identity and goes from the arena, never copied.
+    if (w.inRound && bytes === w.lastView) {
       w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
       return len;
     }
     if (len <= 64 && len <= w.outArena.byteLength - w.outPos) {
-      // Small chunks (reply heads, CRLFs, short values) are copied by hand, without asking for
-      // `bytes.buffer`: V8 keeps typed arrays of up to 64 bytes on its heap and materialises an
-      // ArrayBuffer for each on that access (it was the costliest line of a redis GET), and
-      // TypedArray#set costs ~35 ns a call where a 4-byte loop takes ~5.
+      // Small chunks (reply heads, CRLFs, short values, an older small view of the arena) are
+      // copied by hand, without asking for `bytes.buffer`: that getter is a call into V8's C++
+      // (~25 ns), and for the typed arrays V8 keeps on its heap (up to 64 bytes) it materialises an
+      // ArrayBuffer (it was the costliest line of a redis GET); TypedArray#set costs ~35 ns a call
+      // where a 4-byte loop takes ~5.
       const a = w.outArena;
       const at = w.outPos;
       for (let i = 0; i < len; i++) a[at + i] = bytes[i]!;
       w.record(c, L.SRC_OUT_ARENA, at, len);
       w.outPos = at + len;
+      return len;
+    }
+    // Any other view of the read arena goes from there too: for a chunk this size, asking for
+    // its buffer costs less than the copy it saves.
+    if (w.inRound && bytes.buffer === w.readBuf) {
+      w.record(c, L.SRC_READ_ARENA, bytes.byteOffset, len);
       return len;
     }
     if (len > w.outArena.byteLength - w.outPos) {
