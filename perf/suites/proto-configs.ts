@@ -71,7 +71,8 @@ export const HTTP = toolSuite({
   description: 'HTTP/1.1 GET / with wrk (100 conns): ringloop http vs node:http vs node:cluster(2) vs uWebSockets.js (optional)',
   requires: [{ cmd: 'wrk', install: 'apt-get install wrk' }],
   contenders: [
-    { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'http', ...ADDR, '--loops', '2'] },
+    // One reactor per core the server may use, as in the echo suite (echo-config.ts).
+    { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'http', ...ADDR, '--multicore'] },
     { name: 'node:http', argv: [node, 'dist/perf/peers/http-node.js', ...ADDR] },
     { name: 'node:cluster', argv: [node, 'dist/perf/peers/http-node.js', ...ADDR, '--cluster', '2'] },
     // Installed on demand into perf/.peers; skipped, saying why, when it cannot be.

@@ -11,7 +11,8 @@ export const UNIX: TcpSuiteConfig = {
   description: 'Unix stream socket echo throughput + latency: ringloop vs node:net vs a C epoll ceiling',
   transport: 'unix',
   contenders: [
-    { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'unix-echo', ...ADDR, '--loops', '2'] },
+    // One reactor per core the server may use, as in the echo suite (echo-config.ts).
+    { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'unix-echo', ...ADDR, '--multicore'] },
     { name: 'node:net', argv: [node, 'dist/perf/peers/net-echo.js', ...ADDR] },
     { name: 'c-epoll', argv: ['perf/bin/c_echo', ...ADDR] },
   ],
