@@ -171,6 +171,32 @@ export class Ctx {
     return this.p.src.subarray(s, s + this.p.argLen[i]!);
   }
 
+  /** The byte length of argument `i`. */
+  argLength(i: number): number {
+    return this.p.argLen[i]!;
+  }
+
+  /**
+   * Argument `i` as a bulk string (`$<len>\r\n<bytes>\r\n`) written into `dst` at `at` (the caller
+   * made room: its length plus 16); returns the offset after it. No view or string is made.
+   */
+  bulkInto(i: number, dst: Uint8Array, at: number): number {
+    const n = this.p.argLen[i]!;
+    const s = this.p.argOff[i]!;
+    const src = this.p.src;
+    dst[at] = 36; // '$'
+    let o = at + 1 + digitCount(n);
+    writeDigits(dst, o, n);
+    dst[o++] = 13;
+    dst[o++] = 10;
+    if (n <= 64) for (let j = 0; j < n; j++) dst[o + j] = src[s + j]!;
+    else dst.set(src.subarray(s, s + n), o);
+    o += n;
+    dst[o++] = 13;
+    dst[o++] = 10;
+    return o;
+  }
+
   /** Whether argument `i` equals the lowercase ASCII `lit`, ignoring case. */
   is(i: number, lit: Uint8Array): boolean {
     return eqLower(this.p.src, this.p.argOff[i]!, this.p.argLen[i]!, lit);

@@ -29,6 +29,7 @@ const H_PSUBSCRIBE = enc('*3\r\n$10\r\npsubscribe\r\n');
 const H_PUNSUBSCRIBE = enc('*3\r\n$12\r\npunsubscribe\r\n');
 const H_PONG = enc('*2\r\n$4\r\npong\r\n');
 const NULL_BULK = enc('$-1\r\n');
+const H_MESSAGE = enc('*3\r\n$7\r\nmessage\r\n');
 
 /** The subscriptions of the whole server (its one reactor) and the frames PUBLISH builds. */
 export class PubSub {
@@ -37,6 +38,8 @@ export class PubSub {
   private readonly patterns = new Map<string, number>();
   private frame = Buffer.allocUnsafe(64 * 1024);
   private topic = Buffer.allocUnsafe(1024);
+  /** Topic bytes of the channels that have subscribers (see channelTopic). */
+  private readonly topics = new Map<string, Uint8Array>();
 
 
   /** Whether the session is in the subscribed context (RESP2). */
@@ -99,14 +102,20 @@ export class PubSub {
   }
 
   publish(x: Ctx): void {
-    const channel = x.bytes(1);
-    const message = x.bytes(2);
     const name = x.str(1);
     let receivers = this.channels.get(name) ?? 0;
     if (receivers > 0) {
-      const len = this.build(['*3\r\n$7\r\nmessage\r\n', channel, message]);
-      x.c.publish(this.topicOf(false, name), this.frame.subarray(0, len));
+      // Built from the arguments' offsets: no views, no strings, per PUBLISH.
+      const need = H_MESSAGE.length + x.argLength(1) + x.argLength(2) + 32;
+      if (need > this.frame.length) this.frame = Buffer.allocUnsafe(need * 2);
+      const f = this.frame;
+      f.set(H_MESSAGE, 0);
+      const len = x.bulkInto(2, f, x.bulkInto(1, f, H_MESSAGE.length));
+      x.c.publish(this.channelTopic(name), f.subarray(0, len));
     }
+    if (this.patterns.size === 0) return x.integer(receivers);
+    const channel = x.bytes(1);
+    const message = x.bytes(2);
     for (const [pattern, n] of this.patterns) {
       if (!globMatch(pattern, name)) continue;
       receivers += n;
@@ -131,8 +140,23 @@ export class PubSub {
 
   private dec(counts: Map<string, number>, name: string): void {
     const n = (counts.get(name) ?? 1) - 1;
-    if (n <= 0) counts.delete(name);
-    else counts.set(name, n);
+    if (n > 0) return void counts.set(name, n);
+    counts.delete(name);
+    // A channel nobody hears any more gives its topic bytes back (patterns keep none).
+    if (counts === this.channels) this.topics.delete(name);
+  }
+
+  /**
+   * A channel's topic bytes, kept while the channel has subscribers (PUBLISH names the same few
+   * channels over and over; `topicOf` would encode the name each time).
+   */
+  private channelTopic(name: string): Uint8Array {
+    let t = this.topics.get(name);
+    if (t === undefined) {
+      t = Buffer.from(this.topicOf(false, name));
+      this.topics.set(name, t);
+    }
+    return t;
   }
 
   /** The topic of a channel or pattern: a one-byte kind, then its bytes (valid until the next call). */

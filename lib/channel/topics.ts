@@ -26,10 +26,10 @@ export function createTopicDirectory(loops: number): SharedArrayBuffer {
   return new SharedArrayBuffer(TOPIC_BUCKETS * loops * 4);
 }
 
-/** FNV-1a, 32 bits, as native/reactor_fanout.cc hashes. */
-export function topicHash(bytes: Uint8Array, len: number): number {
+/** FNV-1a, 32 bits, as native/reactor_fanout.cc hashes, of `bytes[from .. from + len)`. */
+export function topicHash(bytes: Uint8Array, len: number, from = 0): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < len; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (let i = from; i < from + len; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
 
@@ -69,7 +69,7 @@ export class Publisher {
     local?: (framed: Uint8Array) => boolean,
   ): PublishResult {
     const tlen = this.frame(topic, data);
-    const bucket = topicHash(this.scratch.subarray(4), tlen) & (TOPIC_BUCKETS - 1);
+    const bucket = topicHash(this.scratch, tlen, 4) & (TOPIC_BUCKETS - 1);
     const msg = this.scratch.subarray(0, this.framed);
     const row = bucket * this.loops;
     let result: PublishResult = 'queued';
@@ -94,7 +94,7 @@ export class Publisher {
   /** Upper bound of the subscriptions to `topic` over all reactors (exact unless another topic shares its bucket). */
   subscribers(topic: string | Uint8Array): number {
     const tlen = this.topicBytes(topic);
-    const row = (topicHash(this.scratch.subarray(4), tlen) & (TOPIC_BUCKETS - 1)) * this.loops;
+    const row = (topicHash(this.scratch, tlen, 4) & (TOPIC_BUCKETS - 1)) * this.loops;
     let n = 0;
     for (let i = 0; i < this.loops; i++) n += Math.max(0, Atomics.load(this.dir, row + i));
     return n;
@@ -126,7 +126,12 @@ export class Publisher {
     const s = this.scratch;
     if (typeof data === 'string') this.enc.encodeInto(data, s.subarray(4 + tlen));
     else s.set(data, 4 + tlen);
-    new DataView(s.buffer, s.byteOffset).setUint32(0, tlen, true);
+    // The topic length, u32 little-endian, by hand: a DataView per publish was an allocation per
+    // message.
+    s[0] = tlen & 0xff;
+    s[1] = (tlen >>> 8) & 0xff;
+    s[2] = (tlen >>> 16) & 0xff;
+    s[3] = tlen >>> 24;
     this.framed = 4 + tlen + dlen;
     return tlen;
   }

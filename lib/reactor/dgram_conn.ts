@@ -8,7 +8,7 @@
  * marked thread-safe.
  */
 import type { Conn, ConnRef, PublishResult, SocketOptions } from '../conn.js';
-import { publishLocal } from './local_publish.js';
+import { NO_PUBLISHER, publishLocal } from './local_publish.js';
 import type { OutRecords } from './out_records.js';
 import type { Delivery } from '../conn.js';
 import type { Output } from '../handler.js';
@@ -177,7 +177,7 @@ export class DgramConn extends ArenaWindow implements Conn {
   }
   /** Publishing from a datagram's handler is fine: it reaches the topic's (stream) subscribers. */
   publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
-    return this.host.remote.publishFrom({ loop: this.host.index, slot: -1, generation: 0 }, topic, data, (framed) => publishLocal(this.host.out, framed, -1, 0));
+    return this.host.remote.publishFrom({ loop: this.host.index, slot: -1, generation: 0 }, topic, data, (framed) => publishLocal(this.host.out, framed, NO_PUBLISHER));
   }
 
   private replyPeer(): number {

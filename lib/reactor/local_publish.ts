@@ -8,18 +8,22 @@
  * Other reactors get the message through their inboxes (channel/topics.ts). Loop-only.
  */
 import * as L from '../channel/layout.js';
-import type { OutRecords } from './out_records.js';
+import type { OutRecords, Slotted } from './out_records.js';
+
+/** The publisher to leave out when it is not a connection of this reactor (a datagram socket's). */
+export const NO_PUBLISHER: Slotted = Object.freeze({ slot: -1, gen: 0 });
 
 /**
- * Records `framed` for this reactor's subscribers, leaving out `slot/gen` (-1: none); false when
- * it does not fit the out arena at all (the caller then posts it to the reactor's inbox).
+ * Records `framed` for this reactor's subscribers, leaving out the connection `from` (its slot and
+ * generation; NO_PUBLISHER: none); false when it does not fit the out arena at all (the caller
+ * then posts it to the reactor's inbox).
  */
-export function publishLocal(out: OutRecords, framed: Uint8Array, slot: number, gen: number): boolean {
+export function publishLocal(out: OutRecords, framed: Uint8Array, from: Slotted): boolean {
   const len = framed.byteLength;
   if (len > out.outArena.byteLength) return false;
   if (len > out.outArena.byteLength - out.outPos) out.flush();
   out.outArena.set(framed, out.outPos);
-  out.emit(L.OUT_PUBLISH, { slot, gen }, out.outPos, len, 0);
+  out.emit(L.OUT_PUBLISH, from, out.outPos, len, 0);
   out.outPos += len;
   return true;
 }

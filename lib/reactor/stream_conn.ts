@@ -204,7 +204,7 @@ export class StreamConn extends ArenaWindow implements Conn, WriteTarget, Timed 
     return this.s.conns[this.slot] === this ? this.s.loop.topics(this.slot, this.gen) : [];
   }
   publish(topic: string | Uint8Array, data: Uint8Array | string): PublishResult {
-    return this.s.remote.publishFrom(this.ref, topic, data, this.localPub ??= (framed) => publishLocal(this.s.out, framed, this.slot, this.gen));
+    return this.s.remote.publishFrom(this.ref, topic, data, this.localPub ??= (framed) => publishLocal(this.s.out, framed, this));
   }
   /** This connection's publishLocal, made on its first publish. */
   private localPub: ((framed: Uint8Array) => boolean) | undefined;
