@@ -9,8 +9,11 @@ enum PollMask : uint32_t {
   kPollNone = 0,
   kPollReadable = 1u << 0,
   kPollWritable = 1u << 1,
-  // Error or hang-up. Always reported, whatever was asked for: the loop then reads to learn why.
+  // A socket error. Always reported, whatever was asked for: the loop then reads to learn why.
   kPollError = 1u << 2,
+  // Hang-up without an error: both directions are shut (we sent FIN, the peer did too). Always
+  // reported too, but bytes the peer sent before its FIN may still be unread: it is not a close.
+  kPollHangup = 1u << 3,
 };
 
 struct PollEvent {

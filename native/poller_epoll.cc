@@ -62,7 +62,8 @@ int pollerWait(Poller* p, PollEvent* out, int max, int timeoutMs) {
     uint32_t m = 0;
     if (e & (EPOLLIN | EPOLLRDHUP)) m |= kPollReadable;
     if (e & EPOLLOUT) m |= kPollWritable;
-    if (e & (EPOLLERR | EPOLLHUP)) m |= kPollError;
+    if (e & EPOLLERR) m |= kPollError;
+    if (e & EPOLLHUP) m |= kPollHangup;
     out[i] = PollEvent{p->events[i].data.fd, m};
   }
   return n;

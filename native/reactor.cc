@@ -1,6 +1,7 @@
 #include "reactor.h"
 
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -89,7 +90,25 @@ size_t Reactor::outboundBuffered(int32_t slot) const {
 void Reactor::setMask(Conn& c, uint32_t mask) {
   if (c.mask == mask) return;
   c.mask = mask;
+  if (c.parked) {
+    if (mask == kPollNone) return;
+    c.parked = false;  // wanted again: what it still holds is read (or written) from here
+    pollerAdd(poller_, c.fd, mask);
+    return;
+  }
   pollerModify(poller_, c.fd, mask);
+}
+
+// Hung up (both directions shut) while not reading: bytes the peer sent before its FIN may still
+// be in the kernel (a paused connection, a forwarding source held back by its target). Closing
+// now would drop them and answer with a reset, which discards our own unsent tail as well.
+bool Reactor::parkHungUp(Conn& c) {
+  int unread = 0;
+  bool held = (ioctl(c.fd, FIONREAD, &unread) == 0 && unread > 0) || (c.tls && c.tls->pendingPlain());
+  if (!held) return false;
+  pollerRemove(poller_, c.fd);
+  c.parked = true;
+  return true;
 }
 
 void Reactor::gather() {
@@ -126,7 +145,8 @@ void Reactor::gather() {
       finishConnect(slot);  // reactor_dial.cc
       continue;
     }
-    if ((m & kPollError) && !(c.mask & kPollReadable) && (!c.out || c.out->empty())) {
+    if ((m & (kPollError | kPollHangup)) && !(c.mask & kPollReadable) && (!c.out || c.out->empty())) {
+      if (!(m & kPollError) && parkHungUp(c)) continue;
       // Not reading (paused, half-closed) and nothing to write: only a close can answer the error.
       int e = 0;
       socklen_t el = sizeof e;
@@ -134,8 +154,9 @@ void Reactor::gather() {
       closeConn(slot, e != 0 ? e : pev_[i].err);
       continue;
     }
-    if ((m & kPollWritable) || ((m & kPollError) && !(c.mask & kPollReadable))) flushOut(slot);
-    if (c.open && c.fd == fd && c.round != round_ && (c.mask & kPollReadable) && (m & (kPollReadable | kPollError)))
+    if ((m & kPollWritable) || ((m & (kPollError | kPollHangup)) && !(c.mask & kPollReadable))) flushOut(slot);
+    if (c.open && c.fd == fd && c.round != round_ && (c.mask & kPollReadable) &&
+        (m & (kPollReadable | kPollError | kPollHangup)))
       readConn(slot, pev_[i].err);
   }
   for (int32_t slot : woken_) {

@@ -118,6 +118,9 @@ struct Conn {
   bool wrShut = false;       // SHUT_WR done
   bool proxyWait = false;    // its listener wants a PROXY header first: not opened until it is read
   bool pipeBlocked = false;  // forwarding source held back: its target's output is above high water
+  // Out of the poller: hung up while not reading, with bytes still unread. Level-triggered epoll
+  // reports a hang-up whatever the mask, so it would spin; setMask puts it back once it reads again.
+  bool parked = false;
   int32_t pipeTo = -1;       // forward mode: what is read goes straight to this slot (no JS)
   int32_t pipeFrom = -1;     // the slot forwarding into this one
   uint64_t dueMs = 0;        // connect or PROXY-header deadline (CLOCK_MONOTONIC ms), 0 = none
@@ -285,6 +288,7 @@ class Reactor {
   void closeGraceful(int32_t slot);
   void closeConn(int32_t slot, int err);
   void setMask(Conn& c, uint32_t mask);
+  bool parkHungUp(Conn& c);
   void push(int32_t a, int32_t b, int32_t c, int32_t d);
   void maybeStopped();
   void addListener(int fd, int32_t index);

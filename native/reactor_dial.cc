@@ -46,7 +46,7 @@ void Reactor::resetDialFields(Conn& c) {
   delete c.dial;
   c.dial = nullptr;
   c.connecting = c.dialed = c.paused = c.readClosed = c.shutPending = c.wrShut = c.proxyWait = false;
-  c.pipeBlocked = false;
+  c.pipeBlocked = c.parked = false;
   c.pipeTo = c.pipeFrom = -1;
   c.dueMs = 0;
 }

@@ -68,3 +68,25 @@ t.test('pauseRead stops react until resumeRead; nothing is lost', { timeout: 300
   const [rc] = await messages.waitForCount((m) => m.ev === 'readClosed', 1);
   t.equal(rc.n, 10000, 'every byte read after resumeRead');
 });
+
+t.test('a paused connection whose peer hangs up after our closeWrite keeps its unread bytes', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, HALF);
+  const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  t.teardown(() => s.destroy());
+  await new Promise((r) => s.once('connect', r));
+  const end = ended(s);
+  s.resume();
+  s.write('shut-pause 500\n');
+  await messages.waitForCount((m) => m.ev === 'paused', 1);
+  await end; // the server's side is shut
+  // Sent and ended while the server neither reads nor writes: the socket is hung up (both
+  // directions shut) with 64 KiB still in its receive queue.
+  s.end(Buffer.alloc(65536, 3));
+  await sleep(100);
+  const early = messages.filter((m) => m.ev === 'closed');
+  t.same(early, [], 'not closed while paused: the bytes are still to be read');
+  const [rc] = await messages.waitForCount((m) => m.ev === 'readClosed', 1);
+  t.equal(rc.n, 65536, 'every byte read after resumeRead, then the EOF');
+  const [closed] = await messages.waitForCount((m) => m.ev === 'closed', 1);
+  t.equal(closed.code, null, 'both directions done: a clean close');
+});
