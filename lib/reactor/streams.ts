@@ -44,7 +44,13 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
   readonly conns: (StreamConn | undefined)[] = [];
   readonly deadlines: Deadlines;
   /** Connections given a read window this round: what they leave unread is kept when it ends. */
-  private readonly touched: StreamConn[] = [];
+  /**
+   * Connections whose read window opened this round, the first `nTouched` entries. The array is
+   * kept between rounds (entries cleared, not the length): `length = 0` gave V8's backing store
+   * back, and every round grew it again.
+   */
+  private readonly touched: (StreamConn | undefined)[] = [];
+  private nTouched = 0;
   private readonly connTable: Int32Array;
   /** The idle timeout in ms (0: none), read on every event and write. */
   private readonly idleMs: number;
@@ -93,7 +99,7 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
     c.end = off + len;
     c.bytesRead += len - c.held; // what arrived since the bytes it kept
     c.inView = true;
-    this.touched.push(c);
+    this.touched[this.nTouched++] = c;
     if (this.idleMs > 0) this.deadlines.touch(c);
     const react = this.handler.react;
     if (!react) {
@@ -205,13 +211,15 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
   keepLeftovers(): void {
     const t = this.touched;
     const out = this.out;
-    for (let i = 0; i < t.length; i++) {
+    const n = this.nTouched;
+    for (let i = 0; i < n; i++) {
       const c = t[i]!;
+      t[i] = undefined; // no closed connection stays reachable from here
       c.inView = false;
       c.held = c.open ? c.end - c.start : 0;
       if (c.held > 0) out.push(L.OUT_KEEP, c, c.start, c.held, 0);
     }
-    t.length = 0;
+    this.nTouched = 0;
   }
 
   /** A job for `ref` failed: the handler decides, or the connection closes with the error. False if it is gone. */
