@@ -9,6 +9,7 @@
  */
 export { serve, Engine, type StopOptions, type EngineStats } from './engine/engine.js';
 export { Action, defineHandler } from './handler.js';
+export { loopNow } from './loop_clock.js';
 export type { EventHandler, HandlerExport, InitInfo, ReactResult, TickResult, Output } from './handler.js';
 export { Delivery, type Conn, type ConnRef, type SocketOptions, type TlsInfo, type TlsCertificate } from './conn.js';
 export type { PublishResult } from './conn.js';

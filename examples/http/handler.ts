@@ -39,7 +39,7 @@
  * the end of a read, or completed after such a read.
  */
 import { Buffer } from 'node:buffer';
-import { Action, FrameStatus, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
+import { Action, FrameStatus, defineHandler, loopNow, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
 import { HttpParser, Method, NEED_MORE, type ParserLimits } from './parser.js';
 import { CONTINUE, Kind, Mode, OCTET_STREAM, Responses } from './responses.js';
 import { DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT } from './config.js';
@@ -207,7 +207,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
       // The first request's head is timed from the open: a client that connects and then says
       // nothing, or too little, holds the connection no longer than that.
       if (timeouts.head > 0) {
-        c.setReadDeadline(Date.now() + timeouts.head);
+        c.setReadDeadline(loopNow() + timeouts.head);
         hc.armed = DL_HEAD;
       }
     },
@@ -229,7 +229,8 @@ export default defineHandler((info: InitInfo): EventHandler => {
       const p = hc.parser;
       const buf = c.peek();
       if (buf === null || buf.length === 0) return;
-      const now = Date.now();
+      // The round's clock: one read per wake-up, not per connection.
+      const now = loopNow();
       responses.refresh(now);
       let off = 0;
       const f = c.frames;

@@ -46,7 +46,7 @@
  * per connection, and the read deadline is only moved when a command is left incomplete at the
  * end of a read, or completed after such a read.
  */
-import { Action, FrameStatus, defineHandler, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
+import { Action, FrameStatus, defineHandler, loopNow, type Conn, type EventHandler, type InitInfo } from '../../lib/index.js';
 import { FrameArgs, RespParser, PROTOCOL_ERROR, type RespLimits } from './resp.js';
 import { Ctx, execute, type Session } from './commands.js';
 import { Store } from './store.js';
@@ -137,7 +137,7 @@ export default defineHandler((info: InitInfo): EventHandler => {
       const buf = c.peek();
       if (buf === null || buf.length === 0) return;
       const p = client.parser;
-      const now = Date.now();
+      const now = loopNow(); // the round's clock: one read per wake-up, not per connection
       let off = 0;
       const f = c.frames;
       if (f !== null && !client.inParser) {

@@ -43,8 +43,8 @@ export class Deadlines {
   ) {}
 
   /** A round begins: the one clock read its activity uses. */
-  round(): void {
-    if (this.idleMs > 0) this.now = Date.now();
+  round(now: number): void {
+    this.now = now;
   }
 
   /** Activity on `c` (callers check `idleMs > 0`): its idle deadline moves, the wheel catches up lazily. */

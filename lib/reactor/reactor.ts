@@ -28,6 +28,7 @@ import { TOPIC_BUCKETS } from '../channel/topics.js';
 import { FrameView, frameTableInts } from './frames.js';
 import { codecSpec, type NativeCodecSpec } from '../channel/codec_spec.js';
 import { debug, enableDebug, expireViews } from './debug.js';
+import { setRoundClock } from '../loop_clock.js';
 
 /** A TLS connection closed before its handshake completed (native/reactor.h ev::kRejected). */
 const EV_REJECTED = native.tlsConstants.EV_REJECTED;
@@ -157,7 +158,10 @@ export class Reactor {
     if (debug.on) debug.round = out;
     const streams = this.streams;
     const dgrams = this.dgrams;
-    streams.deadlines.round();
+    // One clock read per round, for the idle deadlines and for handlers (loopNow).
+    const now = Date.now();
+    setRoundClock(now);
+    streams.deadlines.round(now);
     const ev = this.events;
     for (let i = 0; i < n; i++) {
       const o = i * L.EV_RECORD_INTS;
@@ -205,6 +209,7 @@ export class Reactor {
     out.runPreWrites();
     streams.keepLeftovers();
     out.inRound = false;
+    setRoundClock(0);
     if (debug.on) debug.round = undefined;
     this.jobs.send();
     return out.take();
