@@ -14,6 +14,11 @@ export interface ServerSpec {
    * (lib/sockpath.ts) in it becomes a fresh socket path for each trial.
    */
   argv: readonly string[];
+  /**
+   * Processes the suite runs beside every trial as part of its setup (the proxy suite's
+   * backend). Their CPU is the setup's own: not the server's, and not background either.
+   */
+  setupPids?: readonly number[];
 }
 
 export type LoadShape = Omit<LoadgenOptions, 'target'>;
@@ -85,6 +90,13 @@ export async function runTrialWith<T>(spec: ServerSpec, scheme: Scheme, load: Lo
   }
 }
 
+/** The setup processes' CPU ticks now, as one snapshot (their trees merged). */
+function setupTicks(pids: readonly number[] | undefined): CpuSnapshot {
+  const all: CpuSnapshot = new Map();
+  for (const pid of pids ?? []) for (const [p, t] of cpuSnapshot(pid)) all.set(p, t);
+  return all;
+}
+
 async function runServerTrial<T>(spec: ServerSpec, scheme: Scheme, load: LoadPhase<T>, pin: Pinning | null, socketPath: string | null): Promise<TrialResultOf<T>> {
   const server = await startServer(spec.name, onCpus(pin?.server ?? null, spec.argv), { cwd: repoRoot, timeoutMs: LISTEN_TIMEOUT_MS });
   let stopped: StopInfo | null = null;
@@ -109,15 +121,17 @@ async function runServerTrial<T>(spec: ServerSpec, scheme: Scheme, load: LoadPha
     const machine0 = machineTicks();
     const self0 = selfTicks();
     const before = cpuSnapshot(server.pid);
+    const setup0 = setupTicks(spec.setupPids);
     const run = await load(server.addr, { cpus: pin?.loadgen ?? null, onMark });
     // Read /proc while every worker is still alive; after SIGTERM they vanish.
     const after = cpuSnapshot(server.pid);
+    const setup1 = setupTicks(spec.setupPids);
     const self1 = selfTicks();
     const machine1 = machineTicks();
     const wallSeconds = (performance.now() - t0) / 1000;
     stopped = await stopServer(server, STOP_GRACE_MS);
     const trialCpuSeconds = cpuSecondsBetween(before, after);
-    const ours = (self1 - self0) / clockTicks() + trialCpuSeconds;
+    const ours = (self1 - self0) / clockTicks() + trialCpuSeconds + cpuSecondsBetween(setup0, setup1);
     const machineBusy = (machine1.busy - machine0.busy) / clockTicks();
     // TypeScript cannot see the callback's assignment; name the type again.
     const win = window as { cpuSeconds: number; seconds: number } | null;

@@ -13,15 +13,19 @@ import { tcpSuite, type TcpSuiteConfig } from './tcp-suite.js';
 const node = process.execPath;
 const ADDR = ['--addr', 'tcp://127.0.0.1:0'];
 
-/** The suite's config for a backend at `backend` (tcp://host:port). */
-export function proxyConfig(backend: string): TcpSuiteConfig {
+/**
+ * The suite's config for a backend at `backend` (tcp://host:port), run as process `backendPid`
+ * (its CPU is the setup's, not background noise; 0 when there is none, as for --help).
+ */
+export function proxyConfig(backend: string, backendPid = 0): TcpSuiteConfig {
+  const setupPids = backendPid > 0 ? [backendPid] : [];
   return {
     name: 'proxy',
     description: 'TCP proxy to the C echo: ringloop examples/proxy vs HAProxy (nbthread 1) vs node:net pipe()',
     contenders: [
-      { name: 'ringloop', argv: [node, 'dist/examples/run.js', 'proxy', ...ADDR, '--loops', '1', '--backend', backend] },
-      { name: 'haproxy', argv: ['perf/peers/haproxy-proxy.sh', ...ADDR, '--backend', backend] },
-      { name: 'node:net', argv: [node, 'dist/perf/peers/net-proxy.js', ...ADDR, '--backend', backend] },
+      { name: 'ringloop', setupPids, argv: [node, 'dist/examples/run.js', 'proxy', ...ADDR, '--loops', '1', '--backend', backend] },
+      { name: 'haproxy', setupPids, argv: ['perf/peers/haproxy-proxy.sh', ...ADDR, '--backend', backend] },
+      { name: 'node:net', setupPids, argv: [node, 'dist/perf/peers/net-proxy.js', ...ADDR, '--backend', backend] },
     ],
     cPrograms: [],
     subject: 'ringloop',
@@ -43,7 +47,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
   const backend = await startServer('backend c-epoll', argv, { cwd: repoRoot, timeoutMs: 10000 });
   ctx.log(`proxy: backend c-epoll echo at ${backend.url}`);
   try {
-    return await tcpSuite(proxyConfig(backend.url)).run(ctx);
+    return await tcpSuite(proxyConfig(backend.url, backend.pid)).run(ctx);
   } finally {
     await stopServer(backend, 2000);
   }
