@@ -228,3 +228,37 @@ t.test('the example refuses to start without a backend or with a bad one', { tim
   const bad = await runExample('proxy', ['--addr', 'tcp://127.0.0.1:0', '--backend', 'http://x']);
   t.not(bad.code, 0);
 });
+
+t.test("a backend's reply and EOF wait in the kernel while the client does not read; none of it is lost", { timeout: 120000 }, async (t) => {
+  // The client ends first, so the proxy has already shut the backend side for writing; the
+  // backend then answers and ends. While the client is not reading, the proxy stops reading the
+  // backend: its last bytes and its FIN wait in the proxy's receive queue, a hung-up socket with
+  // bytes still unread. They must all reach the client once it reads again.
+  const replies = new Map();
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => {});
+    const got = [];
+    s.on('data', (d) => got.push(d));
+    s.on('end', () => {
+      const n = Number(Buffer.concat(got).toString());
+      const body = pattern(n, n);
+      replies.set(n, sha(body));
+      s.end(body);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => server.close(r)));
+  const { port } = await proxyTo(t, [`tcp://127.0.0.1:${server.address().port}`]);
+  for (const mib of [1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24]) {
+    const n = mib << 20;
+    const s = await dial(t, port);
+    s.pause();
+    s.end(String(n));
+    await sleep(300); // the client reads nothing meanwhile
+    const got = collect(s);
+    s.resume();
+    const b = await withTimeout(got, 60000, `reply of ${n} bytes`);
+    t.equal(b.byteLength, n, `${n} bytes arrived`);
+    t.equal(sha(b), replies.get(n), `${n} bytes byte-exact`);
+  }
+});
