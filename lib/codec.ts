@@ -91,6 +91,17 @@ export interface Frames {
   /** Fixed-size records (line, delimiter, fixed, length-field): frame i's payload start / end. */
   start(i: number): number;
   end(i: number): number;
+  /**
+   * The bytes the offsets index, with no view made for the delivery: byte `off` of the window
+   * is `source[base + off]`, what `c.peek()![off]` reads. It is the reactor's read arena, the
+   * same object for every connection of a round, so a handler that reads frames from it
+   * allocates nothing per read (`peek` makes a view each time). Valid during this event only,
+   * like a view from `peek`: in debug mode it is a copy of the window (`base` 0), detached when
+   * the event returns. Bytes outside the window belong to other connections.
+   */
+  readonly source: Uint8Array;
+  /** Where the window's first byte is in `source`. */
+  readonly base: number;
 }
 
 /** Record sizes in ints (see `Frames`). */

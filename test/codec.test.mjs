@@ -176,6 +176,47 @@ t.test('a connection with an endless pipeline does not starve another', async (t
   flooding = false;
 });
 
+/** An in-thread handler that answers each frame from `frames.source` and checks it against `peek`. */
+function sourceEcho() {
+  const seen = { deliveries: 0, mismatches: 0, sources: new Set(), kept: null };
+  const handler = {
+    react(c) {
+      const f = c.frames;
+      const view = c.peek();
+      if (f === null || view === null) return;
+      seen.deliveries++;
+      seen.sources.add(f.source);
+      seen.kept = f.source;
+      for (let i = 0; i < f.count; i++) {
+        const s = f.base + f.start(i);
+        const e = f.base + f.end(i);
+        if (Buffer.compare(f.source.subarray(s, e), view.subarray(f.start(i), f.end(i))) !== 0) seen.mismatches++;
+        c.write(f.source.subarray(s, e));
+        c.write('\n');
+      }
+      c.discard(f.consumed);
+    },
+  };
+  return { handler, seen };
+}
+
+t.test('frames.source at frames.base holds the bytes peek shows, one object for every delivery', async (t) => {
+  const { handler, seen } = sourceEcho();
+  const { port } = await serveLocal(t, handler, { codec: { type: 'line' } });
+  const a = await connect(port);
+  const b = await connect(port);
+  t.teardown(() => (a.destroy(), b.destroy()));
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(i % 90)}`);
+  const data = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  await Promise.all([dribble(a, data, 13), dribble(b, data, 29)]);
+  const want = data.toString();
+  t.equal((await readerOf(a).readExactly(data.length, 10000)).toString(), want, 'first connection answered from source');
+  t.equal((await readerOf(b).readExactly(data.length, 10000)).toString(), want, 'second connection answered from source');
+  t.ok(seen.deliveries > 2, `${seen.deliveries} deliveries`);
+  t.equal(seen.mismatches, 0, 'every frame read at base + offset equals the peeked bytes');
+  t.equal(seen.sources.size, 1, 'the read arena itself: no object made per delivery');
+});
+
 t.test("the handler's codec applies to listeners without one; serve's codec: false keeps them raw", async (t) => {
   const withCodec = payloadEcho({ codec: { type: 'line' } });
   const a = await serveLocal(t, withCodec.handler);
@@ -232,4 +273,16 @@ t.test('over TLS the codec frames the plaintext', { skip: hasOpenssl() ? false :
   s.write('ret\nsecond\n');
   t.equal((await r.readExactly(14)).toString(), 'secret\nsecond\n');
   t.equal(seen.frames, 2);
+});
+
+// Last in the file: debug mode, once on, stays on for every in-thread reactor of this thread.
+t.test('in debug mode frames.source is a copy of the window that goes stale when the event returns', async (t) => {
+  const { handler, seen } = sourceEcho();
+  const { port } = await serveLocal(t, handler, { codec: { type: 'line' }, debug: true });
+  const s = await connect(port);
+  t.teardown(() => s.destroy());
+  s.write('one\ntwo\n');
+  t.equal((await readerOf(s).readExactly(8, 5000)).toString(), 'one\ntwo\n');
+  t.equal(seen.mismatches, 0, 'the copy holds the same bytes');
+  t.equal(seen.kept.byteLength, 0, 'kept past its event, it reads as empty instead of as other bytes');
 });

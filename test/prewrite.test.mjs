@@ -39,3 +39,21 @@ t.test('preWrite runs for each batch that writes', { timeout: 30000 }, async (t)
   const mine = messages.filter((m) => m.remoteAddr === me).sort((a, b) => a.seq - b.seq);
   t.same(mine.map((m) => m.ev), ['react', 'preWrite', 'react', 'preWrite', 'react', 'preWrite'], 'react → preWrite for each request');
 });
+
+t.test('a preWrite that writes to its own connection runs once per batch, and its bytes go out with the batch', { timeout: 30000 }, async (t) => {
+  const { port, messages } = await start(t, PREWRITE, { handlerOptions: { mode: 'trailer' } });
+  const socket = await connect(port);
+  t.teardown(() => destroyAll([socket]));
+  const me = localAddrOf(socket);
+  const reader = readerOf(socket);
+  const count = (ev) => messages.filter((m) => m.ev === ev && m.remoteAddr === me).length;
+  for (const [i, word] of ['one', 'two'].entries()) {
+    socket.write(word);
+    t.equal((await reader.readExactly(8, 5000)).toString(), `ack:${word};`, `the reply to ${word} and the trailer preWrite added`);
+    await messages.waitFor(() => count('preWrite') > i, 5000, `preWrite for ${word}`);
+  }
+  // Its own write does not call preWrite again in the same pass (that would never end).
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(count('preWrite'), 2, 'one preWrite per batch');
+  t.equal(reader.length, 0, 'nothing more was written');
+});

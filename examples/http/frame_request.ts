@@ -1,7 +1,8 @@
 /**
  * A request the native `http1` codec framed (lib/codec.ts), read from its frame table record with
  * the fields the handler answers from, as HttpParser has them after a parse: no bytes walked.
- * Offsets are relative to the delivered window, so `base` is 0.
+ * Offsets are relative to the delivered window, which starts at `base` in the bytes the handler
+ * reads them in (the codec's `Frames.source`).
  */
 import { HTTP1_FIXED_INTS } from '../../lib/index.js';
 import type { Method } from './parser.js';
@@ -24,7 +25,8 @@ export interface Request {
 
 /** One reusable request view per handler (loop-only). */
 export class FrameRequest implements Request {
-  readonly base = 0;
+  /** Where the window starts in the bytes the offsets index (the codec's `Frames.base`). */
+  base = 0;
   method: Method = 0;
   version = 11;
   keepAlive = true;

@@ -227,20 +227,23 @@ export default defineHandler((info: InitInfo): EventHandler => {
         return Action.Close;
       }
       const p = hc.parser;
-      const buf = c.peek();
-      if (buf === null || buf.length === 0) return;
+      const len = c.inboundBuffered;
+      if (len === 0) return;
       // The round's clock: one read per wake-up, not per connection.
       const now = loopNow();
       responses.refresh(now);
       let off = 0;
       const f = c.frames;
       if (f !== null && !hc.inParser) {
-        // Whole requests, framed natively: answer them from their offsets.
+        // Whole requests, framed natively: answer them from their offsets, read in the round's
+        // arena itself (no view is made per read).
         const t = f.table;
+        const src = f.source;
+        req.base = f.base;
         let at = f.first;
         for (let i = 0; i < f.count; i++) {
           at = req.load(t, at);
-          if (!respond(c, buf, req)) {
+          if (!respond(c, src, req)) {
             c.discard();
             return Action.Close;
           }
@@ -252,14 +255,15 @@ export default defineHandler((info: InitInfo): EventHandler => {
           c.discard(off);
           return;
         }
-        if (st === FrameStatus.Ok || off === buf.length) {
-          track(c, hc, off, buf.length, now, timeouts, f.detail === 2);
+        if (st === FrameStatus.Ok || off === len) {
+          track(c, hc, off, len, now, timeouts, f.detail === 2);
           c.discard(off);
           return;
         }
         // What the codec leaves to us starts at `off`: the JS parser, from a clean state.
         p.reset();
       }
+      const buf = c.peek()!;
       for (;;) {
         const r = p.parse(buf, off);
         if (r > 0) {

@@ -134,22 +134,25 @@ export default defineHandler((info: InitInfo): EventHandler => {
     },
     react(c) {
       const client = c.context as Client;
-      const buf = c.peek();
-      if (buf === null || buf.length === 0) return;
+      const len = c.inboundBuffered;
+      if (len === 0) return;
       const p = client.parser;
       const now = loopNow(); // the round's clock: one read per wake-up, not per connection
       let off = 0;
       const f = c.frames;
       if (f !== null && !client.inParser) {
-        // Whole commands, framed natively: run them from their argument offsets.
+        // Whole commands, framed natively: run them from their argument offsets, read in the
+        // round's arena itself (no view is made per read).
         const t = f.table;
+        const src = f.source;
+        const base = f.base;
         let at = f.first;
         for (let i = 0; i < f.count; i++) {
           if (t[at] === 0) {
             at++;
             continue;
           }
-          at = args.load(buf, t, at);
+          at = args.load(src, base, t, at);
           x.load(c, args, client.session, now);
           execute(x);
           if (client.session.quit) {
@@ -164,14 +167,15 @@ export default defineHandler((info: InitInfo): EventHandler => {
           c.discard(off);
           return;
         }
-        if (st === FrameStatus.Ok || off === buf.length) {
-          track(c, client, off, buf.length, now);
+        if (st === FrameStatus.Ok || off === len) {
+          track(c, client, off, len, now);
           c.discard(off);
           return;
         }
         // What the codec leaves to us starts at `off`: the JS parser, from a clean state.
         p.reset();
       }
+      const buf = c.peek()!;
       for (;;) {
         const r = p.parse(buf, off);
         if (r > 0) {

@@ -305,8 +305,11 @@ export class FrameArgs implements RespArgs {
   argOff: Int32Array = new Int32Array(16);
   argLen: Int32Array = new Int32Array(16);
 
-  /** Loads the record at `t[at]`; returns the index after it. */
-  load(src: Uint8Array, t: Int32Array, at: number): number {
+  /**
+   * Loads the record at `t[at]`, whose offsets count from `base` in `src` (the codec's
+   * `Frames.source` and `base`); returns the index after it.
+   */
+  load(src: Uint8Array, base: number, t: Int32Array, at: number): number {
     const n = t[at]!;
     if (n > this.argOff.length) {
       this.argOff = new Int32Array(n);
@@ -316,7 +319,7 @@ export class FrameArgs implements RespArgs {
     const len = this.argLen;
     let k = at + 1;
     for (let i = 0; i < n; i++, k += 2) {
-      off[i] = t[k]!;
+      off[i] = base + t[k]!;
       len[i] = t[k + 1]!;
     }
     this.src = src;

@@ -27,6 +27,9 @@ export class FrameView implements Frames {
   readonly table: Int32Array;
   /** Index of the group in view. */
   group = 0;
+  /** The delivery's bytes and where its window starts in them (set by the reactor per delivery). */
+  source: Uint8Array = new Uint8Array(0);
+  base = 0;
 
   constructor(table: Int32Array) {
     this.table = table;

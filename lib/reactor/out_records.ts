@@ -57,8 +57,13 @@ export class OutRecords {
   lastView: Uint8Array | null = null;
   private loop: NativeLoop | undefined;
   private flushQueued = false;
-  /** Connections written to since the last pre-write pass, each once. */
-  private readonly dirty: WriteTarget[] = [];
+  /**
+   * Connections written to since the last pre-write pass, each once: the first `nDirty` entries.
+   * A count, not `length = 0`, empties it: that frees V8's backing store, and every round's first
+   * write would allocate a new one.
+   */
+  private readonly dirty: (WriteTarget | undefined)[] = [];
+  private nDirty = 0;
 
   constructor(
     private readonly handler: EventHandler,
@@ -113,7 +118,7 @@ export class OutRecords {
     this.push(L.OUT_WRITE, c, off, len, src);
     if (!c.dirty) {
       c.dirty = true;
-      this.dirty.push(c);
+      this.dirty[this.nDirty++] = c;
     }
     if (!this.inRound) this.queueFlush();
   }
@@ -150,12 +155,15 @@ export class OutRecords {
   /** preWrite once for every connection written to since the last pass. */
   runPreWrites(): void {
     const d = this.dirty;
-    for (let i = 0; i < d.length; i++) {
+    // The count is read again each turn: a preWrite that writes to another connection adds it to
+    // this pass. `dirty` is cleared after the call, so one that writes to its own adds nothing.
+    for (let i = 0; i < this.nDirty; i++) {
       const c = d[i]!;
-      c.dirty = false;
+      d[i] = undefined; // no closed connection stays reachable from here
       this.preWrite(c);
+      c.dirty = false;
     }
-    d.length = 0;
+    this.nDirty = 0;
   }
 
   /** Hands everything queued so far to the native loop now. */

@@ -29,6 +29,7 @@ import { proxyCloseError } from './proxy_errors.js';
 import type { FrameView } from './frames.js';
 import { FrameStatus } from '../codec.js';
 import { codecError } from '../errors.js';
+import { debug, debugView } from './debug.js';
 
 const ECONNABORTED = os.constants.errno.ECONNABORTED;
 const T = native.tlsConstants;
@@ -125,7 +126,15 @@ export class Streams extends ReactorPart implements StreamHost, DialHost {
   framed(slot: number, off: number, g: number): void {
     const c = this.conns[slot];
     if (!c || !c.open) return;
-    const t = this.frameView!.table;
+    const fv = this.frameView!;
+    const t = fv.table;
+    if (debug.on) {
+      fv.source = debugView(this.arena.subarray(off, off + t[g]!));
+      fv.base = 0;
+    } else {
+      fv.source = this.arena;
+      fv.base = off;
+    }
     c.group = g;
     this.data(slot, off, t[g]!);
     c.group = -1;
